@@ -1,0 +1,35 @@
+# newswatch: `make run` sets everything up and starts the monitor; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench eval lint clean setup
+
+setup: $(STAMP)
+
+# One virtualenv at the repository root; direct pins in pyproject.toml, every transitive
+# version in constraints.txt. Re-installs when either changes.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/newswatch run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -rfE
+
+eval: $(STAMP)
+	$(BIN)/python -m streams.evaluation seeds tests/data/events.yaml
+
+bench: $(STAMP)
+	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check streams connectors tests
+	$(BIN)/mypy streams connectors
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

