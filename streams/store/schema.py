@@ -58,6 +58,9 @@ articles = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("fingerprint", sa.String(32), index=True),  # content hash, for duplicates
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("feed", sa.Text, nullable=False, server_default=""),
+    sa.Column("item_key", sa.String(32), nullable=False, server_default=""),
+    sa.Column("fallback", sa.Text, nullable=False, server_default=""),
 )
 
 events = sa.Table(
@@ -100,24 +103,82 @@ alerts = sa.Table(
     sa.Column("story_id", sa.String(32), nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("article_id", sa.String(32), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, server_default="new"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="new"),  # new | acked
     sa.Column("payload", sa.JSON, nullable=False),  # the Alert
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("acked", sa.DateTime(timezone=True)),
+    sa.Column("acked_by", sa.Text),
     sa.UniqueConstraint("rule_id", "story_id", name="uq_alert_rule_story"),
 )
 
-# The outbox: one row per alert and destination, written with the alert.
+# The outbox: one row per alert (or story update of it) and destination, written with it.
+# update_id is "" for the alert itself, else the alert_updates.id it delivers.
 deliveries = sa.Table(
     "deliveries",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("alert_id", sa.String(32), nullable=False, index=True),
     sa.Column("destination", sa.String(100), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),  # pending | sent | retrying | dead | held
+    # pending | sending | sent | retrying | dead | held; "sending" survives a crash as in doubt
+    sa.Column("state", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt", sa.DateTime(timezone=True)),
     sa.Column("error", sa.Text),
     sa.Column("sent", sa.DateTime(timezone=True)),
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("alert_id", "destination", name="uq_delivery_alert_destination"),
+    sa.Column("update_id", sa.String(32), nullable=False, server_default=""),
+    sa.Column("ref", sa.Text),  # what the destination calls it (Slack ts), for threads
+    sa.UniqueConstraint(
+        "alert_id", "update_id", "destination", name="uq_delivery_alert_update_destination"
+    ),
+)
+
+# Later articles of a story that already alerted for a rule: one row per (alert, article),
+# delivered as thread replies / updates through the same outbox.
+alert_updates = sa.Table(
+    "alert_updates",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # content_key(alert id, article id)
+    sa.Column("alert_id", sa.String(32), nullable=False, index=True),
+    sa.Column("article_id", sa.String(32), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),  # the Alert as built from the later article
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("alert_id", "article_id", name="uq_alert_update_article"),
+)
+
+# Every delivery attempt: when, what happened, why.
+attempts = sa.Table(
+    "attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.Integer, nullable=False, index=True),
+    sa.Column("started", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished", sa.DateTime(timezone=True)),
+    # sent | retry | dead | in_doubt (crashed mid-send) | (NULL while in flight)
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("status", sa.Integer),  # HTTP status or SMTP reply code
+    sa.Column("error", sa.Text),
+)
+
+# Silences: alerts matching one are recorded with their deliveries held, not sent.
+silences = sa.Table(
+    "silences",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("rule_id", sa.String(200)),  # NULL = any rule
+    sa.Column("story_id", sa.String(32)),
+    sa.Column("actor", sa.Text),
+    sa.Column("destination", sa.String(100)),  # NULL = every destination
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Destinations flagged by a permanent refusal (Slack 404 channel_not_found, 410...).
+destination_flags = sa.Table(
+    "destination_flags",
+    metadata,
+    sa.Column("destination", sa.String(100), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("flagged", sa.DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,40 @@
+"""The alert stage's pure part: a rule match becomes an Alert with a deterministic id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from streams.records import Alert, Article, Event, alert_id
+
+
+class _Rule(Protocol):
+    id: str
+    severity: str
+    destinations: tuple[str, ...]
+
+
+class _Match(Protocol):
+    rule: _Rule
+    event: Event
+    article: Article
+    message: str
+
+
+def make_alert(match: _Match, now: dt.datetime) -> Alert:
+    """The Alert for a match: one per rule and story, whatever article or worker found it."""
+    event, article = match.event, match.article
+    return Alert(
+        id=alert_id(match.rule.id, event.story_id),
+        rule_id=match.rule.id,
+        severity=match.rule.severity,
+        story_id=event.story_id,
+        title=article.title,
+        article_url=article.url,
+        article_id=article.id,
+        source=article.source,
+        event=event,
+        message=match.message,
+        created=now.isoformat(),
+        destinations=list(match.rule.destinations),
+    )

@@ -1,0 +1,116 @@
+"""The composition root: the one place that builds the settings' clients, the spaCy model,
+the rulebook, the store, the sinks and the pipeline, and hands them to whoever runs them
+(the Faust worker, the backtest, the CLI). No I/O happens at import or in constructors
+elsewhere; it all starts here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from streams.gazetteer import Gazetteer
+from streams.pipeline import Pipeline
+from streams.settings import SEED_FEED, Settings
+from streams.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a running newswatch needs, built once."""
+
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    gazetteer: Gazetteer
+    rules: Any  # RulebookHolder
+    feeds: list[str]
+    seed_server: Any = None  # connectors.seed_server.SeedServer
+    dispatcher: Any = None  # streams.dispatch.Dispatcher
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # new alerts in the outbox
+
+    async def close(self) -> None:
+        """Stop the servers and close the clients and the store, in reverse order of start."""
+        self.pipeline.close()
+        await self.pipeline.client.aclose()
+        if self.seed_server is not None:
+            await self.seed_server.stop()
+        await self.store.close()
+
+
+def load_gazetteer(settings: Settings) -> Gazetteer:
+    return Gazetteer.load(Path(settings.taxonomy_dir) / "gazetteer.yaml")
+
+
+def load_rules(settings: Settings, gazetteer: Gazetteer, rules_dir: Path | None = None) -> Any:
+    """Load the rule folder into a holder; invalid files are logged with file:line:field."""
+    from streams.rulebook import load_rulebook
+    from streams.rules_watch import RulebookHolder
+    from streams.taxonomy import Taxonomy
+
+    folder = Path(rules_dir or settings.rules_dir)
+    taxonomy = Taxonomy.load(Path(settings.taxonomy_dir) / "event_types.yaml")
+    result = load_rulebook(folder, gazetteer, taxonomy.types)
+    for error in result.errors:
+        log.error("rule error: %s", error)
+    return RulebookHolder.from_result(result, folder)
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    deliver: bool = True,
+    rules_dir: Path | None = None,
+    extractor: Any = None,
+) -> Runtime:
+    """Open the store, start the seed server if configured, load model and rules."""
+    from connectors.http import make_client
+    from streams.extract import build_extractor
+    from streams.store.rule_state import StoreRuleState
+
+    store = await Store(settings.database).open()
+    seed_server = None
+    feeds = list(settings.feeds)
+    if SEED_FEED in feeds:
+        feeds.remove(SEED_FEED)
+        if settings.serve_seeds:
+            from connectors.seed_server import SeedServer
+
+            seed_server = SeedServer(Path(settings.seeds_dir), port=settings.seed_port)
+            await seed_server.start()
+            feeds.insert(0, seed_server.feed_url)
+    gazetteer = load_gazetteer(settings)
+    rules = load_rules(settings, gazetteer, rules_dir)
+    if extractor is None:
+        # loading spaCy takes a second or two: off the event loop
+        extractor = await asyncio.get_running_loop().run_in_executor(
+            None, build_extractor, settings
+        )
+    pipeline = Pipeline(
+        settings=settings,
+        store=store,
+        client=make_client(settings),
+        extractor=extractor,
+        rules=rules,
+        rule_state=StoreRuleState(store),
+    )
+    runtime = Runtime(
+        settings=settings,
+        store=store,
+        pipeline=pipeline,
+        gazetteer=gazetteer,
+        rules=rules,
+        feeds=feeds,
+        seed_server=seed_server,
+    )
+    if deliver:
+        from connectors.sinks import build_sinks
+        from streams.dispatch import Dispatcher
+
+        runtime.dispatcher = Dispatcher(store, build_sinks(settings))
+    return runtime

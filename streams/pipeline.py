@@ -1,0 +1,107 @@
+"""The stages joined for one unit of work each: what a Faust agent or the backtest calls.
+
+Each method takes one stream's record and returns the next stream's records, doing the
+store writes that make the step durable and idempotent. CPU-heavy work (page cleaning,
+spaCy) runs in executors so the event loop stays responsive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from connectors.fetch_page import fetch_page
+from connectors.poll import poll_feed
+from streams.alert import make_alert
+from streams.clean import clean
+from streams.evaluate import evaluate
+from streams.records import Alert, Article, ArticleEvents, FeedItem
+from streams.settings import Settings
+from streams.store import Store, utcnow
+from streams.store.alerts import record_alert, record_story_update
+from streams.store.articles import save_article
+from streams.store.items import DONE, FAILED, mark_item, record_item
+from streams.store.stories import assign_stories
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pipeline:
+    """The stages with the clients and state they need, built by streams.bootstrap."""
+
+    settings: Settings
+    store: Store
+    client: httpx.AsyncClient
+    extractor: Any  # streams.extract.Extractor
+    rules: Any  # streams.rules_watch.RulebookHolder
+    rule_state: Any  # streams.evaluate RuleState
+    clock: Any = utcnow
+    nlp_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="spacy")
+    )
+    clean_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="clean")
+    )
+
+    async def poll(self, url: str) -> list[FeedItem]:
+        """Poll one feed; record its new entries as pending and return them."""
+        result = await poll_feed(self.client, self.store, url, now=self.clock())
+        fresh = []
+        for item in result.items:
+            if await record_item(self.store, item):
+                fresh.append(item)
+        return fresh
+
+    async def clean(self, item: FeedItem) -> Article | None:
+        """Fetch and clean an entry's page; None when the article was already processed."""
+        page = await fetch_page(self.client, item.link) if item.link else None
+        loop = asyncio.get_running_loop()
+        article = await loop.run_in_executor(self.clean_pool, clean, item, page)
+        if not await save_article(self.store, article):
+            log.info("duplicate article skipped: %s", article.url)
+            await mark_item(self.store, item.key, DONE)
+            return None
+        return article
+
+    async def extract(self, articles: Sequence[Article]) -> list[ArticleEvents]:
+        """Extract events from a batch (off the loop) and give each its story."""
+        loop = asyncio.get_running_loop()
+        lists = await loop.run_in_executor(self.nlp_pool, self.extractor.extract, list(articles))
+        out = []
+        for article, events in zip(articles, lists, strict=True):
+            storied = await assign_stories(self.store, article, events)
+            out.append(ArticleEvents(article=article, events=storied))
+        return out
+
+    async def alert(self, batch: ArticleEvents) -> list[Alert]:
+        """Evaluate the rules; record new alerts (deduplicated by rule and story) and
+        story updates; mark the article's entry done. Returns the new alerts."""
+        matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
+        now: dt.datetime = self.clock()
+        fresh = []
+        for match in matches:
+            alert = make_alert(match, now)
+            if await record_alert(self.store, alert):
+                fresh.append(alert)
+            else:
+                await record_story_update(self.store, alert)
+        if batch.article.item_key:
+            await mark_item(self.store, batch.article.item_key, DONE)
+        return fresh
+
+    async def fail(self, item_key: str, exc: BaseException) -> None:
+        """Record why an entry could not be processed; it stays in the store for a retry."""
+        log.error("item %s failed: %s: %s", item_key, type(exc).__name__, exc)
+        await mark_item(self.store, item_key, FAILED, f"{type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        self.nlp_pool.shutdown(wait=False, cancel_futures=True)
+        self.clean_pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,153 @@
+"""The worker: one Faust app with the runtime service (store, model, rules, seed server,
+poll loop, outbox dispatcher, rule watcher) and the agents. `newswatch run` starts it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import faust
+from mode import Service
+
+from streams.agents import register_agents
+from streams.app import Streams, create_app, create_streams
+from streams.bootstrap import Runtime, build_runtime
+from streams.settings import Settings
+from streams.store.items import count_items, pending_items
+
+log = logging.getLogger("newswatch")
+
+
+class RuntimeService(Service):
+    """Builds the runtime when the worker starts and closes it when the worker stops; runs
+    the loops that are not stream agents (polling, delivery, rule reload, feed health)."""
+
+    def __init__(self, settings: Settings, streams: Streams, **kwargs: Any) -> None:
+        self.settings = settings
+        self.streams = streams
+        self.runtime: Runtime | None = None
+        self._ready = asyncio.Event()
+        self._failed: BaseException | None = None
+        super().__init__(**kwargs)
+
+    async def started(self) -> Runtime:
+        """Wait until the runtime is built (agents call this before their first message)."""
+        await self._ready.wait()
+        if self.runtime is None:
+            raise RuntimeError(f"newswatch could not start: {self._failed}")
+        return self.runtime
+
+    async def on_start(self) -> None:
+        try:
+            self.runtime = await build_runtime(self.settings)
+        except BaseException as exc:
+            self._failed = exc
+            self._ready.set()
+            raise
+        self._ready.set()
+        pending = await pending_items(self.runtime.store)
+        if pending:
+            log.info("re-processing %d entries left pending by the last run", len(pending))
+        for item in pending:
+            await self.streams.items.send(key=item.key, value=item)
+        log.info(
+            "newswatch started: %d feeds, %d rules, store %s",
+            len(self.runtime.feeds),
+            len(self.runtime.rules.rulebook.rules),
+            self.runtime.store.url,
+        )
+
+    async def on_stop(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.close()
+
+    @Service.task
+    async def _poll_loop(self) -> None:
+        from streams.store.feeds import due_feeds, ensure_feeds
+
+        runtime = await self.started()
+        await ensure_feeds(runtime.store, runtime.feeds)
+        while not self.should_stop:
+            due = await due_feeds(runtime.store, runtime.feeds, runtime.pipeline.clock())
+            results = await asyncio.gather(
+                *(runtime.pipeline.poll(url) for url in due), return_exceptions=True
+            )
+            for url, result in zip(due, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.error("poll of %s failed: %s: %s", url, type(result).__name__, result)
+                    continue
+                for item in result:
+                    await self.streams.items.send(key=item.key, value=item)
+            await self.sleep(1.0)
+
+    @Service.task
+    async def _dispatch_loop(self) -> None:
+        runtime = await self.started()
+        if runtime.dispatcher is not None:
+            await runtime.dispatcher.run(runtime.wake)
+
+    @Service.task
+    async def _watch_rules(self) -> None:
+        from streams.rules_watch import watch_rules
+
+        runtime = await self.started()
+        await watch_rules(runtime.rules, self.settings.rules_dir, runtime.gazetteer)
+
+    @Service.task
+    async def _feed_health_loop(self) -> None:
+        from streams.feed_health import check_feed_health
+        from streams.store.alerts import record_alert
+
+        runtime = await self.started()
+        while not self.should_stop:
+            await self.sleep(30.0)
+            try:
+                alerts = await check_feed_health(
+                    runtime.store, runtime.pipeline.clock(), self.settings
+                )
+                for alert in alerts:
+                    if await record_alert(runtime.store, alert):
+                        runtime.wake.set()
+            except Exception as exc:  # never let health checking stop the worker
+                log.error("feed health check failed: %s: %s", type(exc).__name__, exc)
+
+
+def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
+    """The app with its streams, runtime service, agents and web pages."""
+    app = create_app(settings)
+    streams = create_streams(app, settings)
+    service = RuntimeService(settings, streams)
+    app._extra_services.append(service)  # started with the app (app.service takes classes)
+    register_agents(app, streams, service)
+
+    @app.page("/health")
+    async def health(web: Any, request: Any) -> Any:
+        if service.runtime is None:
+            return web.json({"status": "starting"}, status=503)
+        counts = await count_items(service.runtime.store)
+        return web.json(
+            {
+                "status": "ok",
+                "feeds": len(service.runtime.feeds),
+                "rules": len(service.runtime.rules.rulebook.rules),
+                "items": counts,
+            }
+        )
+
+    if settings.embedded:
+        # Faust keeps flow control suspended until Kafka assigns partitions, which never
+        # happens without Kafka: resume it or the channels never deliver.
+        app.flow_control.resume()
+    return app, service
+
+
+def run_worker(settings: Settings) -> None:
+    """Run until Ctrl-C / SIGTERM; stops cleanly."""
+    app, _service = create_worker_app(settings)
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level,
+        redirect_stdouts=False,
+    )
+    worker.execute_from_commandline()
