@@ -29,6 +29,7 @@ class RuntimeService(Service):
         self.runtime: Runtime | None = None
         self._ready = asyncio.Event()
         self._failed: BaseException | None = None
+        self.polls = 0  # completed poll cycles with at least one feed polled
         super().__init__(**kwargs)
 
     async def started(self) -> Runtime:
@@ -79,6 +80,8 @@ class RuntimeService(Service):
                     continue
                 for item in result:
                     await self.streams.items.send(key=item.key, value=item)
+            if due:
+                self.polls += 1
             await self.sleep(1.0)
 
     @Service.task
@@ -132,6 +135,7 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
                 "feeds": len(service.runtime.feeds),
                 "rules": len(service.runtime.rules.rulebook.rules),
                 "items": counts,
+                "polls": service.polls,
             }
         )
 

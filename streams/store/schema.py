@@ -29,6 +29,10 @@ feeds = sa.Table(
     sa.Column("items_seen", sa.Integer, nullable=False, server_default="0"),
     sa.Column("interval", sa.Float),  # per-feed override of the poll interval, seconds
     sa.Column("added", sa.DateTime(timezone=True)),
+    sa.Column("failing_since", sa.DateTime(timezone=True)),  # first failure of this run
+    sa.Column("usual_gap", sa.Float),  # smoothed seconds between new items, for "silent"
+    sa.Column("health", sa.String(16), nullable=False, server_default="ok"),  # ok|failing|silent
+    sa.Column("health_since", sa.DateTime(timezone=True)),  # when `health` was raised
 )
 
 # Every feed entry ever seen: recorded before it is processed, marked done after.

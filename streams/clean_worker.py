@@ -1,0 +1,128 @@
+"""trafilatura in child processes, so that a page which makes extraction hang can be cut off
+by a hard time limit (a thread cannot be stopped; a process can be killed).
+
+Workers are spawned (safe from any thread), import trafilatura once, and are reused; one that
+overruns its limit is killed and replaced on next use. This module imports nothing heavy so
+that a spawned child starts fast.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+_READY_TIMEOUT = 120.0  # a cold start imports lxml and trafilatura; not part of the limit
+
+
+class ExtractionTimeout(Exception):
+    """Extraction overran the hard time limit; the worker was killed."""
+
+
+class ExtractionFailed(Exception):
+    """trafilatura raised, or its worker died; the message says which."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What trafilatura found on a page."""
+
+    text: str
+    title: str | None
+    date: str | None
+    url: str | None  # the page's declared canonical URL
+    sitename: str | None
+    language: str | None
+
+
+def _serve(conn: Connection) -> None:  # runs in the child
+    import trafilatura
+
+    conn.send("ready")
+    while True:
+        try:
+            html, url = conn.recv()
+        except EOFError:
+            return
+        try:
+            doc = trafilatura.bare_extraction(
+                html, url=url, with_metadata=True, include_comments=False, include_tables=True
+            )
+            data: Any = doc.as_dict() if doc is not None else {}
+            conn.send(("ok", {k: data.get(k) for k in
+                              ("text", "title", "date", "url", "sitename", "language")}))
+        except Exception as exc:  # reported to the parent, which falls back to the summary
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _Worker:
+    def __init__(self) -> None:
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="newswatch-clean")
+        self.proc.start()
+        child.close()
+        if not self.conn.poll(_READY_TIMEOUT) or self.conn.recv() != "ready":
+            self.kill()
+            raise ExtractionFailed("extraction worker did not start")
+
+    def run(self, html: str, url: str | None, limit: float) -> Extracted:
+        self.conn.send((html, url))
+        if not self.conn.poll(limit):
+            self.kill()
+            raise ExtractionTimeout(f"extraction exceeded {limit:g} s")
+        kind, payload = self.conn.recv()
+        if kind != "ok":
+            raise ExtractionFailed(payload)
+        return Extracted(text=payload.get("text") or "", **{
+            k: payload.get(k) for k in ("title", "date", "url", "sitename", "language")})
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+class WorkerPool:
+    """Idle workers shared by the threads that call `extract`; grows to the callers' count."""
+
+    def __init__(self) -> None:
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def extract(self, html: str, url: str | None, limit: float) -> Extracted:
+        """Run trafilatura on html within `limit` seconds; raise ExtractionTimeout/Failed."""
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        worker = worker or _Worker()
+        try:
+            result = worker.run(html, url, limit)
+        except ExtractionTimeout:
+            raise  # already killed
+        except (EOFError, OSError) as exc:
+            worker.kill()
+            raise ExtractionFailed(f"extraction worker died: {exc or type(exc).__name__}") from exc
+        except ExtractionFailed:  # trafilatura raised; the worker itself is fine
+            with self._lock:
+                self._idle.append(worker)
+            raise
+        except BaseException:  # interrupted mid-job: a stale answer may be in the pipe
+            worker.kill()
+            raise
+        with self._lock:
+            self._idle.append(worker)
+        return result
+
+    def close(self) -> None:
+        """Stop every idle worker."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.kill()
+
+
+POOL = WorkerPool()
+atexit.register(POOL.close)

@@ -1,0 +1,5 @@
+"""`python -m streams.cli` is `newswatch`."""
+
+from streams.cli import main
+
+main()

@@ -1,0 +1,236 @@
+"""The Dispatcher: works the outbox until every delivery is sent, retrying or dead.
+
+Each destination is worked by its own task so a slow Slack never holds up email; within a
+destination deliveries go oldest first, paced by the sink's `min_interval`, and a 429 pauses
+the whole destination for at least Retry-After. Each attempt is claimed in the store before
+the request leaves and recorded after, so a crash leaves the row `sending` ("in doubt"):
+`recover()` asks the sink whether the destination has it, else resends exactly once.
+
+Run standalone over a store: `python -m streams.dispatch STORE_URL` (settings from env).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+
+from streams.outbox import Message, Outcome, RetryPolicy, SendResult, Sink, State
+from streams.store import deliveries as outbox
+from streams.store.db import Store, utcnow
+from streams.store.deliveries import Delivery
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT = 60.0  # seconds run() sleeps when nothing is open (a wake comes sooner)
+
+
+class Dispatcher:
+    """Sends due deliveries through `sinks` (destination name -> Sink) and records outcomes."""
+
+    def __init__(
+        self, store: Store, sinks: Mapping[str, Sink], clock: Callable[[], dt.datetime] = utcnow,
+        policy: RetryPolicy | None = None, lease: float = 120.0, exclusive: bool = True,
+        send_timeout: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.sinks = dict(sinks)
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.lease = lease  # a `sending` row older than this is in doubt even if not exclusive
+        self.exclusive = exclusive  # the only dispatcher on this store (embedded mode)
+        self.send_timeout = send_timeout  # safety net over the sinks' own timeouts
+        self._last_send: dict[str, float] = {}
+        self._paused_until: dict[str, dt.datetime] = {}
+        self._recovered = False
+
+    async def recover(self) -> int:
+        """Resolve deliveries a crashed sender left in flight; how many were in doubt."""
+        rows = await outbox.in_doubt(self.store, self.clock(), force=self.exclusive)
+        for d in rows:
+            sink = self.sinks.get(d.destination)
+            checked = await sink.reconcile(self._message(d, None)) if sink else None
+            now = self.clock()
+            if checked is not None and checked.outcome is Outcome.SENT:
+                await outbox.mark_in_doubt(self.store, d, now, "in doubt after a crash")
+                await outbox.finish(self.store, d.id, None, checked, State.SENT, None,
+                                    "found at destination after a crash", now)
+            else:
+                await outbox.mark_in_doubt(
+                    self.store, d, now, "in doubt after a crash: sent again (at most once more)")
+        self._recovered = True
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Send every due delivery once; the number of deliveries attempted."""
+        if not self._recovered:
+            await self.recover()
+        elif not self.exclusive:
+            await self.recover()  # rows whose lease ran out on another worker
+        rows = await outbox.due(self.store, self.clock())
+        by_dest: dict[str, list[Delivery]] = defaultdict(list)
+        for d in rows:
+            by_dest[d.destination].append(d)
+        counts = await asyncio.gather(*(self._work(dest, ds) for dest, ds in by_dest.items()))
+        return sum(counts)
+
+    async def run(self, wake: asyncio.Event) -> None:
+        """Drain, then sleep until `wake` is set or the next delivery falls due; forever."""
+        while True:
+            wake.clear()  # before draining, so an alert arriving meanwhile is not missed
+            try:
+                await self.drain()
+            except Exception:  # the store hiccuped: log, keep the service alive, try later
+                log.exception("dispatcher: drain failed; retrying in 5 s")
+                await asyncio.sleep(5)
+                continue
+            timeout = await self._until_next_due()
+            try:
+                await asyncio.wait_for(wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _until_next_due(self) -> float:
+        nxt = await outbox.next_due(self.store)
+        if nxt is None:
+            return IDLE_WAIT
+        return min(IDLE_WAIT, max(0.05, (nxt - self.clock()).total_seconds()))
+
+    async def _work(self, dest: str, rows: list[Delivery]) -> int:
+        sink = self.sinks.get(dest)
+        if sink is None:
+            for d in rows:
+                await self._record(d, None, SendResult.dead(
+                    f"destination {dest!r} is not configured"))
+            return len(rows)
+        flagged = (await outbox.flags(self.store)).get(dest)
+        done = 0
+        for batch in self._batches(sink, rows):
+            if flagged:
+                for d in batch:
+                    await self._record(d, None, SendResult.dead(
+                        f"destination {dest} is flagged: {flagged}"))
+                done += len(batch)
+                continue
+            paused = self._paused_until.get(dest)
+            if paused and paused > self.clock():
+                break  # a 429 asked us to wait: leave the rest for the next drain
+            result = await self._attempt(sink, batch)
+            if result is None:
+                continue
+            done += len(batch)
+            if result.flag_destination:
+                flagged = result.error
+            if result.retry_after:
+                self._paused_until[dest] = self.clock() + dt.timedelta(seconds=result.retry_after)
+        return done
+
+    def _batches(self, sink: Sink, rows: list[Delivery]) -> list[list[Delivery]]:
+        """One row per message, except a digest sink's alerts of one rule, once the window
+        since the oldest of them has passed (younger ones wait for their window)."""
+        if sink.digest_window <= 0:
+            return [[d] for d in rows]
+        out: list[list[Delivery]] = []
+        groups: dict[str, list[Delivery]] = defaultdict(list)
+        for d in rows:
+            if d.update is not None:
+                out.append([d])
+            else:
+                groups[d.alert.rule_id].append(d)
+        now = self.clock()
+        for group in groups.values():
+            oldest = min(d.created for d in group)
+            if (now - oldest).total_seconds() >= sink.digest_window:
+                out.append(group)
+        return out
+
+    async def _attempt(self, sink: Sink, batch: list[Delivery]) -> SendResult | None:
+        thread_ref = None
+        if batch[0].update is not None and sink.threads:
+            parent = await outbox.parent_of(self.store, batch[0])
+            if parent is not None and parent.state != State.SENT and parent.state != State.DEAD:
+                return None  # the reply waits for its thread to exist
+            thread_ref = parent.ref if parent is not None else None
+        await self._pace(sink)
+        now = self.clock()
+        claimed: list[tuple[Delivery, int]] = []
+        for d in batch:
+            attempt_id = await outbox.claim(self.store, d, now, self.lease)
+            if attempt_id is not None:
+                claimed.append((d, attempt_id))
+        if not claimed:
+            return None
+        messages = [self._message(d, thread_ref) for d, _ in claimed]
+        try:
+            result = await asyncio.wait_for(sink.send(messages), self.send_timeout)
+        except TimeoutError:
+            result = SendResult.retry(f"{sink.name}: no answer within {self.send_timeout:g} s")
+        except Exception as exc:  # a sink bug must not kill the dispatcher; keep the reason
+            log.exception("sink %s raised", sink.name)
+            result = SendResult.retry(f"{sink.name}: {type(exc).__name__}: {exc}")
+        self._last_send[sink.name] = asyncio.get_running_loop().time()
+        for d, attempt_id in claimed:
+            await self._record(d, attempt_id, result)
+        return result
+
+    async def _pace(self, sink: Sink) -> None:
+        last = self._last_send.get(sink.name)
+        if last is not None and sink.min_interval > 0:
+            wait = last + sink.min_interval - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    def _message(self, d: Delivery, thread_ref: str | None) -> Message:
+        return Message(
+            delivery_id=d.id, destination=d.destination, alert=d.alert, update=d.update,
+            thread_ref=thread_ref, ref=d.ref, attempt=d.attempts + 1,
+            in_doubt=bool(d.error and "in doubt" in d.error),
+        )
+
+    async def _record(self, d: Delivery, attempt_id: int | None, result: SendResult) -> None:
+        now = self.clock()
+        attempt = d.attempts + 1
+        state, next_attempt, error = self.policy.next_state(result, attempt, now)
+        await outbox.finish(self.store, d.id, attempt_id, result, state, next_attempt, error, now)
+        if result.flag_destination:
+            await outbox.flag_destination(self.store, d.destination, result.error)
+        if state is State.DEAD:
+            log.warning("delivery %s of alert %s to %s is dead: %s",
+                        d.id, d.alert_id, d.destination, error)
+
+
+async def _main(url: str, once: bool) -> None:
+    from connectors.sinks import build_sinks
+    from streams.settings import load_settings
+
+    store = await Store(url).open()
+    sinks = build_sinks(load_settings())
+    dispatcher = Dispatcher(store, sinks)
+    try:
+        if once:
+            while await dispatcher.drain():
+                pass
+        else:
+            await dispatcher.run(asyncio.Event())
+    finally:
+        for sink in sinks.values():
+            await sink.aclose()
+        await store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m streams.dispatch STORE_URL [--once]`: work the outbox of a store."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("store_url")
+    parser.add_argument("--once", action="store_true", help="stop when nothing is due")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    asyncio.run(_main(args.store_url, args.once))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Reading rule files: YAML into plain values plus the line of every field, and RuleError.
+
+PyYAML's composer keeps the position of every node; we keep it too, keyed by the field's
+path ('rules', 0, 'when', 'quantities'), so that an error names the line an analyst has to
+fix. Only YAML's safe types are built: nothing in a rule file is ever executed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class RuleError:
+    """One mistake in a rule file: str() is 'rules/x.yaml:12: when.quantites: unknown ...'."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.file}:{self.line}: {where}{self.message}"
+
+
+class RuleSyntaxError(Exception):
+    """A rule field is wrong; carries the field path so the caller can name file and line."""
+
+    def __init__(self, path: Path_, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+@dataclass
+class Doc:
+    """A parsed rule file: its data and the line (1-based) of each field path."""
+
+    file: str
+    data: Any
+    lines: dict[Path_, int]
+
+    def line(self, path: Path_) -> int:
+        """The line of a field, else of its nearest parent that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+    def error(self, path: Path_, message: str, base: Path_ = ()) -> RuleError:
+        """A RuleError for a field path; `base` is left out of the printed field name."""
+        shown = path[len(base) :] if path[: len(base)] == base else path
+        return RuleError(self.file, self.line(path), field_name(shown), message)
+
+
+def field_name(path: Path_) -> str:
+    """'when.all[1].quantities' from ('when', 'all', 1, 'quantities')."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_rule_file(path: Path, shown: str | None = None) -> tuple[Doc | None, RuleError | None]:
+    """Parse one YAML file; on a syntax error return a RuleError with the line of the fault."""
+    name = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, RuleError(name, 1, "", f"cannot read file: {exc}")
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Path_, int] = {}
+        data = _build(loader, node, (), lines, name) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, RuleError(name, line, "", f"invalid YAML: {exc.problem or exc}")
+    except _DuplicateKey as exc:
+        return None, RuleError(name, exc.line, exc.field, "this field is given twice")
+    except yaml.YAMLError as exc:
+        return None, RuleError(name, 1, "", f"invalid YAML: {exc}")
+    finally:
+        loader.dispose()
+    return Doc(name, data, lines), None
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, line: int, field: str) -> None:
+        super().__init__(field)
+        self.line, self.field = line, field
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict, name: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                key = str(key)
+            if key in out:  # PyYAML silently keeps the last one; an analyst would not notice
+                raise _DuplicateKey(key_node.start_mark.line + 1, field_name((*path, str(key))))
+            out[key] = _build(loader, value_node, (*path, str(key)), lines, name)
+            lines[(*path, str(key))] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(loader, n, (*path, i), lines, name) for i, n in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(value: Any, path: Path_, signed: bool = False) -> float:
+    """Seconds from '90s', '15m', '24h', '7d', '2w' (and '-60d' when signed)."""
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    sign = 1.0
+    if signed and text[:1] in "+-" and text:
+        sign, text = (-1.0 if text[0] == "-" else 1.0), text[1:]
+    number, unit = text[:-1], text[-1:]
+    if not (number.isdigit() and unit in _DURATION_UNITS):
+        example = "'-60d' or '+7d'" if signed else "'30m', '24h' or '7d'"
+        raise RuleSyntaxError(path, f"{value!r} is not a duration; write e.g. {example}")
+    return sign * int(number) * _DURATION_UNITS[unit]

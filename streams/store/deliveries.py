@@ -1,0 +1,211 @@
+"""The outbox table's queries: what is due, claiming a row, recording each attempt.
+
+A delivery is claimed with a compare-and-set (state and attempt count as read), so two
+dispatchers sharing one PostgreSQL store never send the same row at once. While an attempt
+is in flight the row is `sending` with `next_attempt` as its lease; a `sending` row found
+after a crash (or past its lease) is "in doubt": the destination may or may not have it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from streams.outbox import Outcome, SendResult, State
+from streams.records import Alert
+from streams.render import alert_from_json
+from streams.store.db import Store, utcnow
+from streams.store.schema import alert_updates, alerts, attempts, deliveries, destination_flags
+
+OPEN = (State.PENDING, State.RETRYING)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite returns naive datetimes for timezone columns; they were written as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row with the alert (and update) it delivers."""
+
+    id: int
+    alert_id: str
+    update_id: str
+    destination: str
+    state: str
+    attempts: int
+    next_attempt: dt.datetime | None
+    created: dt.datetime
+    ref: str | None
+    error: str | None
+    alert: Alert
+    update: Alert | None
+
+
+def _query() -> sa.Select[Any]:
+    return (
+        sa.select(deliveries, alerts.c.payload.label("alert_payload"),
+                  alert_updates.c.payload.label("update_payload"))
+        .join(alerts, alerts.c.id == deliveries.c.alert_id)
+        .outerjoin(alert_updates, alert_updates.c.id == deliveries.c.update_id)
+    )
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row.id, alert_id=row.alert_id, update_id=row.update_id, destination=row.destination,
+        state=row.state, attempts=row.attempts, next_attempt=aware(row.next_attempt),
+        created=aware(row.created) or utcnow(), ref=row.ref, error=row.error,
+        alert=alert_from_json(row.alert_payload),
+        update=alert_from_json(row.update_payload) if row.update_payload else None,
+    )
+
+
+async def due(store: Store, now: dt.datetime, limit: int = 500) -> list[Delivery]:
+    """Pending and retrying deliveries whose time has come, oldest first."""
+    query = _query().where(deliveries.c.state.in_(OPEN), deliveries.c.next_attempt <= now)
+    async with store.begin() as conn:
+        rows = (await conn.execute(query.order_by(deliveries.c.id).limit(limit))).all()
+    return [_delivery(r) for r in rows]
+
+
+async def in_doubt(store: Store, now: dt.datetime, force: bool) -> list[Delivery]:
+    """Rows left `sending`: all of them when `force` (we are the only sender), else past lease."""
+    query = _query().where(deliveries.c.state == State.SENDING)
+    if not force:
+        query = query.where(deliveries.c.next_attempt <= now)
+    async with store.begin() as conn:
+        return [_delivery(r) for r in (await conn.execute(query.order_by(deliveries.c.id))).all()]
+
+
+async def next_due(store: Store) -> dt.datetime | None:
+    """When the next open (or leased) delivery falls due, or None when nothing is open."""
+    query = sa.select(sa.func.min(deliveries.c.next_attempt)).where(
+        deliveries.c.state.in_((*OPEN, State.SENDING)))
+    async with store.begin() as conn:
+        return aware((await conn.execute(query)).scalar())
+
+
+async def get(store: Store, delivery_id: int) -> Delivery | None:
+    """One delivery by id."""
+    async with store.begin() as conn:
+        row = (await conn.execute(_query().where(deliveries.c.id == delivery_id))).first()
+    return _delivery(row) if row else None
+
+
+async def parent_of(store: Store, d: Delivery) -> Delivery | None:
+    """The alert's own delivery to the same destination (the thread an update replies to)."""
+    async with store.begin() as conn:
+        row = (await conn.execute(_query().where(
+            deliveries.c.alert_id == d.alert_id, deliveries.c.update_id == "",
+            deliveries.c.destination == d.destination))).first()
+    return _delivery(row) if row else None
+
+
+async def claim(store: Store, d: Delivery, now: dt.datetime, lease: float) -> int | None:
+    """Mark the row sending and open an attempt; the attempt id, or None if someone else won."""
+    async with store.begin() as conn:
+        result = await conn.execute(deliveries.update().where(
+            deliveries.c.id == d.id, deliveries.c.state == d.state,
+            deliveries.c.attempts == d.attempts,
+        ).values(state=State.SENDING, attempts=d.attempts + 1,
+                 next_attempt=now + dt.timedelta(seconds=lease)))
+        if result.rowcount != 1:
+            return None
+        inserted = await conn.execute(sa.insert(attempts).values(delivery_id=d.id, started=now))
+        return int(inserted.inserted_primary_key[0])
+
+
+async def finish(
+    store: Store, delivery_id: int, attempt_id: int | None, result: SendResult, state: State,
+    next_attempt: dt.datetime | None, error: str, now: dt.datetime,
+) -> None:
+    """Record an attempt's result and the delivery's new state in one transaction."""
+    values: dict[str, Any] = {"state": state, "next_attempt": next_attempt, "error": error or None}
+    if state is State.SENT:
+        values["sent"] = now
+    if result.ref is not None:
+        values["ref"] = result.ref
+    async with store.begin() as conn:
+        await conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(values))
+        if attempt_id is None:
+            await conn.execute(sa.insert(attempts).values(
+                delivery_id=delivery_id, started=now, finished=now, outcome=result.outcome,
+                status=result.status, error=result.error or None))
+        else:
+            await conn.execute(attempts.update().where(attempts.c.id == attempt_id).values(
+                finished=now, outcome=result.outcome, status=result.status,
+                error=result.error or None))
+
+
+async def mark_in_doubt(store: Store, d: Delivery, now: dt.datetime, note: str) -> None:
+    """Close the crashed attempt as in doubt and queue the row again for now."""
+    async with store.begin() as conn:
+        await conn.execute(attempts.update().where(
+            attempts.c.delivery_id == d.id, attempts.c.outcome.is_(None)
+        ).values(outcome=Outcome.IN_DOUBT, finished=now, error=note))
+        await conn.execute(deliveries.update().where(
+            deliveries.c.id == d.id, deliveries.c.state == State.SENDING
+        ).values(state=State.RETRYING, next_attempt=now, error=note))
+
+
+async def flag_destination(store: Store, destination: str, reason: str) -> None:
+    """Remember that a destination refused permanently (channel gone, token revoked)."""
+    async with store.begin() as conn:
+        await conn.execute(store.insert_ignore(destination_flags, {
+            "destination": destination, "reason": reason, "flagged": utcnow()}))
+
+
+async def flags(store: Store) -> dict[str, str]:
+    """Flagged destinations and why."""
+    async with store.begin() as conn:
+        rows = (await conn.execute(sa.select(destination_flags))).all()
+    return {r.destination: r.reason for r in rows}
+
+
+async def list_deliveries(
+    store: Store, states: Sequence[str] = (), alert_id: str | None = None, limit: int = 100
+) -> list[Delivery]:
+    """Deliveries, newest first, filtered by state and alert (id prefix)."""
+    query = _query().order_by(deliveries.c.id.desc()).limit(limit)
+    if states:
+        query = query.where(deliveries.c.state.in_(states))
+    if alert_id:
+        query = query.where(deliveries.c.alert_id.startswith(alert_id))
+    async with store.begin() as conn:
+        return [_delivery(r) for r in (await conn.execute(query)).all()]
+
+
+async def attempts_of(store: Store, delivery_id: int) -> list[Any]:
+    """Every attempt of one delivery, oldest first."""
+    async with store.begin() as conn:
+        return list((await conn.execute(sa.select(attempts).where(
+            attempts.c.delivery_id == delivery_id).order_by(attempts.c.id))).all())
+
+
+async def requeue(
+    store: Store, ids: Sequence[int] = (), states: Sequence[str] = (State.DEAD,),
+    destination: str | None = None,
+) -> int:
+    """Queue dead (or held) deliveries again, now, with a fresh attempt budget; unflag their
+    destinations. Selected by id, else by state (and destination). Returns how many."""
+    cond = deliveries.c.id.in_(ids) if ids else deliveries.c.state.in_(states)
+    if destination:
+        cond = sa.and_(cond, deliveries.c.destination == destination)
+    cond = sa.and_(cond, deliveries.c.state.in_((State.DEAD, State.HELD)))
+    async with store.begin() as conn:
+        dests = (await conn.execute(
+            sa.select(deliveries.c.destination).where(cond).distinct())).scalars().all()
+        result = await conn.execute(deliveries.update().where(cond).values(
+            state=State.PENDING, attempts=0, next_attempt=utcnow(), error=None))
+        if dests:
+            await conn.execute(destination_flags.delete().where(
+                destination_flags.c.destination.in_(dests)))
+    return int(result.rowcount)

@@ -1,0 +1,153 @@
+"""End to end: `newswatch run` on the embedded default, the seed feed served over loopback
+HTTP, alerts in the JSONL sink and the store; a restart does not alert again; Ctrl-C stops it
+cleanly; a broken rule file next to the good ones is reported and does not stop the others."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = Counter(
+    {
+        "prisoner-exchange-new": 2,
+        "peace-talks-turkey": 3,
+        "mass-casualty-strike": 1,
+        "ceasefire": 2,
+        "sanctions-russia": 1,
+    }
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Worker:
+    """A `newswatch run` process with its own data folder, ports and rule folder."""
+
+    def __init__(self, tmp: Path, rules_dir: Path) -> None:
+        self.tmp = tmp
+        self.web_port = free_port()
+        self.env = {
+            **os.environ,
+            "NEWSWATCH_DATA_DIR": str(tmp / "var"),
+            "NEWSWATCH_FEEDS": '["seeds"]',  # offline: only the bundled seed feed
+            "NEWSWATCH_SEED_PORT": str(free_port()),
+            "NEWSWATCH_WEB_PORT": str(self.web_port),
+            "NEWSWATCH_RULES_DIR": str(rules_dir),
+            "NEWSWATCH_LOG_LEVEL": "info",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.proc: subprocess.Popen[str] | None = None
+        self.log = tmp / "worker.log"
+
+    def start(self) -> None:
+        out = self.log.open("a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def health(self) -> dict | None:
+        try:
+            r = httpx.get(f"http://127.0.0.1:{self.web_port}/health", timeout=2)
+        except httpx.HTTPError:
+            return None
+        return r.json() if r.status_code == 200 else None
+
+    def wait(self, predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None and self.proc.poll() is None, (
+                f"worker exited early:\n{self.log.read_text()[-3000:]}"
+            )
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting for {what}:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+    @property
+    def jsonl(self) -> list[dict]:
+        path = self.tmp / "var" / "alerts.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def store_alerts(self) -> list[tuple[str, str]]:
+        with sqlite3.connect(self.tmp / "var" / "newswatch.db") as db:
+            return db.execute("SELECT rule_id, story_id FROM alerts").fetchall()
+
+
+def _rule_ids(alerts: list[dict]) -> Counter:
+    return Counter(a.get("rule") or a.get("rule_id") for a in alerts)
+
+
+def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "zz-broken.yaml").write_text(
+        "id: broken-rule\nkind: match\nseverity: high\nwhen:\n  tpye: meeting\n"
+    )
+    worker = Worker(tmp_path, rules)
+    worker.start()
+    try:
+        health = worker.wait(worker.health, 90, "the health check to answer")
+        assert health["status"] == "ok"
+        worker.wait(lambda: sum(_rule_ids(worker.jsonl).values()) >= 9, 90, "9 seed alerts")
+        time.sleep(2)  # anything extra would arrive now
+        assert _rule_ids(worker.jsonl) == EXPECTED
+        stored = worker.store_alerts()
+        assert Counter(rule for rule, _ in stored) == EXPECTED
+        assert len(set(stored)) == len(stored)
+        log = worker.log.read_text()
+        assert "zz-broken.yaml" in log and "tpye" in log  # the error names file and field
+    finally:
+        code = worker.stop()
+    assert code == 0, worker.log.read_text()[-3000:]
+
+    # started again over the same store: polls the seed feed, alerts nothing new
+    worker.start()
+    try:
+        worker.wait(
+            lambda: (h := worker.health()) and h.get("polls", 0) >= 1 and not h["items"].get(
+                "pending"
+            ),
+            90,
+            "the restarted worker to poll the seed feed",
+        )
+        time.sleep(3)
+        assert _rule_ids(worker.jsonl) == EXPECTED
+        assert Counter(rule for rule, _ in worker.store_alerts()) == EXPECTED
+    finally:
+        assert worker.stop() == 0
