@@ -67,6 +67,7 @@ async def build_runtime(
     deliver: bool = True,
     rules_dir: Path | None = None,
     extractor: Any = None,
+    metrics: Any = None,
 ) -> Runtime:
     """Open the store, start the seed server if configured, load model and rules."""
     from connectors.http import make_client
@@ -99,6 +100,8 @@ async def build_runtime(
         rules=rules,
         rule_state=StoreRuleState(store),
     )
+    if metrics is not None:
+        pipeline.metrics = metrics
     runtime = Runtime(
         settings=settings,
         store=store,

@@ -1,16 +1,20 @@
 """trafilatura in child processes, so that a page which makes extraction hang can be cut off
 by a hard time limit (a thread cannot be stopped; a process can be killed).
 
-Workers are spawned (safe from any thread), import trafilatura once, and are reused; one that
-overruns its limit is killed and replaced on next use. This module imports nothing heavy so
-that a spawned child starts fast.
+Workers are fresh interpreters (`python -m streams.clean_worker`: safe from any thread, and
+unlike multiprocessing's spawn they never re-run the caller's main script), import trafilatura
+once, and are reused; one that overruns its limit is killed and replaced on next use. This
+module imports nothing heavy so that a child starts fast.
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing as mp
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -38,13 +42,13 @@ class Extracted:
     language: str | None
 
 
-def _serve(conn: Connection) -> None:  # runs in the child
+def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the child
     import trafilatura
 
     conn.send("ready")
     while True:
         try:
-            html, url = conn.recv()
+            html, url = conn_in.recv()
         except EOFError:
             return
         try:
@@ -60,17 +64,28 @@ def _serve(conn: Connection) -> None:  # runs in the child
 
 class _Worker:
     def __init__(self) -> None:
-        ctx = mp.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="newswatch-clean")
-        self.proc.start()
-        child.close()
-        if not self.conn.poll(_READY_TIMEOUT) or self.conn.recv() != "ready":
+        root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.clean_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.send = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
+        self.conn = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        try:
+            ready = self.conn.poll(_READY_TIMEOUT) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
             self.kill()
             raise ExtractionFailed("extraction worker did not start")
 
     def run(self, html: str, url: str | None, limit: float) -> Extracted:
-        self.conn.send((html, url))
+        self.send.send((html, url))
         if not self.conn.poll(limit):
             self.kill()
             raise ExtractionTimeout(f"extraction exceeded {limit:g} s")
@@ -82,7 +97,8 @@ class _Worker:
 
     def kill(self) -> None:
         self.proc.kill()
-        self.proc.join(5)
+        self.proc.wait(5)
+        self.send.close()
         self.conn.close()
 
 
@@ -126,3 +142,10 @@ class WorkerPool:
 
 POOL = WorkerPool()
 atexit.register(POOL.close)
+
+
+if __name__ == "__main__":
+    # fd 0 carries jobs in, fd 1 answers out; anything a library prints goes to stderr
+    _out = os.dup(1)
+    os.dup2(2, 1)
+    _serve(Connection(0, writable=False), Connection(_out, readable=False))

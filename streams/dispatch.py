@@ -150,8 +150,11 @@ class Dispatcher:
         thread_ref = None
         if batch[0].update is not None and sink.threads:
             parent = await outbox.parent_of(self.store, batch[0])
-            if parent is not None and parent.state != State.SENT and parent.state != State.DEAD:
-                return None  # the reply waits for its thread to exist
+            if parent is not None and parent.state not in (State.SENT, State.DEAD):
+                # the reply waits for its thread to exist; a dead parent: reply top-level
+                later = max(parent.next_attempt or self.clock(), self.clock())
+                await outbox.postpone(self.store, batch[0].id, later + dt.timedelta(seconds=1))
+                return None
             thread_ref = parent.ref if parent is not None else None
         await self._pace(sink)
         now = self.clock()

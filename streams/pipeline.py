@@ -22,6 +22,7 @@ from connectors.poll import poll_feed
 from streams.alert import make_alert
 from streams.clean import clean
 from streams.evaluate import evaluate
+from streams.metrics import Metrics
 from streams.records import Alert, Article, ArticleEvents, FeedItem
 from streams.settings import Settings
 from streams.store import Store, utcnow
@@ -44,6 +45,7 @@ class Pipeline:
     rules: Any  # streams.rules_watch.RulebookHolder
     rule_state: Any  # streams.evaluate RuleState
     clock: Any = utcnow
+    metrics: Metrics = field(default_factory=Metrics)
     nlp_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="spacy")
     )
@@ -58,6 +60,8 @@ class Pipeline:
         for item in result.items:
             if await record_item(self.store, item):
                 fresh.append(item)
+        if fresh:
+            self.metrics.items_polled.labels(url).inc(len(fresh))
         return fresh
 
     async def clean(self, item: FeedItem) -> Article | None:
@@ -67,8 +71,10 @@ class Pipeline:
         article = await loop.run_in_executor(self.clean_pool, clean, item, page)
         if not await save_article(self.store, article):
             log.info("duplicate article skipped: %s", article.url)
+            self.metrics.articles.labels("duplicate").inc()
             await mark_item(self.store, item.key, DONE)
             return None
+        self.metrics.articles.labels("fallback" if article.fallback else "page").inc()
         return article
 
     async def extract(self, articles: Sequence[Article]) -> list[ArticleEvents]:
@@ -78,6 +84,8 @@ class Pipeline:
         out = []
         for article, events in zip(articles, lists, strict=True):
             storied = await assign_stories(self.store, article, events)
+            for event in storied:
+                self.metrics.events.labels(event.type).inc()
             out.append(ArticleEvents(article=article, events=storied))
         return out
 
@@ -91,6 +99,7 @@ class Pipeline:
             alert = make_alert(match, now)
             if await record_alert(self.store, alert):
                 fresh.append(alert)
+                self.metrics.alerts.labels(alert.rule_id).inc()
             else:
                 await record_story_update(self.store, alert)
         if batch.article.item_key:
@@ -100,6 +109,7 @@ class Pipeline:
     async def fail(self, item_key: str, exc: BaseException) -> None:
         """Record why an entry could not be processed; it stays in the store for a retry."""
         log.error("item %s failed: %s: %s", item_key, type(exc).__name__, exc)
+        self.metrics.failed_items.inc()
         await mark_item(self.store, item_key, FAILED, f"{type(exc).__name__}: {exc}")
 
     def close(self) -> None:

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    stall_after: float = 300.0  # /health fails when work waits longer than this (seconds)
 
     # --- feeds -------------------------------------------------------------------------
     feeds: list[str] = Field(default_factory=lambda: list(DEFAULT_FEEDS))
@@ -91,6 +92,15 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "newswatch@localhost"
     smtp_to: list[str] = Field(default_factory=list)
+
+    # --- delivery (streams/dispatch.py, connectors/ sinks) -------------------------------
+    delivery_timeout: float = 15.0  # seconds for one HTTP/SMTP exchange
+    delivery_max_attempts: int = 8  # then dead
+    slack_api_url: str = "https://slack.com/api"  # chat.postMessage base (bot token mode)
+    slack_min_interval: float = 1.0  # pacing: seconds between two messages to one Slack
+    smtp_digest_window: float = 0.0  # > 0: one email per rule per window of this many seconds
+    webhook_url: SecretStr | None = None  # JSON POST of each alert, HMAC-signed
+    webhook_secret: SecretStr | None = None  # the HMAC-SHA256 key (X-Newswatch-Signature)
 
     @model_validator(mode="before")
     @classmethod

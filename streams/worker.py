@@ -8,11 +8,14 @@ import logging
 from typing import Any
 
 import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
 from mode import Service
 
 from streams.agents import register_agents
 from streams.app import Streams, create_app, create_streams
 from streams.bootstrap import Runtime, build_runtime
+from streams.liveness import check_liveness
+from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.store.items import count_items, pending_items
 
@@ -30,6 +33,7 @@ class RuntimeService(Service):
         self._ready = asyncio.Event()
         self._failed: BaseException | None = None
         self.polls = 0  # completed poll cycles with at least one feed polled
+        self.metrics = Metrics()
         super().__init__(**kwargs)
 
     async def started(self) -> Runtime:
@@ -41,7 +45,7 @@ class RuntimeService(Service):
 
     async def on_start(self) -> None:
         try:
-            self.runtime = await build_runtime(self.settings)
+            self.runtime = await build_runtime(self.settings, metrics=self.metrics)
         except BaseException as exc:
             self._failed = exc
             self._ready.set()
@@ -76,6 +80,7 @@ class RuntimeService(Service):
             )
             for url, result in zip(due, results, strict=True):
                 if isinstance(result, BaseException):
+                    self.metrics.poll_errors.labels(url).inc()
                     log.error("poll of %s failed: %s: %s", url, type(result).__name__, result)
                     continue
                 for item in result:
@@ -126,18 +131,26 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
-        if service.runtime is None:
+        runtime = service.runtime
+        if runtime is None:
             return web.json({"status": "starting"}, status=503)
-        counts = await count_items(service.runtime.store)
+        counts = await count_items(runtime.store)
+        live = await check_liveness(runtime.store, runtime.pipeline.clock(), settings.stall_after)
+        runtime.pipeline.metrics.lag.set(live.lag)
         return web.json(
             {
-                "status": "ok",
-                "feeds": len(service.runtime.feeds),
-                "rules": len(service.runtime.rules.rulebook.rules),
+                "status": "ok" if live.alive else "stalled",
+                "problems": list(live.reasons),
+                "lag_seconds": round(live.lag, 1),
+                "feeds": len(runtime.feeds),
+                "rules": len(runtime.rules.rulebook.rules),
                 "items": counts,
                 "polls": service.polls,
-            }
+            },
+            status=200 if live.alive else 503,
         )
+
+    setup_prometheus_sensors(app, registry=service.metrics.registry)
 
     if settings.embedded:
         # Faust keeps flow control suspended until Kafka assigns partitions, which never

@@ -209,3 +209,11 @@ async def requeue(
             await conn.execute(destination_flags.delete().where(
                 destination_flags.c.destination.in_(dests)))
     return int(result.rowcount)
+
+
+async def postpone(store: Store, delivery_id: int, until: dt.datetime) -> None:
+    """Move an open delivery's next attempt (a reply waiting for its thread), no attempt used."""
+    async with store.begin() as conn:
+        await conn.execute(deliveries.update().where(
+            deliveries.c.id == delivery_id, deliveries.c.state.in_(OPEN)
+        ).values(next_attempt=until))
