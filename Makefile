@@ -13,6 +13,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	# feedparser's own test feeds (BSD licence), read in place by tests/test_feedparser_corpus.py
+	test -f $(VENV)/share/feedparser-sdist/feedparser-6.0.14.tar.gz || $(BIN)/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: feedparser==6.0.14 -d $(VENV)/share/feedparser-sdist
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -10,6 +10,8 @@ from trafilatura.utils import decode_file
 
 from connectors.http import FetchError, fetch
 
+_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+
 
 @dataclass(frozen=True)
 class PageResult:
@@ -31,7 +33,7 @@ async def fetch_page(client: httpx.AsyncClient, url: str) -> PageResult:
     if not url:
         return PageResult(url, url, None, None, "entry has no link")
     try:
-        got = await fetch(client, url, {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"})
+        got = await fetch(client, url, {"Accept": _ACCEPT})
     except FetchError as exc:
         return PageResult(url, url, exc.status, None, exc.reason)
     if got.status >= 400:

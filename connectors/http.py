@@ -37,6 +37,21 @@ class UnsafeURLError(FetchError):
     """The SSRF guard refused a URL (scheme, or an address that is not public)."""
 
 
+# Origins ("host:port") of servers this process runs itself, such as the seed replay server:
+# trusted although they are on loopback, so the seed feed works without configuration.
+_OWN_ORIGINS: set[str] = set()
+
+
+def trust_own_origin(host: str, port: int) -> None:
+    """Let every client in this process reach a server this process started."""
+    _OWN_ORIGINS.add(f"{host.lower()}:{port}")
+
+
+def forget_own_origin(host: str, port: int) -> None:
+    """Undo trust_own_origin when that server stops."""
+    _OWN_ORIGINS.discard(f"{host.lower()}:{port}")
+
+
 def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -56,7 +71,11 @@ class GuardTransport(httpx.AsyncBaseTransport):
 
     def allowed(self, host: str, port: int) -> bool:
         """True when the allow-list names this host (any port) or this host:port."""
-        return "*" in self.allow or host in self.allow or f"{host}:{port}" in self.allow
+        origin = f"{host}:{port}"
+        return (
+            "*" in self.allow or host in self.allow or origin in self.allow
+            or origin in _OWN_ORIGINS
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -191,7 +210,9 @@ class _Decoder:
         return out
 
 
-async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None) -> Fetched:
+async def fetch(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
+) -> Fetched:
     """GET url within the client's caps; raise FetchError (never an httpx error) on failure."""
     max_bytes = getattr(client, "max_bytes", DEFAULT_MAX_BYTES)
     deadline = getattr(client, "deadline", DEFAULT_DEADLINE)

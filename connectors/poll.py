@@ -17,7 +17,7 @@ import feedparser
 import httpx
 
 from connectors.http import FetchError, fetch, parse_retry_after
-from streams.records import FeedItem
+from streams.records import FeedItem, content_key
 from streams.store.db import Store, utcnow
 from streams.store.feeds import due_feeds, ensure_feeds, get_feed, update_feed
 from streams.store.items import seen_keys
@@ -141,22 +141,24 @@ def parse_feed(content: bytes, base_url: str, headers: httpx.Headers | None = No
 
 
 def feed_items(feed_url: str, parsed: Any) -> list[FeedItem]:
-    """One FeedItem per entry with a GUID or link; entries repeated in a document count once."""
+    """One FeedItem per entry; GUID = the entry's id, else its link, else a hash of what it
+    says (so an entry with neither is still processed once, not dropped). Entries repeated in
+    a document count once."""
     feed_title = parsed.feed.get("title", "")
     out: dict[str, FeedItem] = {}
     for entry in parsed.entries:
         link = entry.get("link") or ""
-        guid = entry.get("id") or link
-        if not guid:
-            continue
+        title, summary = entry.get("title", ""), _body(entry)
+        published = _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
+        guid = entry.get("id") or link or "hash:" + content_key(title, summary, published or "")
         source = entry.get("source") or {}
         item = FeedItem(
             feed=feed_url,
             guid=guid,
             link=link,
-            title=entry.get("title", ""),
-            summary=_body(entry),
-            published=_iso(entry.get("published_parsed") or entry.get("updated_parsed")),
+            title=title,
+            summary=summary,
+            published=published,
             source=(source.get("title") if hasattr(source, "get") else "") or feed_title,
         )
         out.setdefault(item.key, item)

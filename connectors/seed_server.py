@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from connectors.http import forget_own_origin, trust_own_origin
 from connectors.seed_folder import SeedArticle, SeedFolder, read_seed_folder
 
 
@@ -69,9 +70,11 @@ class SeedServer:
         sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
         self.port = sockets[0].getsockname()[1]
         self._render(seeds)
+        trust_own_origin(self.host, self.port)  # the SSRF guard lets clients reach it
 
     async def stop(self) -> None:
         if self._runner is not None:
+            forget_own_origin(self.host, self.port)
             await self._runner.cleanup()
             self._runner = None
 

@@ -115,5 +115,15 @@ async def build_runtime(
         from connectors.sinks import build_sinks
         from streams.dispatch import Dispatcher
 
-        runtime.dispatcher = Dispatcher(store, build_sinks(settings))
+        from streams.outbox import RetryPolicy
+
+        runtime.dispatcher = Dispatcher(
+            store,
+            build_sinks(settings),
+            policy=RetryPolicy(max_attempts=settings.delivery_max_attempts),
+            exclusive=settings.embedded,  # one dispatcher per store only when embedded
+        )
+        # destinations a rule names but the settings do not configure are skipped, not
+        # queued forever (logged once per alert)
+        pipeline.destinations = frozenset(runtime.dispatcher.sinks)
     return runtime

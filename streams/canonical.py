@@ -52,7 +52,9 @@ def _same_site(url: str, other: str) -> bool:
 
 def _site(host: str) -> str:
     labels = host.lower().removeprefix("www.").split(".")
-    return ".".join(labels[-3:]) if len(labels) > 2 and len(labels[-1]) == 2 else ".".join(labels[-2:])
+    # news.bbc.co.uk -> bbc.co.uk: keep three labels under a two-letter country suffix
+    keep = 3 if len(labels) > 2 and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-keep:])
 
 
 def fingerprint(text: str) -> str | None:

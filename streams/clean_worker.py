@@ -14,9 +14,9 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 _READY_TIMEOUT = 120.0  # a cold start imports lxml and trafilatura; not part of the limit

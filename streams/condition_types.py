@@ -251,6 +251,16 @@ def _anchor_order(anchor: Anchor) -> tuple[int, int]:
 
 
 def best_anchor(condition: Condition) -> Anchor | None:
-    """The most selective necessary anchor of a condition, or None (always a candidate)."""
-    return min(condition.anchors(), key=_anchor_order, default=None)
+    """The most selective necessary anchor of a condition, or None (always a candidate).
 
+    A type anchor combines with the best other one: ('type', 'attack', 'side', 'russia')
+    offers a rule only for attacks involving Russia, not for every event about Russia."""
+    anchors = condition.anchors()
+    types = [a for a in anchors if all(len(k) == 2 and k[0] == "type" for k in a.keys)]
+    others = [a for a in anchors if a not in types]
+    best_type = min(types, key=_anchor_order, default=None)
+    best = min(others, key=_anchor_order, default=None)
+    if best_type is None or best is None:
+        return best or best_type
+    keys = frozenset(t + k for t in best_type.keys for k in best.keys)
+    return Anchor(best.rank, keys)

@@ -92,6 +92,14 @@ class Dispatcher:
             except TimeoutError:
                 pass
 
+    async def settle(self) -> None:
+        """Drain until nothing is open any more: every delivery sent, dead or held."""
+        while True:
+            await self.drain()
+            if await outbox.next_due(self.store) is None:
+                return
+            await asyncio.sleep(await self._until_next_due())
+
     async def _until_next_due(self) -> float:
         nxt = await outbox.next_due(self.store)
         if nxt is None:
@@ -213,8 +221,7 @@ async def _main(url: str, once: bool) -> None:
     dispatcher = Dispatcher(store, sinks)
     try:
         if once:
-            while await dispatcher.drain():
-                pass
+            await dispatcher.settle()
         else:
             await dispatcher.run(asyncio.Event())
     finally:

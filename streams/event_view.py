@@ -77,9 +77,9 @@ class EventView:
         self.sides = frozenset(side_key(gazetteer, a) for a in event.actors)
         self.regions = frozenset(_regions(gazetteer, event.location))
         self.date = parse_date(event.date)
-        self.published = parse_date(article.published) or dt.datetime.fromtimestamp(
-            at, dt.UTC
-        ).date()
+        self.published = (
+            parse_date(article.published) or dt.datetime.fromtimestamp(at, dt.UTC).date()
+        )
         self._found: dict[str, frozenset[str]] = {}
 
     def text(self, scope: str) -> str:
@@ -99,13 +99,15 @@ class EventView:
 
     def keys(self, scopes: Iterable[str]) -> set[tuple[str, ...]]:
         """Index keys of this event: the rulebook picks candidate rules with them."""
-        keys: set[tuple[str, ...]] = {("type", self.type)}
+        keys: set[tuple[str, ...]] = set()
         keys.update(("actor", a) for a in self.actors)
         keys.update(("side", s) for s in self.sides)
         keys.update(("region", r) for r in self.regions)
         for scope in scopes:
             keys.update(("phrase", scope, k) for k in self.phrases(scope))
-        return keys
+        typed = ("type", self.type)
+        # composite keys, for rules anchored on their type and something else
+        return {typed, *keys, *(typed + k for k in keys)}
 
 
 def _regions(gazetteer: Gazetteer, places: Iterable[str]) -> Iterable[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-KINDS = ("person", "country", "city", "region", "organisation")
+KINDS = ("person", "country", "city", "region", "site", "organisation")
 
 
 class GazetteerError(Exception):
@@ -33,6 +33,8 @@ class Entity:
     kind: str
     country: str | None = None
     aliases: tuple[str, ...] = ()
+    within: str | None = None  # the place that contains a site or city (palace -> Istanbul)
+    capital: bool = False  # a capital city stands for its country as an actor
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Gazetteer:
                     kind=str(raw["kind"]),
                     country=raw.get("country"),
                     aliases=tuple(str(a) for a in raw.get("aliases") or ()),
+                    within=raw.get("within"),
+                    capital=bool(raw.get("capital", False)),
                 )
             )
         return gaz
@@ -91,7 +95,18 @@ class Gazetteer:
     def within(self, place: str, region: str) -> bool:
         """True when place is region itself or lies in it (Istanbul within Turkey)."""
         p, r = self.canonical(place) or place, self.canonical(region) or region
-        return fold(p) == fold(r) or fold(self.country_of(p) or "") == fold(r)
+        return fold(r) in {fold(c) for c in self.containers(p)}
+
+    def containers(self, place: str) -> list[str]:
+        """The place itself, then each place containing it, outermost last (palace, Istanbul,
+        Turkey). Follows `within` then `country`; stops on a cycle."""
+        chain = [self.canonical(place) or place]
+        while True:
+            ent = self.entities.get(chain[-1])
+            parent = (ent.within or ent.country) if ent and ent.kind != "country" else None
+            if parent is None or parent in chain:
+                return chain
+            chain.append(self.canonical(parent) or parent)
 
     def aliases(self) -> Iterable[tuple[str, Entity]]:
         """Every (alias, entity) pair, canonical names included."""

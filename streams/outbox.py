@@ -102,7 +102,7 @@ class Sink(Protocol):
         ...
 
     async def reconcile(self, message: Message) -> SendResult | None:
-        """After a crash mid-send: ask the destination whether it has the message (None: unknowable)."""
+        """After a crash mid-send: does the destination have it? (None: cannot tell)."""
         ...
 
     async def aclose(self) -> None:
@@ -160,3 +160,27 @@ class SinkBase:
 
     async def aclose(self) -> None:
         """Nothing to release by default."""
+
+
+PERMANENT_FLAG = frozenset({401, 403, 404, 410})  # the destination itself is gone or closed
+RETRYABLE = frozenset({408, 425, 429})
+
+
+def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
+    """Retry-After in seconds (the delta form; an HTTP date or junk falls back to default)."""
+    try:
+        return max(0.0, float(value)) if value is not None else default
+    except ValueError:
+        return default
+
+
+def classify_http(status: int, what: str, retry_after: str | None = None) -> SendResult:
+    """Any HTTP answer other than success: 429/408/5xx retry, 4xx dead (flag 401/403/404/410)."""
+    error = f"{what}: HTTP {status}"
+    if status == 429:
+        after = retry_after_seconds(retry_after)
+        return SendResult.retry(f"{error}, retry after {after:g} s", status, after)
+    if status in RETRYABLE or status >= 500:
+        wait = retry_after_seconds(retry_after) if retry_after is not None else None
+        return SendResult.retry(error, status, wait)
+    return SendResult.dead(error, status, flag=status in PERMANENT_FLAG)

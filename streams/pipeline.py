@@ -46,6 +46,7 @@ class Pipeline:
     rule_state: Any  # streams.evaluate RuleState
     clock: Any = utcnow
     metrics: Metrics = field(default_factory=Metrics)
+    destinations: frozenset[str] | None = None  # configured sinks; None = queue all
     nlp_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="spacy")
     )
@@ -97,11 +98,11 @@ class Pipeline:
         fresh = []
         for match in matches:
             alert = make_alert(match, now)
-            if await record_alert(self.store, alert):
+            if await record_alert(self.store, alert, self.destinations):
                 fresh.append(alert)
                 self.metrics.alerts.labels(alert.rule_id).inc()
             else:
-                await record_story_update(self.store, alert)
+                await record_story_update(self.store, alert, self.destinations)
         if batch.article.item_key:
             await mark_item(self.store, batch.article.item_key, DONE)
         return fresh

@@ -15,7 +15,10 @@ import jinja2
 
 from streams.records import Alert, Event
 
-SEVERITY_EMOJI = {"critical": ":rotating_light:", "high": ":red_circle:", "medium": ":large_orange_diamond:", "low": ":white_circle:"}
+SEVERITY_EMOJI = {
+    "critical": ":rotating_light:", "high": ":red_circle:",
+    "medium": ":large_orange_diamond:", "low": ":white_circle:",
+}
 
 
 def alert_to_json(alert: Alert) -> dict[str, Any]:
@@ -97,9 +100,8 @@ def _roles(event: Event) -> list[tuple[str, str]]:
 def console_line(alert: Alert, update: Alert | None = None) -> str:
     """One line: severity, rule id, headline and the event (or what the update adds)."""
     if update is not None:
-        return one_line(
-            f"[update] {alert.rule_id} | {alert.title} | {update_summary(update)} | {update.article_url}"
-        )
+        return one_line(f"[update] {alert.rule_id} | {alert.title} | "
+                        f"{update_summary(update)} | {update.article_url}")
     return one_line(
         f"[{alert.severity.upper()}] {alert.rule_id} | {alert.title} | "
         f"{event_summary(alert.event)} | {alert.article_url}"
@@ -133,6 +135,14 @@ def slack_link(url: str, label: str) -> str:
     return f"<{safe_url}|{slack_escape(label)}>"
 
 
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
 def slack_alert(alert: Alert) -> dict[str, Any]:
     """The chat.postMessage / incoming-webhook payload (Block Kit) of an alert."""
     ev = alert.event
@@ -147,12 +157,14 @@ def slack_alert(alert: Alert) -> dict[str, Any]:
         fields.append(("Numbers", quantities_text(ev)))
     fields.append(("Source", alert.source or "—"))
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} *{slack_link(alert.article_url, alert.title)}*"}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{slack_escape(v)}"} for k, v in fields]},
+        _section(f"{emoji} *{slack_link(alert.article_url, alert.title)}*"),
+        {"type": "section", "fields": [_mrkdwn(f"*{k}*\n{slack_escape(v)}") for k, v in fields]},
     ]
     if ev.evidence:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "> " + slack_escape(ev.evidence)}})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"severity *{slack_escape(alert.severity)}* · rule `{slack_escape(alert.rule_id)}` · alert {alert.id}"}]})
+        blocks.append(_section("> " + slack_escape(ev.evidence)))
+    footer = (f"severity *{slack_escape(alert.severity)}* · rule "
+              f"`{slack_escape(alert.rule_id)}` · alert {alert.id}")
+    blocks.append({"type": "context", "elements": [_mrkdwn(footer)]})
     return {
         "text": slack_escape(f"[{alert.severity}] {alert.rule_id}: {alert.title}"),
         "blocks": blocks,
@@ -169,7 +181,7 @@ def slack_update(alert: Alert, update: Alert) -> dict[str, Any]:
     key = f"{alert.id}.{update.article_id}"
     return {
         "text": slack_escape(f"{alert.rule_id}: {update_summary(update)}"),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        "blocks": [_section(text)],
         "unfurl_links": False,
         "metadata": {"event_type": "newswatch_alert", "event_payload": {"key": key}},
     }
@@ -180,14 +192,16 @@ def slack_update(alert: Alert, update: Alert) -> dict[str, Any]:
 _EMAIL_TEMPLATE = """\
 {% if html %}<html><body>{% for a in alerts %}
 <h2><a href="{{ a.url }}">{{ a.title }}</a></h2>
-{% if a.update %}<p>{{ a.update }}</p>{% endif %}
-<table>{% for k, v in a.fields %}<tr><th align="left">{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}</table>
+{% if a.news %}<p>{{ a.news }}</p>{% endif %}
+<table>{% for k, v in a.fields %}
+<tr><th align="left">{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}
+</table>
 {% if a.evidence %}<blockquote>{{ a.evidence }}</blockquote>{% endif %}
 <p><small>severity {{ a.severity }} · rule {{ a.rule }} · alert {{ a.id }}</small></p>
 {% endfor %}</body></html>
 {% else %}{% for a in alerts %}{{ a.title }}
 {{ a.url }}
-{% if a.update %}{{ a.update }}
+{% if a.news %}{{ a.news }}
 {% endif %}
 {% for k, v in a.fields %}{{ k }}: {{ v }}
 {% endfor %}{% if a.evidence %}
@@ -221,7 +235,7 @@ def _email_view(alert: Alert, update: Alert | None) -> dict[str, Any]:
     fields.append(("Source", shown.source or "-"))
     return {
         "title": one_line(shown.title), "url": one_line(shown.article_url),
-        "update": update_summary(update) if update else "",
+        "news": update_summary(update) if update else "",
         "fields": [(k, one_line(v)) for k, v in fields], "evidence": one_line(ev.evidence),
         "severity": alert.severity, "rule": alert.rule_id, "id": alert.id,
     }

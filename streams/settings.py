@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # required for the dashboard (streams/web) when web_host is not loopback
+    dashboard_token: SecretStr | None = None
     stall_after: float = 300.0  # /health fails when work waits longer than this (seconds)
 
     # --- feeds -------------------------------------------------------------------------
@@ -60,7 +62,7 @@ class Settings(BaseSettings):
     http_timeout: float = 15.0
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch; news monitor)"
     # SSRF guard: hosts ("host" or "host:port") allowed although private/loopback; the
-    # seed replay server is allowed by the composition root through make_client(allow=...).
+    # seed replay server is trusted by itself (connectors.http.trust_own_origin).
     allow_hosts: list[str] = Field(default_factory=list)
     max_response_bytes: int = 10_000_000  # cap on a decoded body (compression bombs too)
     request_deadline: float = 60.0  # overall seconds per request, slow drip included
@@ -99,6 +101,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api"  # chat.postMessage base (bot token mode)
     slack_min_interval: float = 1.0  # pacing: seconds between two messages to one Slack
     smtp_digest_window: float = 0.0  # > 0: one email per rule per window of this many seconds
+    smtp_ca_file: Path | None = None  # extra CA to trust for STARTTLS / TLS (self-signed relays)
     webhook_url: SecretStr | None = None  # JSON POST of each alert, HMAC-signed
     webhook_secret: SecretStr | None = None  # the HMAC-SHA256 key (X-Newswatch-Signature)
 

@@ -150,6 +150,9 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
             status=200 if live.alive else 503,
         )
 
+    from streams.web import register_web  # the dashboard and /api/, on this same port
+
+    register_web(app, service)
     setup_prometheus_sensors(app, registry=service.metrics.registry)
 
     if settings.embedded:

@@ -120,7 +120,7 @@ async def claim(store: Store, d: Delivery, now: dt.datetime, lease: float) -> in
         if result.rowcount != 1:
             return None
         inserted = await conn.execute(sa.insert(attempts).values(delivery_id=d.id, started=now))
-        return int(inserted.inserted_primary_key[0])
+        return int(inserted.inserted_primary_key[0])  # type: ignore[index]
 
 
 async def finish(
@@ -196,7 +196,8 @@ async def requeue(
 ) -> int:
     """Queue dead (or held) deliveries again, now, with a fresh attempt budget; unflag their
     destinations. Selected by id, else by state (and destination). Returns how many."""
-    cond = deliveries.c.id.in_(ids) if ids else deliveries.c.state.in_(states)
+    cond: sa.ColumnElement[bool] = (
+        deliveries.c.id.in_(ids) if ids else deliveries.c.state.in_(states))
     if destination:
         cond = sa.and_(cond, deliveries.c.destination == destination)
     cond = sa.and_(cond, deliveries.c.state.in_((State.DEAD, State.HELD)))

@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from streams.store.db import Store, utcnow
 from streams.store.schema import feeds
 
-_TIMES = ("last_attempt", "last_success", "last_new_item", "next_attempt", "added")
+_TIMES = (
+    "last_attempt", "last_success", "last_new_item", "next_attempt", "added", "failing_since",
+    "health_since",
+)
 
 
 def _aware(value: Any) -> Any:
@@ -28,12 +31,24 @@ def _row(row: Any) -> dict[str, Any]:
     return out
 
 
-async def ensure_feeds(store: Store, urls: list[str], interval: float | None = None) -> int:
-    """Add the feeds not yet in the store (due at once); return how many were added."""
+async def ensure_feeds(
+    store: Store,
+    urls: list[str],
+    interval: float | None = None,
+    added_by: str = "config",
+    titles: dict[str, str] | None = None,
+) -> int:
+    """Add the feeds not yet in the store (due at once); return how many were added.
+    added_by="user" (feeds add / import) keeps a feed polled although no setting lists it."""
     if not urls:
         return 0
     now = utcnow()
-    values = [{"url": u, "added": now, "interval": interval, "title": ""} for u in dict.fromkeys(urls)]
+    titles = titles or {}
+    values = [
+        {"url": u, "added": now, "interval": interval, "title": titles.get(u, ""),
+         "added_by": added_by}
+        for u in dict.fromkeys(urls)
+    ]
     async with store.begin() as conn:
         before = await conn.scalar(sa.select(sa.func.count()).select_from(feeds))
         await conn.execute(store.insert_ignore(feeds, values))
@@ -82,3 +97,14 @@ async def due_feeds(store: Store, urls: list[str], now: dt.datetime) -> list[str
         )
     scheduled = {r.url: _aware(r.next_attempt) for r in rows}
     return [u for u in dict.fromkeys(urls) if scheduled.get(u) is None or scheduled[u] <= now]
+
+
+async def all_feeds(store: Store, configured: list[str]) -> list[str]:
+    """The configured feeds followed by those added with `newswatch feeds add`/`import`."""
+    async with store.begin() as conn:
+        rows = await conn.execute(
+            sa.select(feeds.c.url)
+            .where(feeds.c.added_by == "user")
+            .order_by(feeds.c.added, feeds.c.url)
+        )
+    return list(dict.fromkeys([*configured, *(r.url for r in rows)]))

@@ -33,6 +33,7 @@ feeds = sa.Table(
     sa.Column("usual_gap", sa.Float),  # smoothed seconds between new items, for "silent"
     sa.Column("health", sa.String(16), nullable=False, server_default="ok"),  # ok|failing|silent
     sa.Column("health_since", sa.DateTime(timezone=True)),  # when `health` was raised
+    sa.Column("added_by", sa.String(8), nullable=False, server_default="config"),  # |user
 )
 
 # Every feed entry ever seen: recorded before it is processed, marked done after.
@@ -185,4 +186,40 @@ destination_flags = sa.Table(
     sa.Column("destination", sa.String(100), primary_key=True),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("flagged", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Rule state (streams/store/rule_state.py). Times are epoch seconds (floats) so that windows
+# compare exactly on SQLite and PostgreSQL alike. `ref` is the event (or window) that wrote a
+# row: re-processing the same event after a crash finds its own row and fires again, instead
+# of losing the alert.
+# First mentions: one row per rule and key (a term seen, the moment a rule was armed).
+rule_marks = sa.Table(
+    "rule_marks",
+    metadata,
+    sa.Column("rule_id", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("ref", sa.String(64), nullable=False, server_default=""),
+)
+
+# Windows: the matching events a counting rule has seen (baselines are counted from them).
+rule_windows = sa.Table(
+    "rule_windows",
+    metadata,
+    sa.Column("rule_id", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("ref", sa.String(64), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_rule_windows_rule_key_at", "rule_id", "key", "at"),
+)
+
+# Throttle: no second alert for a rule and key until `until`.
+rule_throttle = sa.Table(
+    "rule_throttle",
+    metadata,
+    sa.Column("rule_id", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("until", sa.Float, nullable=False),
+    sa.Column("ref", sa.String(64), nullable=False, server_default=""),
 )

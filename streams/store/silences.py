@@ -67,7 +67,7 @@ async def add_silence(
         result = await conn.execute(sa.insert(silences).values(
             rule_id=rule_id, story_id=story_id, actor=actor, destination=destination,
             reason=reason, created=now, until=now + duration))
-        return int(result.inserted_primary_key[0])
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 async def list_silences(store: Store, include_expired: bool = False) -> list[Any]:

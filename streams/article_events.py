@@ -1,0 +1,277 @@
+"""Events of one article, read sentence by sentence from spaCy docs (its paragraphs, in
+order), then completed with what only the whole article tells: a later sentence that goes on
+about the same happening, the article's main actors, the other side of a two-sided event.
+
+Everything kept here is plain data, so the docs can be freed (spaCy's memory_zone) as soon
+as they are read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+from spacy.tokens import Doc, Span, Token
+
+from streams.actors import People, actors_of, mentions, places_of
+from streams.attribution import attribution_of, event_scope
+from streams.dates import resolve_date
+from streams.gazetteer import Gazetteer
+from streams.nlp import EVENTS_KEY
+from streams.quantities import Quantity, quantities_in
+from streams.status import finalize, status_of, tense_for_dates
+from streams.taxonomy import Taxonomy
+
+CONTINUATION_GAP = 2  # a same-type mention this many sentences later may go on about it
+_EVIDENCE_SENTENCES = 3
+
+
+@dataclass
+class Draft:
+    """An event being built: one sentence, or a few that tell the same happening."""
+
+    type: str
+    first: int  # sentence index in the article
+    last: int
+    evidence: list[str]
+    actors: list[str]
+    location: list[str]
+    date: dt.date | None
+    status: str
+    explicit: bool  # status from tense or a cue, not a default
+    quantities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attribution: str | None = None
+
+
+class ArticleReader:
+    """Accumulates an article's drafts across its docs; `drafts()` completes them."""
+
+    def __init__(self, taxonomy: Taxonomy, gazetteer: Gazetteer, published: dt.date | None):
+        self.taxonomy = taxonomy
+        self.gazetteer = gazetteer
+        self.published = published
+        self.reference = published  # the date last mentioned, for "a day earlier"
+        self.people = People()
+        self.sentences = 0
+        self.topic: list[str] = []  # actors of the headline / lede
+        self.pairs: Counter[tuple[str, str]] = Counter()  # countries named together
+        self.countries: Counter[str] = Counter()
+        self._drafts: list[Draft] = []
+
+    def read(self, doc: Doc) -> None:
+        """Read one doc (a headline or paragraph) of the article."""
+        triggers = list(doc.spans[EVENTS_KEY]) if EVENTS_KEY in doc.spans else []
+        for sent in doc.sents:
+            index = self.sentences
+            self.sentences += 1
+            found = mentions(sent, self.gazetteer, self.people)
+            self._count_countries(found)
+            if not self.topic and index <= 1:
+                self.topic = actors_of(found, set(), self.gazetteer)
+            mine = [s for s in triggers if sent.start <= s.root.i < sent.end]
+            if mine:
+                self._read_sentence(sent, index, found, mine)
+
+    def _count_countries(self, found: list[Any]) -> None:
+        names = {
+            self.gazetteer.country_of(m.name) if m.kind == "person" else m.name
+            for m in found
+            if m.kind in ("country", "person")
+        }
+        names.discard(None)
+        self.countries.update(names)
+        for a, b in combinations(sorted(n for n in names if n), 2):
+            self.pairs[(a, b)] += 1
+
+    def _read_sentence(self, sent: Span, index: int, found: list[Any], spans: list[Span]) -> None:
+        by_type: dict[str, list[Token]] = {}
+        for span in spans:
+            by_type.setdefault(span.label_, []).append(span.root)
+        numbers = quantities_in(sent, self.taxonomy)
+        owners = _assign_numbers(numbers, by_type)
+        for etype, triggers in by_type.items():
+            triggers.sort(key=lambda t: (_depth(t), t.i))
+            primary = triggers[0]
+            scope, reporter = event_scope(primary)
+            status, explicit = status_of(primary, scope, self.taxonomy)
+            for other in triggers[1:]:
+                if explicit:
+                    break
+                other_status, other_explicit = status_of(other, event_scope(other)[0], self.taxonomy)
+                if other_explicit:
+                    status, explicit = other_status, True
+            date = self._date(sent, triggers, status)
+            place_mentions = [m for t in triggers for m in places_of(found, t, event_scope(t)[0])]
+            location = list(dict.fromkeys(m.name for m in place_mentions))
+            actors = actors_of(found, {m.start for m in place_mentions}, self.gazetteer)
+            draft = Draft(
+                type=etype,
+                first=index,
+                last=index,
+                evidence=[sent.text.strip()],
+                actors=actors,
+                location=location,
+                date=date,
+                status=status,
+                explicit=explicit,
+                quantities={q.role: q.as_dict() for q in numbers if owners.get(id(q)) == etype},
+                attribution=attribution_of(
+                    sent, scope, reporter, self.gazetteer, self.people.last
+                ),
+            )
+            self._drafts.append(draft)
+            if date is not None:
+                self.reference = date
+
+    def _date(self, sent: Span, triggers: list[Token], status: str) -> dt.date | None:
+        if self.published is None:
+            return None
+        for trigger in triggers:
+            ent = _date_entity(sent, trigger)
+            if ent is not None:
+                return resolve_date(
+                    ent.text, self.published, self.reference, tense_for_dates(status)
+                )  # type: ignore[arg-type]
+        return None
+
+    def drafts(self) -> list[Draft]:
+        """The article's events: continuations merged, actors completed, status final."""
+        merged: list[Draft] = []
+        for draft in self._drafts:
+            previous = next((d for d in reversed(merged) if d.type == draft.type), None)
+            if previous is not None and self._continues(previous, draft):
+                _merge(previous, draft)
+            else:
+                merged.append(draft)
+        out = []
+        for draft in merged:
+            if not draft.actors:
+                draft.actors = list(self.topic)
+            if self.taxonomy.event_types[draft.type].parties == 2:
+                self._complete_sides(draft)
+            if not draft.actors and not draft.location:
+                continue  # a heading like "Meetings and negotiations": nothing to alert on
+            draft.status = finalize(draft.status, draft.date, self.published)
+            out.append(draft)
+        return out
+
+    def _continues(self, previous: Draft, draft: Draft) -> bool:
+        """Does draft go on about the happening previous told?"""
+        if draft.first - previous.last > CONTINUATION_GAP:
+            return False
+        if previous.date and draft.date and previous.date != draft.date:
+            return False
+        if not _statuses_agree(previous, draft):
+            return False
+        if previous.location and draft.location and not self._places_agree(previous, draft):
+            return False
+        if previous.actors and draft.actors and not self._actors_overlap(previous, draft):
+            return False
+        return True
+
+    def _places_agree(self, a: Draft, b: Draft) -> bool:
+        within = self.gazetteer.within
+        return all(any(within(p, q) or within(q, p) for q in a.location) for p in b.location)
+
+    def _actors_overlap(self, a: Draft, b: Draft) -> bool:
+        return bool(self._sides(a.actors) & self._sides(b.actors))
+
+    def _sides(self, actors: list[str]) -> set[str]:
+        return set(actors) | {c for a in actors if (c := self.gazetteer.country_of(a))}
+
+    def _complete_sides(self, draft: Draft) -> None:
+        """A two-sided event naming one side (or none): add the country the article names
+        most often with it (or the article's two most named countries)."""
+        kinds = self.gazetteer.kind
+        sides = [a for a in draft.actors if kinds(a) == "country"]
+        sides += [c for a in draft.actors if kinds(a) == "person" and (c := self.gazetteer.country_of(a))]
+        sides = list(dict.fromkeys(sides))
+        if len(sides) >= 2:
+            return
+        if sides:
+            partners = Counter(
+                {(b if a == sides[0] else a): n for (a, b), n in self.pairs.items() if sides[0] in (a, b)}
+            )
+            extra = [c for c, _ in partners.most_common(1)]
+        else:
+            extra = [c for c, _ in self.countries.most_common(2)]
+        for country in extra:
+            if country not in draft.actors:
+                draft.actors.append(country)
+
+
+def _statuses_agree(a: Draft, b: Draft) -> bool:
+    if a.status == b.status or not a.explicit or not b.explicit:
+        return "cancelled" not in (a.status, b.status) or a.status == b.status
+    return {a.status, b.status} <= {"proposed", "scheduled"}
+
+
+def _merge(into: Draft, other: Draft) -> None:
+    into.last = other.last
+    if len(into.evidence) < _EVIDENCE_SENTENCES:
+        into.evidence.append(other.evidence[0])
+    into.actors += [a for a in other.actors if a not in into.actors]
+    into.location += [p for p in other.location if p not in into.location]
+    into.date = into.date or other.date
+    if not into.explicit and other.explicit:
+        into.status, into.explicit = other.status, True
+    for role, q in other.quantities.items():
+        into.quantities.setdefault(role, q)
+    into.attribution = into.attribution or other.attribution
+
+
+def _date_entity(sent: Span, trigger: Token) -> Span | None:
+    """The DATE entity that belongs to the trigger: inside its phrase first, else attached to
+    a head above it in the same clause (not to another verb, not to a reporting verb)."""
+    scope = {t.i: n for n, t in enumerate(event_scope(trigger)[0])}
+    subtree = {t.i for t in trigger.subtree}
+    best: tuple[tuple[int, int], Span] | None = None
+    for ent in sent.ents:
+        if ent.label_ != "DATE":
+            continue
+        if ent.root.i in subtree:
+            rank = (0, abs(ent.root.i - trigger.i))
+        else:
+            t, steps = ent.root, 0
+            while t.i not in scope and t.head is not t and steps < 6:
+                if t is not ent.root and t.pos_ in ("VERB", "AUX"):
+                    break
+                t, steps = t.head, steps + 1
+            if t.i not in scope:
+                continue
+            rank = (1, scope[t.i])
+        if best is None or rank < best[0]:
+            best = (rank, ent)
+    return best[1] if best else None
+
+
+def _assign_numbers(numbers: list[Quantity], by_type: dict[str, list[Token]]) -> dict[int, str]:
+    """Each number goes to the event type whose trigger is nearest in the parse tree."""
+    owners: dict[int, str] = {}
+    for q in numbers:
+        best = min(
+            ((min(_distance(q.token, t) for t in ts), etype) for etype, ts in by_type.items()),
+            default=None,
+        )
+        if best is not None:
+            owners[id(q)] = best[1]
+    return owners
+
+
+def _depth(token: Token) -> int:
+    depth = 0
+    while token.head is not token:
+        token, depth = token.head, depth + 1
+    return depth
+
+
+def _distance(a: Token, b: Token) -> int:
+    path_a = [a, *a.ancestors]
+    index_a = {t.i: n for n, t in enumerate(path_a)}
+    for n, t in enumerate([b, *b.ancestors]):
+        if t.i in index_a:
+            return n + index_a[t.i]
+    return 1_000

@@ -1,0 +1,170 @@
+"""`newswatch feeds list|add|remove|import|export`: the feeds polled and their health."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+T = TypeVar("T")
+
+
+def _with_store(work: Callable[[Any, Any], Awaitable[T]]) -> T:
+    """Open the configured store, run `work(store, settings)`, close it."""
+    from streams.settings import SettingsError, load_settings
+    from streams.store import Store, StoreError
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        click.echo(f"newswatch: {exc}", err=True)
+        sys.exit(2)
+
+    async def run() -> T:
+        store = await Store(settings.database).open()
+        try:
+            return await work(store, settings)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except StoreError as exc:
+        click.echo(f"newswatch: {exc}", err=True)
+        sys.exit(2)
+
+
+def _check_url(url: str) -> str:
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise click.BadParameter(f"{url}: {exc}") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise click.BadParameter(f"{url}: a feed URL must be http:// or https:// with a host")
+    return url
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@click.group()
+def feeds() -> None:
+    """List, add, remove, import and export the feeds newswatch polls."""
+
+
+@feeds.command("list")
+def list_cmd() -> None:
+    """Show every feed with its health: attempts, status, failures, next attempt, items."""
+    from streams.store.feeds import list_feeds
+
+    rows = _with_store(lambda store, _s: list_feeds(store))
+    header = ("URL", "LAST ATTEMPT", "LAST SUCCESS", "STATUS", "FAILS", "NEXT ATTEMPT",
+              "ITEMS", "HEALTH")
+    table = [header] + [
+        (
+            r["url"], _when(r["last_attempt"]), _when(r["last_success"]),
+            str(r["status"] or "-"), str(r["failures"]), _when(r["next_attempt"]),
+            str(r["items_seen"]), r["health"] + (f" ({r['error']})" if r["error"] else ""),
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
+    if not rows:
+        click.echo("no feeds yet: they are added when `newswatch run` starts, or with `feeds add`")
+
+
+@feeds.command("add")
+@click.argument("url", callback=lambda _c, _p, v: _check_url(v))
+@click.option("--interval", type=float, default=None, help="Seconds between polls of this feed.")
+def add_cmd(url: str, interval: float | None) -> None:
+    """Poll URL from now on (at the next cycle of a running service)."""
+    from streams.store.feeds import ensure_feeds, update_feed
+
+    async def work(store: Any, _settings: Any) -> int:
+        added = await ensure_feeds(store, [url], interval=interval, added_by="user")
+        if not added:  # already known: make sure it stays polled, apply the new interval
+            values: dict[str, Any] = {"added_by": "user"}
+            if interval is not None:
+                values["interval"] = interval
+            await update_feed(store, url, **values)
+        return added
+
+    click.echo(f"{'added' if _with_store(work) else 'already present'}: {url}")
+
+
+@feeds.command("remove")
+@click.argument("url")
+def remove_cmd(url: str) -> None:
+    """Stop polling URL and forget its health (its items and articles stay)."""
+
+    removed, listed = _with_store(
+        lambda store, s: _remove(store, url, s.feeds)
+    )
+    if not removed:
+        click.echo(f"newswatch: no such feed: {url}", err=True)
+        sys.exit(1)
+    click.echo(f"removed: {url}")
+    if listed:
+        click.echo(f"note: {url} is still in NEWSWATCH_FEEDS and returns at the next start",
+                   err=True)
+
+
+async def _remove(store: Any, url: str, configured: list[str]) -> tuple[bool, bool]:
+    from streams.store.feeds import remove_feed
+
+    return await remove_feed(store, url), url in configured
+
+
+@feeds.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_cmd(file: Path) -> None:
+    """Add every feed listed in an OPML FILE."""
+    from connectors.opml import OpmlError, read_opml
+    from streams.store.feeds import ensure_feeds
+
+    try:
+        listed = read_opml(file)
+    except OpmlError as exc:
+        click.echo(f"newswatch: {exc}", err=True)
+        sys.exit(1)
+    good, bad = [], []
+    for feed in listed:
+        try:
+            good.append(_check_url(feed.url))
+        except click.BadParameter as exc:
+            bad.append(str(exc.message))
+    titles = {f.url: f.title for f in listed}
+    added = _with_store(
+        lambda store, _s: ensure_feeds(store, good, added_by="user", titles=titles)
+    )
+    for reason in bad:
+        click.echo(f"skipped: {reason}", err=True)
+    click.echo(f"imported {added} new feeds ({len(good) - added} already present) from {file}")
+
+
+@feeds.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def export_cmd(output: Path | None) -> None:
+    """Write every feed as OPML."""
+    from connectors.opml import OpmlFeed, write_opml
+    from streams.store.feeds import list_feeds
+
+    rows = _with_store(lambda store, _s: list_feeds(store))
+    text = write_opml([OpmlFeed(r["url"], r["title"] or "") for r in rows])
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"exported {len(rows)} feeds to {output}", err=True)

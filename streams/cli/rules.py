@@ -1,0 +1,153 @@
+"""`newswatch rules check|test|status`: lint rules, run their expectations, show what runs.
+
+check   one line per mistake (file:line: field: message), exit 1 if any, else 0.
+test    runs rules/tests/*.yaml through the real extractor (hand-made events need none);
+        exit 1 on a failed expectation.
+status  the rules in force and the errors of the running worker, from the status file the
+        rule watcher writes (data_dir/rules_status.json); without one, recomputed from the
+        folder, and said so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+
+def _settings() -> Any:
+    from streams.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        click.echo(f"newswatch: {exc}", err=True)
+        sys.exit(2)
+
+
+def event_types(taxonomy_dir: Path) -> Collection[str] | None:
+    """The event types of the taxonomy (rules/taxonomy/event_types.yaml), None if absent."""
+    path = Path(taxonomy_dir) / "event_types.yaml"
+    try:
+        from streams.taxonomy import Taxonomy  # the extraction engineer's reader, when present
+
+        return tuple(Taxonomy.load(path).types)
+    except ImportError:
+        pass
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    types = data.get("types") if isinstance(data, dict) else None
+    return tuple(types) if isinstance(types, dict) else None
+
+
+def _load(folder: Path | None) -> tuple[Any, Any, Path]:
+    from streams.gazetteer import Gazetteer
+    from streams.rulebook import load_rulebook
+
+    settings = _settings()
+    folder = Path(folder or settings.rules_dir)
+    gazetteer = Gazetteer.load(Path(settings.taxonomy_dir) / "gazetteer.yaml")
+    return load_rulebook(folder, gazetteer, event_types(settings.taxonomy_dir)), settings, folder
+
+
+@click.group()
+def rules() -> None:
+    """Check, test and inspect the alert rules (rules/*.yaml)."""
+
+
+@rules.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+def check(folder: Path | None) -> None:
+    """Lint the rules of FOLDER (default: the configured rules folder)."""
+    result, _settings_, folder = _load(folder)
+    for error in result.errors:
+        click.echo(str(error))
+    if result.errors:
+        click.echo(f"{len(result.errors)} mistakes in {folder}", err=True)
+        sys.exit(1)
+    click.echo(f"{len(result.rulebook.rules)} rules OK in {folder}")
+
+
+@rules.command("test")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option("--no-extractor", is_flag=True, help="Skip cases that need the extractor.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list the cases that pass.")
+def test_(folder: Path | None, no_extractor: bool, verbose: bool) -> None:
+    """Run the expectations in FOLDER/tests (default: the configured rules folder)."""
+    from streams.rule_expectations import run_expectations
+
+    result, settings, folder = _load(folder)
+    for error in result.errors:
+        click.echo(str(error))
+    extract = None if no_extractor else _extractor(settings)
+    outcomes, errors = asyncio.run(run_expectations(folder / "tests", result.rulebook, extract))
+    for error in errors:
+        click.echo(str(error))
+    for outcome in outcomes:
+        if verbose or outcome.verdict != "pass":
+            click.echo(str(outcome))
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in ("pass", "fail", "skip")}
+    click.echo(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped",
+               err=True)  # fmt: skip
+    if counts["fail"] or errors or result.errors:
+        sys.exit(1)
+
+
+def _extractor(settings: Any) -> Any:
+    try:
+        from streams.extract import build_extractor
+    except ImportError:
+        click.echo("no extractor available: cases with text are skipped", err=True)
+        return None
+    return build_extractor(settings).extract
+
+
+@rules.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(as_json: bool) -> None:
+    """The rules in force and the errors of the running worker."""
+    from streams.rules_watch import STATUS_FILE
+
+    settings = _settings()
+    path = Path(settings.data_dir) / STATUS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        origin = f"worker pid {data.get('pid')}, status written {_when(data.get('written_at'))}"
+    except (OSError, ValueError):
+        data = _recomputed()
+        origin = f"no worker status at {path}; recomputed from {data['folder']}"
+    if as_json:
+        click.echo(json.dumps(data, indent=1))
+    else:
+        click.echo(origin)
+        for rule in data["rules"]:
+            off = "" if rule.get("enabled", True) else " (disabled)"
+            click.echo(f"  {rule['id']:<28} {rule['kind']:<13} {rule['severity']:<9} "
+                       f"{rule['file']}:{rule['line']}{off}")  # fmt: skip
+        click.echo(f"{len(data['rules'])} rules in force, {len(data['errors'])} errors")
+        for error in data["errors"]:
+            click.echo(f"  {error}")
+    if data["errors"]:
+        sys.exit(1)
+
+
+def _recomputed() -> dict[str, Any]:
+    from streams.rules_watch import RulebookHolder
+
+    result, _settings_, folder = _load(None)
+    return RulebookHolder.from_result(result, folder).status()
+
+
+def _when(stamp: Any) -> str:
+    if not isinstance(stamp, int | float):
+        return "at an unknown time"
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).isoformat(timespec="seconds")

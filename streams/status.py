@@ -1,0 +1,106 @@
+"""An event's status from the words around its trigger: tense, modality and cue words.
+
+occurred (past or present tense, no cue), proposed (sought, planned, discussed, "will" with
+no date), scheduled (announced for a date), cancelled ("collapsed", "called off", sanctions
+"lifted"). The cue lemmas live in the taxonomy (status: ...), so analysts can add them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from spacy.tokens import Token
+
+from streams.taxonomy import Taxonomy
+
+FUTURE_AUX = frozenset({"will", "shall", "'ll", "wo"})  # "wo" is the "won't" token
+MODAL_AUX = frozenset({"would", "could", "may", "might", "should", "must"})
+# An event that is the topic of talks is discussed, not done ("talks involved the release").
+TOPIC_VERBS = frozenset({"discuss", "focus", "address", "review", "involve", "concern"})
+CONDITIONAL_MARKS = frozenset({"until", "unless", "if", "once"})
+_MAX_STEPS = 8
+
+
+def status_of(trigger: Token, scope: list[Token], taxonomy: Taxonomy) -> tuple[str, bool]:
+    """(status, explicit) for an event; explicit is False when only a default applied (a
+    present-tense or verbless mention), so a neighbour's explicit status may win."""
+    cancelled, proposed = taxonomy.cues("cancelled"), taxonomy.cues("proposed")
+    scheduled = taxonomy.cues("scheduled")
+    weak: str | None = None
+    for child in trigger.children:
+        lemma = child.lemma_.lower()
+        if child.dep_ in ("amod", "acl", "compound", "nmod"):
+            if lemma in cancelled:
+                return "cancelled", True
+            if lemma in scheduled and child.dep_ == "acl":  # "a meeting scheduled for ..."
+                return "scheduled", True
+            if lemma in proposed:  # "a planned summit": weaker than the verb's tense
+                weak = "proposed"
+    for token in scope[:_MAX_STEPS]:
+        lemma = _phrasal(token)
+        if token is not trigger:
+            if lemma in cancelled:
+                return "cancelled", True
+            if lemma in scheduled and token.pos_ in ("VERB", "ADJ"):
+                return "scheduled", True
+            if lemma in proposed and token.pos_ != "AUX":
+                return "proposed", True
+            if lemma in TOPIC_VERBS and token.pos_ == "VERB":
+                return "proposed", True
+        if token.pos_ in ("VERB", "AUX"):
+            tense = _verb_tense(token)
+            if tense == "future":
+                return "proposed", True
+            if tense == "past":
+                return "occurred", token is trigger
+            if tense == "present":
+                return weak or "occurred", False
+    return weak or "occurred", False
+
+
+def _phrasal(token: Token) -> str:
+    """The lemma with its particle for phrasal verbs ('call off')."""
+    particle = next((c.lower_ for c in token.children if c.dep_ == "prt"), None)
+    return f"{token.lemma_.lower()} {particle}" if particle else token.lemma_.lower()
+
+
+def _verb_tense(verb: Token) -> str | None:
+    """future | past | present for a finite verb; None for an infinitive or participle that
+    takes its tense from the verb above it."""
+    auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
+    words = {a.lower_ for a in auxes}
+    if words & FUTURE_AUX or words & MODAL_AUX:
+        return "future"
+    if "going" in words and any(c.lower_ == "to" for c in auxes):
+        return "future"
+    marks = {c.lower_ for c in verb.children if c.dep_ == "mark"}
+    if marks & CONDITIONAL_MARKS and verb.tag_ in ("VBP", "VBZ"):
+        return "future"  # "until Putin and Trump meet"
+    if verb.tag_ == "VBD" or any(a.tag_ == "VBD" or a.lemma_ == "have" for a in auxes):
+        return "past"
+    if "to" in words and not (words - {"to"}):
+        return None  # infinitive: the governing verb decides
+    if verb.tag_ in ("VBP", "VBZ") or any(a.tag_ in ("VBP", "VBZ") for a in auxes):
+        return "present"
+    return None
+
+
+def finalize(status: str, date: dt.date | None, published: dt.date | None) -> str:
+    """Reconcile status with the resolved date: a proposal with a date ahead is scheduled,
+    a 'scheduled' without a date is only proposed, a past tense with a future date is
+    scheduled."""
+    if status == "cancelled":
+        return status
+    ahead = date is not None and published is not None and date >= published
+    if status == "occurred" and date is not None and published is not None and date > published:
+        return "scheduled"
+    if status == "proposed" and ahead:
+        return "scheduled"
+    if status == "scheduled" and date is None:
+        return "proposed"
+    return status
+
+
+def tense_for_dates(status: str) -> str | None:
+    """Which way a bare weekday points for this status."""
+    return {"occurred": "past", "proposed": "future", "scheduled": "future"}.get(status)

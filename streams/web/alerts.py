@@ -1,0 +1,178 @@
+"""The alerts list: newest first, filtered by rule, severity, status, source and time, with
+the status an analyst sees (new, acknowledged, silenced); and the two actions on an alert.
+
+"silenced" is derived: an alert not acknowledged whose deliveries were held, or that an
+active silence matches now. Acknowledging and silencing go through the delivery stage's own
+store functions, so the CLI and the dashboard do the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from streams.render import alert_from_json
+from streams.store import Store, utcnow
+from streams.store.alerts import ack_alert
+from streams.store.schema import alerts, deliveries, silences
+from streams.store.silences import add_silence, matches, parse_duration
+from streams.web.queries import aware, day_start, iso, one, parse_day
+
+STATUSES = ("new", "acknowledged", "silenced")
+SEVERITIES = ("critical", "high", "medium", "low")
+SILENCE_SCOPES = ("story", "rule")
+MAX_ALERTS = 500
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """What the analyst asked to see; empty fields do not filter."""
+
+    rule: str = ""
+    severity: str = ""
+    status: str = ""
+    source: str = ""
+    since: str = ""  # a day, inclusive
+    until: str = ""  # a day, inclusive
+    limit: int = 200
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any]) -> AlertFilter:
+        """From the page's or the API's query string; unknown values are ignored."""
+        status = one(params, "status")
+        severity = one(params, "severity")
+        try:
+            limit = max(1, min(MAX_ALERTS, int(one(params, "limit") or 200)))
+        except ValueError:
+            limit = 200
+        return cls(
+            rule=one(params, "rule"),
+            severity=severity if severity in SEVERITIES else "",
+            status=status if status in STATUSES else "",
+            source=one(params, "source"),
+            since=one(params, "since") if parse_day(one(params, "since")) else "",
+            until=one(params, "until") if parse_day(one(params, "until")) else "",
+            limit=limit,
+        )
+
+    def query_args(self) -> dict[str, str]:
+        """The non-empty fields, for links and the live refresh."""
+        fields = ("rule", "severity", "status", "source", "since", "until")
+        return {name: getattr(self, name) for name in fields if getattr(self, name)}
+
+
+def _select(flt: AlertFilter) -> sa.Select[Any]:
+    query = sa.select(alerts).order_by(alerts.c.created.desc(), alerts.c.id)
+    if flt.rule:
+        query = query.where(alerts.c.rule_id == flt.rule)
+    if flt.severity:
+        query = query.where(alerts.c.severity == flt.severity)
+    since, until = parse_day(flt.since), parse_day(flt.until)
+    if since:
+        query = query.where(alerts.c.created >= day_start(since))
+    if until:
+        query = query.where(alerts.c.created < day_start(until + dt.timedelta(days=1)))
+    return query.limit(MAX_ALERTS)
+
+
+async def _held_ids(conn: Any) -> set[str]:
+    rows = await conn.execute(
+        sa.select(deliveries.c.alert_id).where(deliveries.c.state == "held").distinct()
+    )
+    return set(rows.scalars().all())
+
+
+def _status(row: Any, alert: Any, held: set[str], active: list[Any]) -> str:
+    if row.status == "acked":
+        return "acknowledged"
+    if row.id in held or any(matches(s, alert) for s in active):
+        return "silenced"
+    return "new"
+
+
+def _as_dict(row: Any, status: str) -> dict[str, Any]:
+    payload = row.payload or {}
+    event = payload.get("event") or {}
+    return {
+        "id": row.id,
+        "rule_id": row.rule_id,
+        "severity": row.severity,
+        "status": status,
+        "story_id": row.story_id,
+        "title": payload.get("title", ""),
+        "source": payload.get("source", ""),
+        "article_url": payload.get("article_url", ""),
+        "message": payload.get("message", ""),
+        "event_type": event.get("type", ""),
+        "event_date": event.get("date"),
+        "created": iso(row.created),
+        "acked": iso(row.acked),
+        "acked_by": row.acked_by,
+    }
+
+
+async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
+    """{'alerts': [...newest first], 'rules': [...], 'sources': [...]} for the filter."""
+    now = utcnow()
+    async with store.begin() as conn:
+        rows = (await conn.execute(_select(flt))).all()
+        held = await _held_ids(conn)
+        active = [
+            s for s in (await conn.execute(sa.select(silences))).all()
+            if (aware(s.until) or now) > now
+        ]
+        rules = (await conn.execute(sa.select(alerts.c.rule_id).distinct())).scalars().all()
+    out, sources = [], set()
+    for row in rows:
+        alert = alert_from_json(row.payload)
+        item = _as_dict(row, _status(row, alert, held, active))
+        sources.add(item["source"])
+        if flt.status and item["status"] != flt.status:
+            continue
+        if flt.source and item["source"] != flt.source:
+            continue
+        out.append(item)
+        if len(out) >= flt.limit:
+            break
+    return {"alerts": out, "rules": sorted(rules), "sources": sorted(s for s in sources if s)}
+
+
+async def alerts_version(store: Store) -> dict[str, Any]:
+    """What changes when an alert arrives or changes status: the live refresh polls it."""
+    async with store.begin() as conn:
+        row = (await conn.execute(sa.select(
+            sa.func.count(), sa.func.max(alerts.c.created), sa.func.max(alerts.c.acked)
+        ))).one()
+    count, newest, acked = int(row[0] or 0), iso(row[1]), iso(row[2])
+    return {"count": count, "newest": newest, "acked": acked,
+            "token": f"{count}|{newest or ''}|{acked or ''}"}
+
+
+async def acknowledge(store: Store, alert_id: str, by: str) -> str | None:
+    """Acknowledge one alert; its full id, or None when no single alert matches."""
+    return await ack_alert(store, alert_id, by)
+
+
+async def silence(
+    store: Store, alert_id: str, scope: str, duration: str, reason: str
+) -> int | None:
+    """Silence the alert's story for its rule ('story') or the whole rule ('rule').
+
+    Returns the silence id, or None when the alert does not exist. A bad duration raises
+    streams.store.silences.SilenceError with a message for the analyst.
+    """
+    async with store.begin() as conn:
+        row = (await conn.execute(
+            sa.select(alerts.c.rule_id, alerts.c.story_id).where(alerts.c.id == alert_id)
+        )).first()
+    if row is None:
+        return None
+    story = row.story_id if scope != "rule" else None
+    return await add_silence(
+        store, parse_duration(duration), rule_id=row.rule_id, story_id=story,
+        reason=reason or "silenced from the dashboard",
+    )

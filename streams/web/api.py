@@ -1,0 +1,108 @@
+"""The dashboard's data as JSON under /api/: the same dicts the pages render.
+
+GET  /api/alerts?rule=&severity=&status=&source=&since=&until=&limit=
+GET  /api/alerts/version          what the live refresh polls
+POST /api/alerts/{id}/ack         acknowledge (CSRF token or Bearer token)
+POST /api/alerts/{id}/silence     scope=story|rule, duration=1d, reason=
+GET  /api/stories, /api/stories/{id}
+GET  /api/calendar?from=YYYY-MM-DD&days=N
+GET  /api/rules, /api/feeds
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.store.silences import SilenceError
+from streams.web import alerts as alert_data
+from streams.web.calendar import MAX_DAYS, calendar, reference_day
+from streams.web.dashboard import DashboardView
+from streams.web.feeds import feed_health
+from streams.web.rules import rules_overview
+from streams.web.stories import list_stories, story_detail
+
+
+class ApiView(DashboardView):
+    api = True
+
+
+class AlertsApi(ApiView):
+    async def get(self, request: Any) -> Any:
+        flt = alert_data.AlertFilter.from_query(request.query)
+        data = await alert_data.list_alerts(self.dash.runtime.store, flt)
+        return self.web.json({"filter": flt.query_args(), **data})
+
+
+class AlertsVersionApi(ApiView):
+    async def get(self, request: Any) -> Any:
+        return self.web.json(await alert_data.alerts_version(self.dash.runtime.store))
+
+
+class AckApi(ApiView):
+    async def post(self, request: Any, alert_id: str) -> Any:
+        done = await alert_data.acknowledge(self.dash.runtime.store, alert_id, "api")
+        if done is None:
+            return self.fail(request, 404, f"no alert {alert_id}")
+        return self.web.json({"id": done, "status": "acknowledged"})
+
+
+class SilenceApi(ApiView):
+    async def post(self, request: Any, alert_id: str) -> Any:
+        form = await self._form(request)
+        try:
+            silence_id = await alert_data.silence(
+                self.dash.runtime.store, alert_id, form.get("scope", "story"),
+                form.get("duration", "1d"), form.get("reason", ""))
+        except SilenceError as exc:
+            return self.fail(request, 400, str(exc))
+        if silence_id is None:
+            return self.fail(request, 404, f"no alert {alert_id}")
+        return self.web.json({"id": alert_id, "silence": silence_id, "status": "silenced"})
+
+
+class StoriesApi(ApiView):
+    async def get(self, request: Any) -> Any:
+        return self.web.json({"stories": await list_stories(self.dash.runtime.store)})
+
+
+class StoryApi(ApiView):
+    async def get(self, request: Any, story_id: str) -> Any:
+        data = await story_detail(self.dash.runtime.store, story_id)
+        if data is None:
+            return self.fail(request, 404, f"no story {story_id}")
+        return self.web.json(data)
+
+
+class CalendarApi(ApiView):
+    async def get(self, request: Any) -> Any:
+        start = reference_day(request.query.get("from"), self.dash.now().date())
+        try:
+            days = int(request.query.get("days") or MAX_DAYS)
+        except ValueError:
+            return self.fail(request, 400, "days must be a whole number")
+        return self.web.json(await calendar(self.dash.runtime.store, start, days))
+
+
+class RulesApi(ApiView):
+    async def get(self, request: Any) -> Any:
+        runtime = self.dash.runtime
+        return self.web.json(await rules_overview(runtime.store, runtime.rules, self.dash.now()))
+
+
+class FeedsApi(ApiView):
+    async def get(self, request: Any) -> Any:
+        feeds = await feed_health(self.dash.runtime.store, self.dash.now())
+        return self.web.json({"feeds": feeds})
+
+
+ROUTES: dict[str, type[DashboardView]] = {
+    "/api/alerts": AlertsApi,
+    "/api/alerts/version": AlertsVersionApi,
+    "/api/alerts/{alert_id}/ack": AckApi,
+    "/api/alerts/{alert_id}/silence": SilenceApi,
+    "/api/stories": StoriesApi,
+    "/api/stories/{story_id}": StoryApi,
+    "/api/calendar": CalendarApi,
+    "/api/rules": RulesApi,
+    "/api/feeds": FeedsApi,
+}

@@ -1,0 +1,57 @@
+"""The feed health table: last success, status, failures, next attempt and items per day for
+every feed, failing feeds first, then silent ones, then the healthy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from streams.store import Store
+from streams.store.feeds import list_feeds
+from streams.store.schema import items
+from streams.web.queries import iso
+
+ORDER = {"failing": 0, "silent": 1}
+RATE_DAYS = 7  # items per day are averaged over this many days
+
+
+def _health(row: dict[str, Any]) -> str:
+    health = row.get("health") or "ok"
+    if health == "ok" and row.get("failures"):
+        return "failing"
+    return str(health)
+
+
+async def _recent_counts(store: Store, since: dt.datetime) -> dict[str, int]:
+    query = (
+        sa.select(items.c.feed, sa.func.count())
+        .where(items.c.recorded >= since).group_by(items.c.feed)
+    )
+    async with store.begin() as conn:
+        return {feed: int(n) for feed, n in (await conn.execute(query)).all()}
+
+
+async def feed_health(store: Store, now: dt.datetime) -> list[dict[str, Any]]:
+    """One dict per feed, failing and silent first, then by failures and URL."""
+    counts = await _recent_counts(store, now - dt.timedelta(days=RATE_DAYS))
+    out = []
+    for row in await list_feeds(store):
+        health = _health(row)
+        out.append({
+            "url": row["url"],
+            "title": row.get("title") or "",
+            "health": health,
+            "status": row.get("status"),
+            "error": row.get("error"),
+            "failures": int(row.get("failures") or 0),
+            "last_attempt": iso(row.get("last_attempt")),
+            "last_success": iso(row.get("last_success")),
+            "last_new_item": iso(row.get("last_new_item")),
+            "next_attempt": iso(row.get("next_attempt")),
+            "items_seen": int(row.get("items_seen") or 0),
+            "items_per_day": round(counts.get(row["url"], 0) / RATE_DAYS, 1),
+        })
+    out.sort(key=lambda f: (ORDER.get(f["health"], 2), -f["failures"], f["url"]))
+    return out

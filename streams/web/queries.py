@@ -1,0 +1,78 @@
+"""Small helpers the dashboard's read queries share: times, dates and JSON-ready values.
+
+Every page and its /api/ twin are built from the same plain dicts (JSON types only), so the
+HTML and the JSON can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+
+def aware(value: Any) -> dt.datetime | None:
+    """A timezone-aware UTC datetime from a column value (SQLite returns naive ones)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, dt.datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def iso(value: Any) -> str | None:
+    """ISO 8601 text of a datetime column (UTC), or None."""
+    moment = aware(value)
+    return moment.isoformat() if moment else None
+
+
+def parse_day(text: str | None) -> dt.date | None:
+    """A date from '2026-01-01' (or the date part of a datetime); None when absent or bad."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(str(text).strip()[:10])
+    except ValueError:
+        return None
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight UTC of a day."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def one(params: Mapping[str, Any], name: str) -> str:
+    """One query parameter, stripped; '' when absent."""
+    value = params.get(name)
+    return str(value).strip() if value is not None else ""
+
+
+def number(value: Any) -> str:
+    """24.0 -> '24', 2.5 -> '2.5'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def quantity_text(quantity: Any) -> str:
+    """A stated quantity as the article put it: 'at least 24'."""
+    if isinstance(quantity, Mapping):
+        if quantity.get("text"):
+            return str(quantity["text"])
+        parts = [quantity.get("qualifier"), number(quantity.get("value"))]
+        return " ".join(str(p) for p in parts if p)
+    return number(quantity)
+
+
+def quantity_value(quantity: Any) -> float | None:
+    """The number of a stated quantity, or None."""
+    raw = quantity.get("value") if isinstance(quantity, Mapping) else quantity
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,121 @@
+"""The dashboard's HTML pages and form actions: alerts (with acknowledge and silence), story,
+calendar, rules, feeds, and the static files. Each page renders the dict its /api/ twin
+returns (streams/web/api.py), through an autoescaping template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.store.silences import SilenceError
+from streams.web import alerts as alert_data
+from streams.web.calendar import calendar, reference_day
+from streams.web.dashboard import HERE, DashboardView
+from streams.web.feeds import feed_health
+from streams.web.rules import rules_overview
+from streams.web.stories import story_detail
+
+STATIC = HERE / "static"
+CONTENT_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+DURATIONS = (("1h", "1 hour"), ("8h", "8 hours"), ("1d", "1 day"), ("7d", "7 days"))
+
+
+class AlertsPage(DashboardView):
+    """Alerts, newest first, with filters, actions and the live refresh."""
+
+    async def get(self, request: Any) -> Any:
+        flt = alert_data.AlertFilter.from_query(request.query)
+        data = await alert_data.list_alerts(self.dash.runtime.store, flt)
+        version = await alert_data.alerts_version(self.dash.runtime.store)
+        return self.page(
+            request, "alerts.html", nav="alerts", flt=flt, data=data, version=version,
+            statuses=alert_data.STATUSES, severities=alert_data.SEVERITIES,
+            durations=DURATIONS, next_url=request.path_qs,
+            notice=request.query.get("notice", ""),
+        )
+
+
+class AlertRows(DashboardView):
+    """The alert table's rows alone, for the live refresh (static/live.js)."""
+
+    async def get(self, request: Any) -> Any:
+        flt = alert_data.AlertFilter.from_query(request.query)
+        data = await alert_data.list_alerts(self.dash.runtime.store, flt)
+        next_url = "/alerts" + (f"?{request.query_string}" if request.query_string else "")
+        return self.page(request, "alert_rows.html", data=data, durations=DURATIONS,
+                         next_url=next_url)
+
+
+class AckAlert(DashboardView):
+    async def post(self, request: Any, alert_id: str) -> Any:
+        form = await self._form(request)
+        done = await alert_data.acknowledge(self.dash.runtime.store, alert_id, "dashboard")
+        if done is None:
+            return self.fail(request, 404, f"No alert {alert_id}.")
+        return self.redirect(form.get("next", "/alerts"))
+
+
+class SilenceAlert(DashboardView):
+    async def post(self, request: Any, alert_id: str) -> Any:
+        form = await self._form(request)
+        try:
+            done = await alert_data.silence(
+                self.dash.runtime.store, alert_id, form.get("scope", "story"),
+                form.get("duration", "1d"), form.get("reason", ""))
+        except SilenceError as exc:
+            return self.fail(request, 400, str(exc))
+        if done is None:
+            return self.fail(request, 404, f"No alert {alert_id}.")
+        return self.redirect(form.get("next", "/alerts"))
+
+
+class StoryPage(DashboardView):
+    async def get(self, request: Any, story_id: str) -> Any:
+        data = await story_detail(self.dash.runtime.store, story_id)
+        if data is None:
+            return self.fail(request, 404, f"No story {story_id}.")
+        return self.page(request, "story.html", nav="", data=data)
+
+
+class CalendarPage(DashboardView):
+    async def get(self, request: Any) -> Any:
+        start = reference_day(request.query.get("from"), self.dash.now().date())
+        data = await calendar(self.dash.runtime.store, start)
+        return self.page(request, "calendar.html", nav="calendar", data=data)
+
+
+class RulesPage(DashboardView):
+    async def get(self, request: Any) -> Any:
+        runtime = self.dash.runtime
+        data = await rules_overview(runtime.store, runtime.rules, self.dash.now())
+        return self.page(request, "rules.html", nav="rules", data=data)
+
+
+class FeedsPage(DashboardView):
+    async def get(self, request: Any) -> Any:
+        feeds = await feed_health(self.dash.runtime.store, self.dash.now())
+        return self.page(request, "feeds.html", nav="feeds", feeds=feeds)
+
+
+class Static(DashboardView):
+    """The CSS and JS files, by name only (no paths)."""
+
+    async def get(self, request: Any, name: str) -> Any:
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or path.suffix not in CONTENT_TYPES \
+                or not path.is_file():
+            return self.fail(request, 404, "No such file.")
+        return self.web.bytes(path.read_bytes(), content_type=CONTENT_TYPES[path.suffix])
+
+
+# "/" stays Faust's own index page; the dashboard starts at /alerts.
+ROUTES: dict[str, type[DashboardView]] = {
+    "/alerts": AlertsPage,
+    "/alerts/rows": AlertRows,
+    "/alerts/{alert_id}/ack": AckAlert,
+    "/alerts/{alert_id}/silence": SilenceAlert,
+    "/stories/{story_id}": StoryPage,
+    "/calendar": CalendarPage,
+    "/rules": RulesPage,
+    "/feeds": FeedsPage,
+    "/static/{name}": Static,
+}

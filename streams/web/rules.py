@@ -1,0 +1,149 @@
+"""The rules page's data: every loaded rule (file, kind, severity, last fired, alerts per day
+over the last 30 days) and the load errors of the rule files, with file and line.
+
+The rulebook belongs to the rules stage; this module only reads it, through the few
+attributes below, so that a new field there does not break the dashboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from streams.store import Store
+from streams.store.schema import alerts
+from streams.web.queries import aware, iso
+
+DAYS = 30
+CHART_W, CHART_H = 120, 24
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    name = getattr(value, "name", None)  # a kind object or an enum
+    return str(name if isinstance(name, str) else value)
+
+
+def describe_rule(rule: Any) -> dict[str, Any]:
+    """A loaded rule as plain data: id, file, line, kind, severity, description."""
+    file = next((getattr(rule, a) for a in ("file", "path", "source_file") if
+                 getattr(rule, a, None)), "")
+    return {
+        "id": _text(getattr(rule, "id", "")),
+        "file": str(file),
+        "line": getattr(rule, "line", None),
+        "kind": _text(getattr(rule, "kind", "")) or type(rule).__name__,
+        "severity": _text(getattr(rule, "severity", "")),
+        "name": _text(getattr(rule, "name", "")),
+        "description": _text(getattr(rule, "description", "")),
+        "enabled": bool(getattr(rule, "enabled", True)),
+    }
+
+
+def _flatten(errors: Any) -> Iterable[Any]:
+    if isinstance(errors, Mapping):
+        for value in errors.values():
+            yield from _flatten(value)
+    elif isinstance(errors, list | tuple | set | frozenset):
+        for value in errors:
+            yield from _flatten(value)
+    elif errors:
+        yield errors
+
+
+def describe_error(error: Any) -> dict[str, Any]:
+    """A load error (RuleError or text) as {'file', 'line', 'field', 'message', 'text'}."""
+    return {
+        "file": str(getattr(error, "file", "") or ""),
+        "line": getattr(error, "line", None),
+        "field": str(getattr(error, "field", "") or ""),
+        "message": str(getattr(error, "message", "") or error),
+        "text": str(error),
+    }
+
+
+def holder_errors(holder: Any) -> list[dict[str, Any]]:
+    """The last load errors a RulebookHolder keeps (per file or as a list)."""
+    for name in ("errors", "last_errors", "load_errors"):
+        errors = getattr(holder, name, None)
+        if errors:
+            return [describe_error(e) for e in _flatten(errors)]
+    return []
+
+
+def holder_rules(holder: Any) -> list[Any]:
+    """The rules a RulebookHolder has loaded."""
+    rulebook = getattr(holder, "rulebook", None)
+    rules = getattr(rulebook, "rules", None)
+    if rules is None:
+        return []
+    return list(rules.values() if isinstance(rules, Mapping) else rules)
+
+
+def chart(counts: list[int]) -> dict[str, Any]:
+    """Bars of an inline SVG: x, y, width, height per day (drawn without any script)."""
+    top = max(counts) if counts else 0
+    width = CHART_W / max(1, len(counts))
+    bars = []
+    for i, n in enumerate(counts):
+        height = 0.0 if top == 0 else max(1.0, (CHART_H - 2) * n / top)
+        bars.append({"x": round(i * width, 2), "y": round(CHART_H - height, 2),
+                     "w": round(max(1.0, width - 1), 2), "h": round(height, 2), "n": n})
+    return {"width": CHART_W, "height": CHART_H, "bars": bars, "max": top}
+
+
+async def fired(store: Store, now: dt.datetime) -> tuple[dict[str, Any], dict[str, list[int]]]:
+    """rule id -> last alert time, and rule id -> alerts per day over the last DAYS days."""
+    first = (now - dt.timedelta(days=DAYS - 1)).date()
+    async with store.begin() as conn:
+        last = dict((await conn.execute(
+            sa.select(alerts.c.rule_id, sa.func.max(alerts.c.created)).group_by(alerts.c.rule_id)
+        )).all())
+        recent = (await conn.execute(
+            sa.select(alerts.c.rule_id, alerts.c.created).where(
+                alerts.c.created >= dt.datetime(first.year, first.month, first.day,
+                                                tzinfo=dt.UTC))
+        )).all()
+    per_day: dict[str, list[int]] = {}
+    for rule_id, created in recent:
+        moment = aware(created)
+        if moment is None:
+            continue
+        index = (moment.date() - first).days
+        if 0 <= index < DAYS:
+            per_day.setdefault(rule_id, [0] * DAYS)[index] += 1
+    return last, per_day
+
+
+def short_path(file: str, folder: Any) -> str:
+    """A rule file named from its folder ('rules/war.yaml'), not by a long absolute path."""
+    if not file or folder is None:
+        return file
+    try:
+        return str(Path(file).resolve().relative_to(Path(folder).resolve().parent))
+    except (ValueError, OSError):
+        return file
+
+
+async def rules_overview(store: Store, holder: Any, now: dt.datetime) -> dict[str, Any]:
+    """{'rules': [...], 'errors': [...], 'days': DAYS} for the rules page and /api/rules."""
+    last, per_day = await fired(store, now)
+    folder = getattr(holder, "folder", None)
+    out = []
+    for rule in holder_rules(holder):
+        item = describe_rule(rule)
+        item["file"] = short_path(item["file"], folder)
+        counts = per_day.get(item["id"], [0] * DAYS)
+        item.update(last_fired=iso(last.get(item["id"])), per_day=counts,
+                    alerts_30d=sum(counts), chart=chart(counts))
+        out.append(item)
+    out.sort(key=lambda r: (r["file"], r["id"]))
+    errors = holder_errors(holder)
+    for error in errors:
+        error["file"] = short_path(error["file"], folder)
+    return {"rules": out, "errors": errors, "days": DAYS}

@@ -1,0 +1,134 @@
+"""A story as an analyst reads it: its events on a timeline, the articles and sources that
+told it (with publication times), how its numbers changed, the evidence sentences, and the
+alerts it caused. Also the list of stories, newest first, for the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from streams.store import Store
+from streams.store.schema import alerts, articles, events, stories
+from streams.web.queries import iso, quantity_text, quantity_value
+
+
+def _story(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "type": row.type,
+        "actors": list(row.actors or []),
+        "location": list(row.location or []),
+        "date": row.date,
+        "sources": list(row.sources or []),
+        "articles": row.articles,
+        "summary": row.summary or {},
+        "created": iso(row.created),
+        "updated": iso(row.updated),
+    }
+
+
+def _bare(story_id: str) -> dict[str, Any]:
+    # events can name a story whose row is not written yet
+    return {"id": story_id, "type": "", "actors": [], "location": [], "date": None,
+            "sources": [], "articles": 0, "summary": {}, "created": None, "updated": None}
+
+
+async def list_stories(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+    """Stories, most recently updated first."""
+    query = sa.select(stories).order_by(stories.c.updated.desc(), stories.c.id).limit(limit)
+    async with store.begin() as conn:
+        return [_story(r) for r in (await conn.execute(query)).all()]
+
+
+def _article(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "url": row.url,
+        "source": row.source,
+        "published": row.published,
+        "fetched": iso(row.created),
+    }
+
+
+def _event(payload: dict[str, Any], article: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": payload.get("id", ""),
+        "type": payload.get("type", ""),
+        "status": payload.get("status", ""),
+        "date": payload.get("date"),
+        "actors": list(payload.get("actors") or []),
+        "location": list(payload.get("location") or []),
+        "quantities": {
+            role: quantity_text(q) for role, q in sorted((payload.get("quantities") or {}).items())
+        },
+        "evidence": payload.get("evidence", ""),
+        "attribution": payload.get("attribution"),
+        "article_id": payload.get("article_id", ""),
+        "article_title": article["title"] if article else "",
+        "source": article["source"] if article else "",
+        "published": article["published"] if article else None,
+    }
+
+
+def _when(event: dict[str, Any]) -> tuple[str, str]:
+    # on the timeline an event sits at its own date, else at its article's publication
+    return (event["date"] or (event["published"] or "")[:10] or "9999", event["published"] or "")
+
+
+def number_changes(
+    raw: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """role -> the successive values reported (consecutive repeats dropped), by publication."""
+    ordered = sorted(raw, key=lambda pair: (pair[1]["published"] or "", pair[1]["id"]))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for payload, event in ordered:
+        for role, q in sorted((payload.get("quantities") or {}).items()):
+            value = quantity_value(q)
+            steps = out.setdefault(role, [])
+            if steps and steps[-1]["value"] == value:
+                continue
+            steps.append({
+                "value": value, "text": quantity_text(q), "source": event["source"],
+                "published": event["published"], "article_id": event["article_id"],
+            })
+    return out
+
+
+async def story_detail(store: Store, story_id: str) -> dict[str, Any] | None:
+    """Everything the story page shows, or None when there is no such story."""
+    async with store.begin() as conn:
+        row = (await conn.execute(sa.select(stories).where(stories.c.id == story_id))).first()
+        event_rows = (await conn.execute(
+            sa.select(events.c.payload, events.c.article_id)
+            .where(events.c.story_id == story_id).order_by(events.c.created, events.c.id)
+        )).all()
+        ids = sorted({r.article_id for r in event_rows})
+        article_rows = (await conn.execute(
+            sa.select(articles).where(articles.c.id.in_(ids))
+        )).all() if ids else []
+        alert_rows = (await conn.execute(
+            sa.select(alerts).where(alerts.c.story_id == story_id)
+            .order_by(alerts.c.created.desc())
+        )).all()
+    if row is None and not event_rows:
+        return None
+    by_id = {a.id: _article(a) for a in article_rows}
+    pairs = [(r.payload or {}, _event(r.payload or {}, by_id.get(r.article_id)))
+             for r in event_rows]
+    timeline = sorted((e for _, e in pairs), key=_when)
+    return {
+        "story": _story(row) if row is not None else _bare(story_id),
+        "timeline": timeline,
+        "articles": sorted(by_id.values(), key=lambda a: (a["published"] or "", a["id"])),
+        "numbers": number_changes(pairs),
+        "evidence": list(dict.fromkeys(e["evidence"] for e in timeline if e["evidence"])),
+        "alerts": [
+            {"id": a.id, "rule_id": a.rule_id, "severity": a.severity,
+             "status": "acknowledged" if a.status == "acked" else a.status,
+             "created": iso(a.created), "message": (a.payload or {}).get("message", "")}
+            for a in alert_rows
+        ],
+    }
