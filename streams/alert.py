@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Protocol
 
 from streams.records import Alert, Article, Event, alert_id
+from streams.routing import route
+from streams.settings import Settings
 
 
 class _Rule(Protocol):
@@ -21,8 +23,9 @@ class _Match(Protocol):
     message: str
 
 
-def make_alert(match: _Match, now: dt.datetime) -> Alert:
-    """The Alert for a match: one per rule and story, whatever article or worker found it."""
+def make_alert(match: _Match, now: dt.datetime, settings: Settings | None = None) -> Alert:
+    """The Alert for a match: one per rule and story, whatever article or worker found it.
+    Destinations: the rule's own, else the route for its severity (streams.routing)."""
     event, article = match.event, match.article
     return Alert(
         id=alert_id(match.rule.id, event.story_id),
@@ -36,5 +39,5 @@ def make_alert(match: _Match, now: dt.datetime) -> Alert:
         event=event,
         message=match.message,
         created=now.isoformat(),
-        destinations=list(match.rule.destinations),
+        destinations=list(route(match.rule.destinations, match.rule.severity, settings)),
     )

@@ -58,7 +58,9 @@ def create_app(settings: Settings) -> faust.App:
     if settings.embedded:
         # the broker URL is never contacted: Kafka is off in EmbeddedBoot
         return EmbeddedApp(settings.app_id, broker="kafka://127.0.0.1:9", **common)
-    return faust.App(settings.app_id, broker=settings.broker, **common)
+    from streams.cluster import cluster_options
+
+    return faust.App(settings.app_id, broker=settings.broker, **common, **cluster_options(settings))
 
 
 def create_streams(app: faust.App, settings: Settings) -> Streams:

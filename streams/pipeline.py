@@ -97,7 +97,7 @@ class Pipeline:
         now: dt.datetime = self.clock()
         fresh = []
         for match in matches:
-            alert = make_alert(match, now)
+            alert = make_alert(match, now, self.settings)
             if await record_alert(self.store, alert, self.destinations):
                 fresh.append(alert)
                 self.metrics.alerts.labels(alert.rule_id).inc()

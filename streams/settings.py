@@ -6,11 +6,20 @@ the variable. Secrets are SecretStr and never printed (see `masked()`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 SEED_FEED = "seeds"  # the feed list entry that stands for the bundled seed replay server
 
@@ -39,6 +48,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database: str = ""  # SQLAlchemy URL; default: SQLite file in data_dir
     broker: str = "memory://"  # memory:// = embedded; kafka://host:port = cluster
+    # cluster mode only (streams/cluster.py): consumer-group timing, seconds. A dead worker's
+    # partitions move after broker_session_timeout; Tansu may hold a JoinGroup until the
+    # rebalance timeout passes, so it bounds how long a (re)start or rebalance takes.
+    broker_session_timeout: float = 10.0
+    broker_rebalance_timeout: float = 10.0
+    broker_heartbeat_interval: float = 1.0
+    topic_replication: int = 1  # replicas of each topic Faust creates (1 for one broker)
     rules_dir: Path = Path("rules")
     taxonomy_dir: Path = Path("rules/taxonomy")
     seeds_dir: Path = Path("seeds")
@@ -105,6 +121,29 @@ class Settings(BaseSettings):
     webhook_url: SecretStr | None = None  # JSON POST of each alert, HMAC-signed
     webhook_secret: SecretStr | None = None  # the HMAC-SHA256 key (X-Newswatch-Signature)
 
+    # --- named destinations and routing by severity (streams/routing.py) ---------------
+    # name -> {"kind": slack|email|webhook|console|jsonl, options; secrets as "<x>_env":
+    # the NAME of an environment variable}; checked at start (unknown kind, unset variable)
+    destinations: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # severity or "default" -> destination names, for rules that name no destinations
+    routes: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("destinations")
+    @classmethod
+    def _check_destinations(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from streams.routing import parse_destinations
+
+        parse_destinations(value)  # ValueError naming the destination
+        return value
+
+    @field_validator("routes")
+    @classmethod
+    def _check_routes(cls, value: dict[str, list[str]], info: ValidationInfo) -> Any:
+        from streams.routing import check_routes
+
+        check_routes(value, list(info.data.get("destinations") or {}))
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _defaults_from_data_dir(cls, values: Any) -> Any:
@@ -147,3 +186,7 @@ def load_settings(**overrides: Any) -> Settings:
             field = ".".join(str(p) for p in err["loc"]) or "settings"
             lines.append(f"NEWSWATCH_{field.upper()}: {err['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc
+    except PydanticSettingsError as exc:  # a JSON variable (feeds, destinations) not JSON
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = f"NEWSWATCH_{found.group(1).upper()}" if found else "a NEWSWATCH_ variable"
+        raise SettingsError(f"invalid settings:\n  {name}: not valid JSON") from exc

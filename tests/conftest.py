@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from broker import TansuBroker
+from pg import create_database, drop_database
 
 # --- a Kafka-protocol broker (tests/broker.py) -------------------------------------------
 
 
 @pytest.fixture
-def kafka_broker(tmp_path: Path) -> Iterator[object]:
+def kafka_broker(tmp_path: Path) -> Iterator[TansuBroker]:
     """A fresh Tansu broker on a free loopback port, in-memory storage; stopped after."""
-    from broker import TansuBroker
-
     with TansuBroker(tmp_path / "tansu.log") as broker:
         yield broker
 
@@ -24,3 +24,16 @@ def kafka_broker(tmp_path: Path) -> Iterator[object]:
 def group_id() -> str:
     """A consumer group id no other test uses."""
     return f"newswatch-test-{uuid.uuid4().hex[:12]}"
+
+
+# --- PostgreSQL (tests/pg.py) -------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """postgresql://... of a fresh, empty database on the local server; dropped after."""
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)

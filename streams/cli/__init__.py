@@ -16,6 +16,7 @@ _COMMANDS: dict[str, str] = {
     "feeds": "feeds",
     "alerts": "alerts",
     "config": "config",
+    "db": "db",
 }
 
 

@@ -14,8 +14,9 @@ def config() -> None:
 
 @config.command("show")
 def config_show() -> None:
-    """Print the settings as JSON; webhook URLs, tokens and passwords show as ***."""
-    from connectors.sinks import build_sinks
+    """Print the settings as JSON: every destination (webhook URLs, tokens and passwords as
+    *** with the variable they come from) and where each severity is routed."""
+    from streams.routing import describe
     from streams.settings import SettingsError, load_settings
 
     try:
@@ -23,5 +24,5 @@ def config_show() -> None:
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
     shown = settings.masked()
-    shown["destinations"] = sorted(build_sinks(settings))
+    shown.update(describe(settings))  # replaces the raw destinations and routes
     click.echo(json.dumps(shown, indent=2, default=str))

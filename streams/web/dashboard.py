@@ -118,7 +118,7 @@ class DashboardView(View):
         # the token moves from the URL into a cookie, and the URL loses it
         query = {k: v for k, v in request.query.items() if k != "token"}
         target = request.rel_url.with_query(query)
-        response = self.web.html("", status=303, headers={"Location": str(target)})
+        response: Any = self.web.html("", status=303, headers={"Location": str(target)})
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Lax", path="/")
         return response
 

@@ -94,7 +94,8 @@ class DashboardServer:
         app = create_app(self.settings)
         register_web(app, service, poll_ms=self.poll_ms)
         app.web.init_server()  # Faust's own routes too, as in the worker (/, /router, ...)
-        self._runner = aioweb.AppRunner(app.web.web_app, access_log=None)
+        web_app = app.web.web_app  # type: ignore[attr-defined]  # the aiohttp driver's
+        self._runner = aioweb.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = aioweb.TCPSite(self._runner, self.bind, self.settings.web_port)
         await site.start()

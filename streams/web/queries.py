@@ -71,7 +71,7 @@ def quantity_text(quantity: Any) -> str:
 
 def quantity_value(quantity: Any) -> float | None:
     """The number of a stated quantity, or None."""
-    raw = quantity.get("value") if isinstance(quantity, Mapping) else quantity
+    raw: Any = quantity.get("value") if isinstance(quantity, Mapping) else quantity
     try:
         return float(raw)
     except (TypeError, ValueError):

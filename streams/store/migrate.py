@@ -1,0 +1,94 @@
+"""Schema migrations (Alembic, streams/migrations/) for SQLite and PostgreSQL alike.
+
+`migrate(conn)` brings a database to the newest revision inside the caller's transaction;
+Store.open() and `newswatch db upgrade` use it. Two workers starting at once on one
+PostgreSQL server take turns (an advisory lock held until the transaction ends), so the
+second finds the schema done. A database made by the old `metadata.create_all` (tables,
+no alembic_version) is adopted: stamped at the first revision, then upgraded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from streams.store.schema import metadata
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+_PG_LOCK_KEY = 0x6E657773  # "news": any constant; one migrator per database at a time
+
+# Alembic keeps the running migration in module globals (alembic.context, alembic.op), so two
+# migrations interleaved on one event loop would mix up; one at a time per loop.
+_loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def alembic_config(url: str = "") -> Config:
+    """The Alembic configuration, built in code (no alembic.ini to keep in step)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str | None:
+    """The newest revision in streams/migrations/versions."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision this database is at; None when it was never migrated."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(connection: Connection, revision: str = "head") -> str | None:
+    """Migrate the database on this (sync) connection to `revision`, in its transaction;
+    the revision it was at (read once no other migrator can run)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    before = current_revision(connection)
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    if before is None and _is_legacy(connection):
+        command.stamp(cfg, _base_revision())
+    command.upgrade(cfg, revision)
+    return before
+
+
+def drift(connection: Connection) -> list[Any]:
+    """How the database differs from schema.py (Alembic's compare_metadata); [] when equal."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def migrate(conn: AsyncConnection, revision: str = "head") -> None:
+    """Store.open's hook: upgrade the database behind this async connection."""
+    loop = asyncio.get_running_loop()
+    lock = _loop_locks.setdefault(loop, asyncio.Lock())
+    async with lock:
+        await conn.run_sync(upgrade, revision)
+
+
+def _is_legacy(connection: Connection) -> bool:
+    names = set(sa.inspect(connection).get_table_names())
+    return "alembic_version" not in names and "items" in names
+
+
+def _base_revision() -> str:
+    bases = ScriptDirectory.from_config(alembic_config()).get_bases()
+    if len(bases) != 1:
+        raise RuntimeError(f"expected one base revision in {MIGRATIONS}, found {bases}")
+    return bases[0]

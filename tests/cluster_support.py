@@ -1,0 +1,118 @@
+"""Helpers for the cluster tests: worker processes on a broker, and reading topics back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from broker import TansuBroker, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# short consumer-group timing so a start, a rebalance or a dead worker costs seconds
+FAST_GROUP = {
+    "NEWSWATCH_BROKER_SESSION_TIMEOUT": "6",
+    "NEWSWATCH_BROKER_REBALANCE_TIMEOUT": "3",
+    "NEWSWATCH_BROKER_HEARTBEAT_INTERVAL": "1",
+}
+
+
+class WorkerProcess:
+    """One Faust worker subprocess (`argv`), its own web port, data folder and log."""
+
+    def __init__(self, argv: Sequence[str], tmp: Path, name: str, env: dict[str, str]) -> None:
+        self.argv = list(argv)
+        self.web_port = free_port()
+        self.log = tmp / f"{name}.log"
+        self.env = {
+            **os.environ,
+            **FAST_GROUP,
+            "NEWSWATCH_DATA_DIR": str(tmp / name),
+            "NEWSWATCH_WEB_PORT": str(self.web_port),
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+        """Poll `predicate` until truthy; fail with the log if the worker dies or time runs out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.alive(), f"worker exited early:\n{self.tail()}"
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.25)
+        raise AssertionError(f"timed out waiting for {what}:\n{self.tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to commit, leave the group or flush."""
+        if self.alive():
+            assert self.proc is not None
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """Ctrl-C, then SIGKILL if it has not stopped within `timeout`; the exit code."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        return int(self.proc.returncode)
+
+
+def topic_partitions(broker: TansuBroker, topics: list[str]) -> dict[str, int]:
+    """topic -> number of partitions, for the topics that exist."""
+
+    async def describe() -> dict[str, int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+        await admin.start()
+        try:
+            described = await admin.describe_topics(topics)
+        finally:
+            await admin.close()
+        return {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0}
+
+    return asyncio.run(describe())
+
+
+def produce(broker: TansuBroker, topic: str, messages: list[tuple[str, bytes]]) -> None:
+    """Send (key, value) messages and wait for every acknowledgement."""
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+        await producer.start()
+        try:
+            futures = [
+                await producer.send(topic, value, key=key.encode()) for key, value in messages
+            ]
+            await asyncio.gather(*futures)
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
