@@ -17,8 +17,10 @@ from spacy.tokens import Span, Token
 from streams.gazetteer import Gazetteer
 
 LOC_PREPS = frozenset(
-    "in at to toward towards near into inside outside around across on from within".split()
+    "in at to toward towards near into inside outside around across within".split()
 )
+# "to" makes a place only after motion ("travel to Turkey"), not "relay the outcome to Moscow"
+MOTION = frozenset("travel visit trip go come arrive fly head return journey tour move".split())
 # "parts of Chernihiv", "the outskirts of Kyiv": the place is still where it happened
 PARTITIVE = frozenset(
     "part parts area areas outskirts centre center city region town village suburb district "
@@ -66,16 +68,25 @@ def mentions(sent: Span, gazetteer: Gazetteer, people: People) -> list[Mention]:
         kind = gazetteer.kind(canon) if canon else None
         if canon is None and ent.label_ == "PERSON":
             canon = people.resolve(text.removesuffix("’s").removesuffix("'s"))
+            if " " not in canon:
+                continue  # a lone name we cannot resolve is too weak to be an actor
             kind = "person"
         elif kind == "person" and canon:
             people.resolve(canon)
-        if canon is None and ent.label_ not in _MODEL_PLACE_LABELS:
+        if canon is None and (ent.label_ not in _MODEL_PLACE_LABELS or not _proper(ent, sent)):
             continue
         out.append(Mention(canon or text, kind, ent.label_, ent.root, ent.start, ent.end))
     persons = [m.name for m in out if m.kind == "person"]
     if persons:
         people.last = persons[-1]
     return out
+
+
+def _proper(ent: Span, sent: Span) -> bool:
+    """An unknown place must be a proper noun outside a Title Case headline ("in Bid to")."""
+    words = [t for t in sent if t.is_alpha]
+    title_case = sum(t.is_title for t in words) > 0.6 * max(len(words), 1)
+    return ent.root.pos_ == "PROPN" and not title_case
 
 
 def actors_of(found: list[Mention], places: set[int], gazetteer: Gazetteer) -> list[str]:
@@ -103,24 +114,51 @@ def actors_of(found: list[Mention], places: set[int], gazetteer: Gazetteer) -> l
 def places_of(found: list[Mention], trigger: Token, scope: list[Token]) -> list[Mention]:
     """The mentions that are where the event happened."""
     anchors = {t.i for t in scope}
-    return [
+    out = [
         m
         for m in found
         if (m.kind in ("country", "city", "region", "site") or m.kind is None)
         and m.label in _MODEL_PLACE_LABELS
         and _locative(m.root, trigger, anchors)
     ]
+    # "Russia-Ukraine negotiations": two countries naming the trigger are its parties
+    naming = [m for m in out if m.kind == "country" and _names(m.root, trigger)]
+    if len(naming) >= 2:
+        out = [m for m in out if m not in naming]
+    return out
+
+
+def clause_tokens(trigger: Token, scope: list[Token]) -> set[int]:
+    """The trigger's own clause: the top of its scope without other clauses hanging off it
+    ("..., and he confirmed that Turkey will take part" is another clause)."""
+    top = scope[-1]
+    out = {t.i for t in top.subtree}
+    for child in top.subtree:
+        if child.dep_ in ("conj", "advcl", "ccomp", "parataxis") and child.pos_ in ("VERB", "AUX"):
+            if trigger.i not in {t.i for t in child.subtree}:
+                out -= {t.i for t in child.subtree}
+    return out
+
+
+def _names(token: Token, trigger: Token) -> bool:
+    """True when token modifies the trigger as a compound ('Turkey talks'), via conj too."""
+    t = token
+    while t.dep_ in ("compound", "conj") and t.head != t:
+        if t.head == trigger:
+            return True
+        t = t.head
+    return False
 
 
 def _locative(token: Token, trigger: Token, anchors: set[int]) -> bool:
     t = token
     for _ in range(8):
         head = t.head
-        if head.i == trigger.i and t.dep_ in ("compound", "poss", "nmod", "amod", "npadvmod"):
+        if head.i == trigger.i and t.dep_ in ("compound", "poss", "nmod", "npadvmod"):
             return True  # "the Istanbul talks", "Turkey's talks"
         if head.i == trigger.i and t.dep_ == "dobj" and trigger.lemma_.lower() in VISIT_LEMMAS:
             return True  # "visit Turkey"
-        if t.dep_ in _NP_DEPS and head is not t:
+        if t.dep_ in _NP_DEPS and head != t:
             t = head
             continue
         if t.dep_ == "pobj" and head.lemma_.lower() == "of" and head.head.lemma_ in PARTITIVE:
@@ -129,6 +167,8 @@ def _locative(token: Token, trigger: Token, anchors: set[int]) -> bool:
         if t.dep_ != "pobj" or head.lower_ not in LOC_PREPS:
             return False
         owner = head.head
+        if head.lower_ == "to" and owner.lemma_.lower() not in MOTION:
+            return False
         if owner.i in anchors or _argument_of(owner, trigger):
             return True
         if owner.dep_ == "pobj" and owner.head.lower_ in LOC_PREPS:
@@ -145,7 +185,7 @@ def _argument_of(token: Token, trigger: Token) -> bool:
     for _ in range(4):
         if t.i == trigger.i:
             return True
-        if t.dep_ not in _ARG_DEPS or t.head is t or (t is not token and t.pos_ == "VERB"):
+        if t.dep_ not in _ARG_DEPS or t.head == t or (t != token and t.pos_ == "VERB"):
             return False
         t = t.head
     return t.i == trigger.i
@@ -153,6 +193,6 @@ def _argument_of(token: Token, trigger: Token) -> bool:
 
 def _in_locative_phrase(token: Token) -> bool:
     t = token
-    while t.dep_ in _NP_DEPS and t.head is not t:
+    while t.dep_ in _NP_DEPS and t.head != t:
         t = t.head
     return t.dep_ == "pobj" and t.head.lower_ in LOC_PREPS

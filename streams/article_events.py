@@ -16,9 +16,9 @@ from typing import Any
 
 from spacy.tokens import Doc, Span, Token
 
-from streams.actors import People, actors_of, mentions, places_of
+from streams.actors import People, actors_of, clause_tokens, mentions, places_of
 from streams.attribution import attribution_of, event_scope
-from streams.dates import resolve_date
+from streams.dates import WEEKDAYS, resolve_date
 from streams.gazetteer import Gazetteer
 from streams.nlp import EVENTS_KEY
 from streams.quantities import Quantity, quantities_in
@@ -26,6 +26,8 @@ from streams.status import finalize, status_of, tense_for_dates
 from streams.taxonomy import Taxonomy
 
 CONTINUATION_GAP = 2  # a same-type mention this many sentences later may go on about it
+CURRENT_DAYS = 30  # an undated mention goes on about a current happening, not an old one
+_ANAPHORIC = frozenset({"the", "this", "that", "these", "those", "such", "their", "its", "his", "her"})
 _EVIDENCE_SENTENCES = 3
 
 
@@ -44,6 +46,8 @@ class Draft:
     explicit: bool  # status from tense or a cue, not a default
     quantities: dict[str, dict[str, Any]] = field(default_factory=dict)
     attribution: str | None = None
+    anaphoric: bool = False  # "the meeting": refers back, whoever it names
+    sides: list[str] = field(default_factory=list)  # countries in the trigger's own clause
 
 
 class ArticleReader:
@@ -59,6 +63,7 @@ class ArticleReader:
         self.topic: list[str] = []  # actors of the headline / lede
         self.pairs: Counter[tuple[str, str]] = Counter()  # countries named together
         self.countries: Counter[str] = Counter()
+        self.weekdays: dict[int, dt.date] = {}  # "Friday" means the same day all article long
         self._drafts: list[Draft] = []
 
     def read(self, doc: Doc) -> None:
@@ -121,20 +126,41 @@ class ArticleReader:
                 attribution=attribution_of(
                     sent, scope, reporter, self.gazetteer, self.people.last
                 ),
+                anaphoric=any(
+                    c.dep_ in ("det", "poss") and c.lower_ in _ANAPHORIC for c in primary.children
+                ),
+                sides=self._clause_sides(found, primary, scope),
             )
             self._drafts.append(draft)
             if date is not None:
                 self.reference = date
+
+    def _clause_sides(self, found: list[Any], trigger: Token, scope: list[Token]) -> list[str]:
+        clause = clause_tokens(trigger, scope)
+        mine = [m for m in found if m.root.i in clause]
+        names = [
+            self.gazetteer.country_of(m.name) if m.kind == "person" else m.name
+            for m in mine
+            if m.kind in ("country", "person")
+        ]
+        return list(dict.fromkeys(n for n in names if n))
 
     def _date(self, sent: Span, triggers: list[Token], status: str) -> dt.date | None:
         if self.published is None:
             return None
         for trigger in triggers:
             ent = _date_entity(sent, trigger)
-            if ent is not None:
-                return resolve_date(
-                    ent.text, self.published, self.reference, tense_for_dates(status)
-                )  # type: ignore[arg-type]
+            if ent is None:
+                continue
+            words = ent.text.lower().split()
+            day = next((WEEKDAYS[w] for w in words if w in WEEKDAYS), None)
+            bare = day is not None and not {"this", "next", "last", "past", "coming"} & set(words)
+            if bare and day in self.weekdays and not any(c.isdigit() for c in ent.text):
+                return self.weekdays[day]
+            date = resolve_date(ent.text, self.published, self.reference, tense_for_dates(status))  # type: ignore[arg-type]
+            if date is not None and day is not None:
+                self.weekdays.setdefault(day, date)
+            return date
         return None
 
     def drafts(self) -> list[Draft]:
@@ -164,13 +190,23 @@ class ArticleReader:
             return False
         if previous.date and draft.date and previous.date != draft.date:
             return False
+        dated = previous.date or draft.date
+        if (previous.date is None) != (draft.date is None) and not self._current(dated):
+            return False
         if not _statuses_agree(previous, draft):
             return False
         if previous.location and draft.location and not self._places_agree(previous, draft):
             return False
+        if draft.anaphoric:
+            return True
         if previous.actors and draft.actors and not self._actors_overlap(previous, draft):
             return False
         return True
+
+    def _current(self, date: dt.date | None) -> bool:
+        if date is None or self.published is None:
+            return True
+        return abs((date - self.published).days) <= CURRENT_DAYS
 
     def _places_agree(self, a: Draft, b: Draft) -> bool:
         within = self.gazetteer.within
@@ -185,11 +221,10 @@ class ArticleReader:
     def _complete_sides(self, draft: Draft) -> None:
         """A two-sided event naming one side (or none): add the country the article names
         most often with it (or the article's two most named countries)."""
-        kinds = self.gazetteer.kind
-        sides = [a for a in draft.actors if kinds(a) == "country"]
-        sides += [c for a in draft.actors if kinds(a) == "person" and (c := self.gazetteer.country_of(a))]
-        sides = list(dict.fromkeys(sides))
-        if len(sides) >= 2:
+        sides = draft.sides or [
+            c for a in draft.actors if (c := self.gazetteer.country_of(a))
+        ]
+        if len(set(sides)) >= 2:
             return
         if sides:
             partners = Counter(
@@ -218,6 +253,7 @@ def _merge(into: Draft, other: Draft) -> None:
     into.date = into.date or other.date
     if not into.explicit and other.explicit:
         into.status, into.explicit = other.status, True
+    into.sides += [c for c in other.sides if c not in into.sides]
     for role, q in other.quantities.items():
         into.quantities.setdefault(role, q)
     into.attribution = into.attribution or other.attribution
@@ -236,8 +272,8 @@ def _date_entity(sent: Span, trigger: Token) -> Span | None:
             rank = (0, abs(ent.root.i - trigger.i))
         else:
             t, steps = ent.root, 0
-            while t.i not in scope and t.head is not t and steps < 6:
-                if t is not ent.root and t.pos_ in ("VERB", "AUX"):
+            while t.i not in scope and t.head != t and steps < 6:
+                if t != ent.root and t.pos_ in ("VERB", "AUX"):
                     break
                 t, steps = t.head, steps + 1
             if t.i not in scope:
@@ -263,7 +299,7 @@ def _assign_numbers(numbers: list[Quantity], by_type: dict[str, list[Token]]) ->
 
 def _depth(token: Token) -> int:
     depth = 0
-    while token.head is not token:
+    while token.head != token:
         token, depth = token.head, depth + 1
     return depth
 

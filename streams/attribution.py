@@ -17,6 +17,9 @@ REPORTING = frozenset(
 )
 # Dependencies by which a clause hangs under a reporting verb ("said [that] X happened").
 _CLAUSE_DEPS = frozenset({"ccomp", "parataxis", "xcomp", "advcl"})
+# A verb joined to its head by these is another clause: its head's dates and places are not
+# the event's ("advancing towards Pokrovsk while continuing attacks").
+_OTHER_CLAUSE = frozenset({"advcl", "conj", "relcl", "acl", "parataxis"})
 _PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
 _MAX_WORDS = 8
 
@@ -27,10 +30,12 @@ def event_scope(trigger: Token) -> tuple[list[Token], Token | None]:
     token in scope belong to the event."""
     scope = [trigger]
     token = trigger
-    while token.head is not token:
+    while token.head != token:
         head = token.head
         if head.lemma_.lower() in REPORTING and token.dep_ in _CLAUSE_DEPS:
             return scope, head
+        if token.pos_ in ("VERB", "AUX") and token.dep_ in _OTHER_CLAUSE:
+            return scope, None
         scope.append(head)
         token = head
     return scope, None
@@ -74,16 +79,20 @@ def _name(head: Token, gazetteer: Gazetteer, last_person: str) -> str | None:
     words = [t for t in keep if not t.is_punct][:_MAX_WORDS]
     if not words:
         return None
-    text = " ".join(t.text for t in words)
-    if text.lower().startswith(("the ", "a ")) and len(words) > 1:
-        text = " ".join(t.text for t in words[1:])
+    first, last = words[0].i, words[-1].i + 1
+    known = [e.ent_id_ for e in head.doc.ents if e.ent_id_ and first <= e.start and e.end <= last]
+    if len(known) == 1 and gazetteer.kind(known[0]) == "person":
+        return known[0]  # "Ukrainian President Volodymyr Zelensky" -> Volodymyr Zelensky
+    if words[0].lower_ in ("the", "a", "an") and len(words) > 1:
+        words = words[1:]
+    text = "".join(t.text_with_ws for t in words).strip()
     return gazetteer.canonical(text) or text
 
 
 def _path(token: Token, stop: Token) -> list[Token]:
     """The tokens from token up to (not including) stop."""
     out = []
-    while token is not stop and token.head is not token:
+    while token != stop and token.head != token:
         out.append(token)
         token = token.head
     return out

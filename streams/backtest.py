@@ -65,7 +65,7 @@ async def backtest(
         runtime = await build_runtime(own, deliver=False, rules_dir=rules_dir, extractor=extractor)
         try:
             out: list[dict[str, Any]] = []
-            items = await runtime.pipeline.poll(feed_url)
+            items = await runtime.pipeline.poll([feed_url])
             for item in _publication_order(items):
                 article = await runtime.pipeline.clean(item)
                 if article is None:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from connectors.fetch_page import fetch_page
-from connectors.poll import poll_feed
+from connectors.poll import Schedule, poll_feeds
 from streams.alert import make_alert
 from streams.clean import clean
 from streams.evaluate import evaluate
@@ -54,15 +54,19 @@ class Pipeline:
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="clean")
     )
 
-    async def poll(self, url: str) -> list[FeedItem]:
-        """Poll one feed; record its new entries as pending and return them."""
-        result = await poll_feed(self.client, self.store, url, now=self.clock())
+    async def poll(self, urls: Sequence[str]) -> list[FeedItem]:
+        """Poll these feeds in one cycle; record their new entries as pending and return
+        them. A feed that fails is recorded in its health row and logged, never raised."""
+        schedule = Schedule.from_settings(self.settings)
+        results = await poll_feeds(self.client, self.store, list(urls), self.clock(), schedule)
         fresh = []
-        for item in result.items:
-            if await record_item(self.store, item):
-                fresh.append(item)
-        if fresh:
-            self.metrics.items_polled.labels(url).inc(len(fresh))
+        for result in results:
+            if result.error:
+                self.metrics.poll_errors.labels(result.url).inc()
+            new = [item for item in result.items if await record_item(self.store, item)]
+            if new:
+                self.metrics.items_polled.labels(result.url).inc(len(new))
+            fresh.extend(new)
         return fresh
 
     async def clean(self, item: FeedItem) -> Article | None:

@@ -114,12 +114,12 @@ def _role(number: Token, roles: tuple[QuantityRole, ...]) -> tuple[str, Token] |
     noun = number.head if number.dep_ in ("nummod", "quantmod", "amod") else number
     lemma = noun.lemma_.lower()
     verb = noun.head if noun.dep_ in ("dobj", "nsubj", "nsubjpass", "attr") else None
-    if noun is number or lemma in PEOPLE:
+    if noun == number or lemma in PEOPLE:
         for role in roles:
             if verb is not None and verb.lemma_.lower() in role.verbs:
                 return role.name, noun
             # "24 killed", "killing 24": the number is the verb's argument
-            if noun is number and number.head.lemma_.lower() in role.verbs:
+            if noun == number and number.head.lemma_.lower() in role.verbs:
                 return role.name, number
     for role in roles:
         if lemma in role.nouns:

@@ -14,7 +14,7 @@ from spacy.tokens import Token
 from streams.taxonomy import Taxonomy
 
 FUTURE_AUX = frozenset({"will", "shall", "'ll", "wo"})  # "wo" is the "won't" token
-MODAL_AUX = frozenset({"would", "could", "may", "might", "should", "must"})
+MODAL_AUX = frozenset({"would", "could", "may", "might", "should", "must", "can", "ca"})
 # An event that is the topic of talks is discussed, not done ("talks involved the release").
 TOPIC_VERBS = frozenset({"discuss", "focus", "address", "review", "involve", "concern"})
 CONDITIONAL_MARKS = frozenset({"until", "unless", "if", "once"})
@@ -36,25 +36,30 @@ def status_of(trigger: Token, scope: list[Token], taxonomy: Taxonomy) -> tuple[s
                 return "scheduled", True
             if lemma in proposed:  # "a planned summit": weaker than the verb's tense
                 weak = "proposed"
+    came_by = ""  # how the path reached this token: "nsubj" of a verb is not its topic
     for token in scope[:_MAX_STEPS]:
         lemma = _phrasal(token)
-        if token is not trigger:
+        if token != trigger:
             if lemma in cancelled:
                 return "cancelled", True
             if lemma in scheduled and token.pos_ in ("VERB", "ADJ"):
                 return "scheduled", True
             if lemma in proposed and token.pos_ != "AUX":
                 return "proposed", True
-            if lemma in TOPIC_VERBS and token.pos_ == "VERB":
+            if lemma in TOPIC_VERBS and token.pos_ == "VERB" and came_by in ("dobj", "prep"):
                 return "proposed", True
         if token.pos_ in ("VERB", "AUX"):
             tense = _verb_tense(token)
             if tense == "future":
                 return "proposed", True
             if tense == "past":
-                return "occurred", token is trigger
+                return "occurred", True
             if tense == "present":
                 return weak or "occurred", False
+        came_by = "prep" if token.dep_ == "pobj" else token.dep_
+    top = scope[min(len(scope), _MAX_STEPS) - 1]
+    if top.pos_ in ("VERB", "AUX") and any(c.lower_ == "to" and c.dep_ == "aux" for c in top.children):
+        return "proposed", True  # headline "Delegations to meet in Istanbul"
     return weak or "occurred", False
 
 

@@ -69,23 +69,22 @@ class RuntimeService(Service):
 
     @Service.task
     async def _poll_loop(self) -> None:
-        from streams.store.feeds import due_feeds, ensure_feeds
+        from streams.store.feeds import all_feeds, due_feeds, ensure_feeds
 
         runtime = await self.started()
         await ensure_feeds(runtime.store, runtime.feeds)
         while not self.should_stop:
-            due = await due_feeds(runtime.store, runtime.feeds, runtime.pipeline.clock())
-            results = await asyncio.gather(
-                *(runtime.pipeline.poll(url) for url in due), return_exceptions=True
-            )
-            for url, result in zip(due, results, strict=True):
-                if isinstance(result, BaseException):
-                    self.metrics.poll_errors.labels(url).inc()
-                    log.error("poll of %s failed: %s: %s", url, type(result).__name__, result)
-                    continue
-                for item in result:
-                    await self.streams.items.send(key=item.key, value=item)
+            # configured feeds plus those added with `newswatch feeds add/import`
+            feeds = await all_feeds(runtime.store, runtime.feeds)
+            due = await due_feeds(runtime.store, feeds, runtime.pipeline.clock())
             if due:
+                try:
+                    fresh = await runtime.pipeline.poll(due)
+                except Exception as exc:  # a bug in polling must not stop the worker
+                    log.exception("poll cycle failed: %s: %s", type(exc).__name__, exc)
+                    fresh = []
+                for item in fresh:
+                    await self.streams.items.send(key=item.key, value=item)
                 self.polls += 1
             await self.sleep(1.0)
 

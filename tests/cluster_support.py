@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from broker import TansuBroker, free_port
@@ -116,3 +119,76 @@ def produce(broker: TansuBroker, topic: str, messages: list[tuple[str, bytes]]) 
             await producer.stop()
 
     asyncio.run(send())
+
+
+class FeedServer:
+    """A seeds-format folder served as RSS by its own process (tests/feedgen.py serve)."""
+
+    def __init__(self, folder: Path, tmp: Path, name: str) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.log = tmp / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/feed.xml"
+
+    def __enter__(self) -> FeedServer:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "feedgen.py"), "serve", str(self.folder),
+                 str(self.port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not self.log.read_text().strip():
+            assert self.proc.poll() is None and time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+def newswatch_env(broker: str, database: str, app_id: str, feeds: list[str],
+                  alerts_jsonl: Path) -> dict[str, str]:
+    """The settings of a `newswatch run` worker of a test cluster sharing these feeds."""
+    hosts = sorted({u.split("/")[2] for u in feeds})
+    return {
+        "NEWSWATCH_BROKER": broker,
+        "NEWSWATCH_DATABASE": database,
+        "NEWSWATCH_APP_ID": app_id,
+        "NEWSWATCH_FEEDS": json.dumps(feeds),
+        "NEWSWATCH_ALLOW_HOSTS": json.dumps(hosts),
+        "NEWSWATCH_SERVE_SEEDS": "false",
+        "NEWSWATCH_SEED_PORT": "0",
+        "NEWSWATCH_ALERTS_JSONL": str(alerts_jsonl),
+        "NEWSWATCH_CONSOLE_ALERTS": "false",
+        "NEWSWATCH_POLL_INTERVAL": "3600",
+        "NEWSWATCH_LOG_LEVEL": "info",
+    }
+
+
+def pg_query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one query on a PostgreSQL database (asyncpg, a connection of its own)."""
+
+    async def run() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [tuple(r) for r in await conn.fetch(sql)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def pg_progress(url: str) -> dict[str, int]:
+    """Item states and open deliveries in a newswatch store ({} before its tables exist)."""
+    try:
+        rows = pg_query(url, "SELECT state, count(*) FROM items GROUP BY state")
+        open_ = pg_query(
+            url, "SELECT count(*) FROM deliveries WHERE state IN ('pending','retrying','sending')")
+    except asyncpg.UndefinedTableError:
+        return {}
+    return {**{str(s): int(n) for s, n in rows}, "open_deliveries": int(open_[0][0])}

@@ -60,7 +60,7 @@ def markup_is_safe(fragment: str) -> bool:
     return True
 
 
-@pytest.mark.skipif(not SDIST.exists(), reason=f"feedparser sdist absent: run `make setup` ({SDIST})")
+@pytest.mark.skipif(not SDIST.exists(), reason=f"feedparser sdist absent ({SDIST}): `make setup`")
 async def test_feedparser_corpus_polls_safely(tmp_path):
     files = corpus()
     assert len(files) > 2000

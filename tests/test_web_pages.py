@@ -242,3 +242,27 @@ def test_locked_without_token_off_loopback(tmp_path: Path) -> None:
         assert page.status_code == 403 and "NEWSWATCH_DASHBOARD_TOKEN" in page.text
     finally:
         srv.stop()
+
+
+def test_same_answers_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """The cluster mode's store: the queries behind every page, on PostgreSQL."""
+    settings = make_settings(tmp_path).model_copy(update={"database": pg_url})
+    srv = DashboardServer(settings, RULES).start()
+    try:
+        srv.call(fill)
+        with httpx.Client(base_url=srv.url, timeout=10) as c:
+            assert len(c.get("/api/alerts").json()["alerts"]) == 3
+            assert [a["story_id"] for a in c.get("/api/alerts?since=2000-01-01&severity=critical"
+                                                 ).json()["alerts"]] == ["s-strike"]
+            strike = c.get("/api/stories/s-strike").json()
+            assert [s["value"] for s in strike["numbers"]["killed"]] == [24.0, 26.0]
+            days = c.get("/api/calendar?from=2026-01-01").json()["days"]
+            assert [d["date"] for d in days] == ["2026-01-03", "2026-01-05", "2026-01-06"]
+            rules = {r["id"]: r for r in c.get("/api/rules").json()["rules"]}
+            assert rules["mass-casualty-strike"]["alerts_30d"] == 1
+            assert [f["health"] for f in c.get("/api/feeds").json()["feeds"]] == [
+                "failing", "silent", "ok"]
+            for page in ("/alerts", "/stories/s-jan", "/calendar", "/rules", "/feeds"):
+                assert c.get(page).status_code == 200, page
+    finally:
+        srv.stop()

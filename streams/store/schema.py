@@ -223,3 +223,13 @@ rule_throttle = sa.Table(
     sa.Column("until", sa.Float, nullable=False),
     sa.Column("ref", sa.String(64), nullable=False, server_default=""),
 )
+
+# One row per event type, bumped at the start of a story assignment: the row lock (a write
+# lock on SQLite) makes concurrent workers assign stories of a type one at a time, so two
+# articles of the same happening cannot both open a new story (streams/store/stories.py).
+story_locks = sa.Table(
+    "story_locks",
+    metadata,
+    sa.Column("type", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+)

@@ -1,0 +1,194 @@
+"""Stories in the store: give each event of an article its story, save the events, and
+create or update the stories they tell (streams/stories.py decides the matching).
+
+Race-free: one transaction per article that first bumps a lock row per event type (a row
+lock on PostgreSQL, the write lock on SQLite), so concurrent workers assign stories of a
+type one at a time. Idempotent: a redelivered article finds its events saved and gets the
+same story ids back, with no new rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from streams.gazetteer import Gazetteer
+from streams.records import Article, Event, content_key
+from streams.stories import WINDOW_DAYS, StoryState, anchor, choose, new_story
+from streams.store.db import Store, utcnow
+from streams.store.schema import events as events_table
+from streams.store.schema import stories as stories_table
+from streams.store.schema import story_locks
+
+_gazetteer: Gazetteer | None = None
+
+
+def use_gazetteer(gazetteer: Gazetteer) -> None:
+    """Set the gazetteer story matching uses (the composition root may call it; otherwise the
+    default rules/taxonomy/gazetteer.yaml is loaded on first use)."""
+    global _gazetteer
+    _gazetteer = gazetteer
+
+
+def _gaz() -> Gazetteer:
+    global _gazetteer
+    if _gazetteer is None:
+        from streams.settings import load_settings
+
+        _gazetteer = Gazetteer.load(load_settings().taxonomy_dir / "gazetteer.yaml")
+    return _gazetteer
+
+
+async def assign_stories(store: Store, article: Article, events: list[Event]) -> list[Event]:
+    """The events with story_id and story_new set; events and stories saved."""
+    if not events:
+        return []
+    gazetteer = _gaz()
+    async with store.begin() as conn:
+        await _lock(store, conn, sorted({e.type for e in events}))
+        saved = await _saved(conn, [e.id for e in events])
+        if len(saved) == len({e.id for e in events}):
+            return [_with_story(e, *saved[e.id]) for e in events]  # a redelivery
+        whens = [anchor(e, article.published) or utcnow().date() for e in events]
+        stories = await _candidates(conn, events, whens)
+        touched: dict[str, StoryState] = {}
+        opened: set[str] = set()
+        out = []
+        for event, when in zip(events, whens, strict=True):
+            if event.id in saved:
+                out.append(_with_story(event, *saved[event.id]))
+                continue
+            story = choose(event, when, stories, gazetteer, article.id)
+            is_new = story is None
+            if story is None:
+                story = new_story(content_key("story", event.id), event, when, article.id, article.source)
+                stories.append(story)
+                opened.add(story.id)
+            else:
+                from streams.stories import absorb
+
+                absorb(story, event, when, article.id, article.source)
+            touched[story.id] = story
+            out.append(_with_story(event, story.id, is_new))
+        now = utcnow()
+        for story in touched.values():
+            await _save_story(store, conn, story, article.id, now, story.id in opened)
+        await conn.execute(
+            store.insert_ignore(events_table, [_event_row(e, now) for e in out if e.id not in saved])
+        )
+        return out
+
+
+async def _lock(store: Store, conn: AsyncConnection, types: list[str]) -> None:
+    insert = sqlite.insert if store.is_sqlite else postgresql.insert
+    for etype in types:  # sorted: two workers take the locks in one order, no deadlock
+        stmt = insert(story_locks).values(type=etype, version=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["type"], set_={"version": story_locks.c.version + 1}
+        )
+        await conn.execute(stmt)
+
+
+async def _saved(conn: AsyncConnection, ids: list[str]) -> dict[str, tuple[str, bool]]:
+    rows = await conn.execute(
+        sa.select(events_table.c.id, events_table.c.story_id, events_table.c.payload).where(
+            events_table.c.id.in_(ids)
+        )
+    )
+    return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
+
+
+async def _candidates(
+    conn: AsyncConnection, events: list[Event], whens: list[dt.date]
+) -> list[StoryState]:
+    """Stories of these types whose time span may reach these events."""
+    low = (min(whens) - dt.timedelta(days=WINDOW_DAYS * 4)).isoformat()
+    high = (max(whens) + dt.timedelta(days=WINDOW_DAYS)).isoformat()
+    rows = await conn.execute(
+        sa.select(stories_table).where(
+            stories_table.c.type.in_({e.type for e in events}),
+            stories_table.c.anchor >= low,
+            stories_table.c.anchor <= high,
+        ).order_by(stories_table.c.created, stories_table.c.id)
+    )
+    return [_state(r) for r in rows]
+
+
+def _state(row: Any) -> StoryState:
+    summary = row.summary or {}
+    first = dt.date.fromisoformat(row.anchor)
+    return StoryState(
+        id=row.id,
+        type=row.type,
+        actors=list(row.actors or []),
+        location=list(row.location or []),
+        first=first,
+        last=dt.date.fromisoformat(summary.get("last") or row.anchor),
+        date=row.date,
+        articles=list(summary.get("article_ids") or []),
+        sources=list(row.sources or []),
+        quantities=dict(summary.get("quantities") or {}),
+        status=str(summary.get("status") or "occurred"),
+    )
+
+
+async def _save_story(
+    store: Store, conn: AsyncConnection, story: StoryState, article_id: str, now: dt.datetime, new: bool
+) -> None:
+    values = {
+        "type": story.type,
+        "actors": story.actors,
+        "location": story.location,
+        "date": story.date,
+        "anchor": story.first.isoformat(),
+        "sources": story.sources,
+        "articles": len(story.articles),
+        "summary": {
+            "last": story.last.isoformat(),
+            "article_ids": story.articles,
+            "quantities": story.quantities,
+            "status": story.status,
+            "date": story.date,
+        },
+        "updated": now,
+    }
+    if new:
+        await conn.execute(
+            store.insert_ignore(
+                stories_table, {"id": story.id, "first_article": article_id, "created": now, **values}
+            )
+        )
+    else:
+        await conn.execute(
+            sa.update(stories_table).where(stories_table.c.id == story.id).values(**values)
+        )
+
+
+def _with_story(event: Event, story_id: str, new: bool) -> Event:
+    return Event(**{**event.asdict(), "story_id": story_id, "story_new": new})
+
+
+def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "article_id": event.article_id,
+        "story_id": event.story_id,
+        "type": event.type,
+        "date": event.date,
+        "status": event.status,
+        "payload": event.to_representation(),
+        "created": now,
+    }
+
+
+async def load_story(store: Store, story_id: str) -> StoryState | None:
+    """One story as the store holds it, or None."""
+    async with store.begin() as conn:
+        row = (
+            await conn.execute(sa.select(stories_table).where(stories_table.c.id == story_id))
+        ).first()
+    return _state(row) if row else None
