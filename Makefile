@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# feedparser's own test feeds (BSD licence) come from its sdist, read in place by
+# tests/test_feedparser_corpus.py; downloaded at set-up, never committed.
 # One virtualenv at the repository root; direct pins in pyproject.toml, every transitive
 # version in constraints.txt. Re-installs when either changes.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
-	# feedparser's own test feeds (BSD licence), read in place by tests/test_feedparser_corpus.py
 	test -f $(VENV)/share/feedparser-sdist/feedparser-6.0.14.tar.gz || $(BIN)/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: feedparser==6.0.14 -d $(VENV)/share/feedparser-sdist
 	touch $(STAMP)
 
@@ -21,6 +22,7 @@ run: $(STAMP)
 	$(BIN)/newswatch run
 
 test: $(STAMP)
+	bash .ci/system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -rfE
 
 eval: $(STAMP)

@@ -28,7 +28,7 @@ PARTITIVE = frozenset(
 )
 VISIT_LEMMAS = frozenset({"visit", "tour", "enter"})
 _NP_DEPS = frozenset({"compound", "conj", "appos", "amod", "nmod", "poss", "nummod", "cc"})
-_ARG_DEPS = frozenset({"prep", "pobj", "dobj", "nsubj", "nsubjpass", "conj", "attr"})
+_ARG_DEPS = frozenset({"prep", "pobj", "dobj", "nsubj", "nsubjpass", "conj", "attr", "acl"})
 _MODEL_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _DROP_ARTICLE = ("the ", "The ")
 
@@ -152,9 +152,12 @@ def _names(token: Token, trigger: Token) -> bool:
 
 def _locative(token: Token, trigger: Token, anchors: set[int]) -> bool:
     t = token
+    partitive = False
     for _ in range(8):
         head = t.head
-        if head.i == trigger.i and t.dep_ in ("compound", "poss", "nmod", "npadvmod"):
+        if partitive and _argument_of(t, trigger):
+            return True  # "parts of Chernihiv were disconnected"
+        if head.i == trigger.i and t.dep_ in ("compound", "nmod", "npadvmod"):
             return True  # "the Istanbul talks", "Turkey's talks"
         if head.i == trigger.i and t.dep_ == "dobj" and trigger.lemma_.lower() in VISIT_LEMMAS:
             return True  # "visit Turkey"
@@ -162,13 +165,15 @@ def _locative(token: Token, trigger: Token, anchors: set[int]) -> bool:
             t = head
             continue
         if t.dep_ == "pobj" and head.lemma_.lower() == "of" and head.head.lemma_ in PARTITIVE:
-            t = head.head  # "parts of Chernihiv" is where "parts" is
+            t, partitive = head.head, True  # "parts of Chernihiv" is where "parts" is
             continue
         if t.dep_ != "pobj" or head.lower_ not in LOC_PREPS:
             return False
         owner = head.head
         if head.lower_ == "to" and owner.lemma_.lower() not in MOTION:
             return False
+        if owner.ent_type_ in ("DATE", "TIME") and owner.dep_ == "pobj":
+            owner = owner.head.head  # "scheduled for January 3 in Ukraine"
         if owner.i in anchors or _argument_of(owner, trigger):
             return True
         if owner.dep_ == "pobj" and owner.head.lower_ in LOC_PREPS:

@@ -34,7 +34,9 @@ def event_scope(trigger: Token) -> tuple[list[Token], Token | None]:
         head = token.head
         if head.lemma_.lower() in REPORTING and token.dep_ in _CLAUSE_DEPS:
             return scope, head
-        if token.pos_ in ("VERB", "AUX") and token.dep_ in _OTHER_CLAUSE:
+        if token.dep_ in _OTHER_CLAUSE and (
+            token.pos_ in ("VERB", "AUX") or token.dep_ in ("advcl", "relcl", "parataxis")
+        ):
             return scope, None
         scope.append(head)
         token = head

@@ -36,6 +36,7 @@ PEOPLE = frozenset(
     "passenger worker citizen member".split()
 )
 _NOT_COUNTS = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "ORDINAL"})
+_DURATIONS = frozenset({"day", "hour", "week", "month"})
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,10 @@ def number_value(text: str) -> float | None:
 def _number_groups(sent: Span) -> list[list[Token]]:
     groups: list[list[Token]] = []
     for tok in sent:
-        if not (tok.like_num or tok.lower_ in SCALES) or tok.ent_type_ in _NOT_COUNTS:
+        if not (tok.like_num or tok.lower_ in SCALES):
+            continue
+        # a date is no count, but "a ceasefire lasting 30 days" is (the model calls it DATE)
+        if tok.ent_type_ in _NOT_COUNTS and tok.head.lemma_.lower() not in _DURATIONS:
             continue
         if tok.pos_ not in ("NUM", "NOUN") and not tok.is_digit:
             continue

@@ -18,6 +18,8 @@ MODAL_AUX = frozenset({"would", "could", "may", "might", "should", "must", "can"
 # An event that is the topic of talks is discussed, not done ("talks involved the release").
 TOPIC_VERBS = frozenset({"discuss", "focus", "address", "review", "involve", "concern"})
 CONDITIONAL_MARKS = frozenset({"until", "unless", "if", "once"})
+# "announced a meeting": an announced event is ahead, whatever the tense of the announcing
+ANNOUNCE = frozenset({"announce", "unveil"})
 _MAX_STEPS = 8
 
 
@@ -47,6 +49,8 @@ def status_of(trigger: Token, scope: list[Token], taxonomy: Taxonomy) -> tuple[s
             if lemma in proposed and token.pos_ != "AUX":
                 return "proposed", True
             if lemma in TOPIC_VERBS and token.pos_ == "VERB" and came_by in ("dobj", "prep"):
+                return "proposed", True
+            if lemma in ANNOUNCE and came_by == "dobj" and trigger.pos_ == "NOUN":
                 return "proposed", True
         if token.pos_ in ("VERB", "AUX"):
             tense = _verb_tense(token)

@@ -115,7 +115,9 @@ def absorb(story: StoryState, event: Event, when: dt.date, article_id: str, sour
     story.status = event.status  # the latest word on it
 
 
-def new_story(story_id: str, event: Event, when: dt.date, article_id: str, source: str) -> StoryState:
+def new_story(
+    story_id: str, event: Event, when: dt.date, article_id: str, source: str
+) -> StoryState:
     """A story opened by an event."""
     story = StoryState(
         id=story_id,

@@ -122,6 +122,7 @@ class RuntimeService(Service):
 
 def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
     """The app with its streams, runtime service, agents and web pages."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust writes data_dir/faust first
     app = create_app(settings)
     streams = create_streams(app, settings)
     service = RuntimeService(settings, streams)

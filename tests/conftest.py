@@ -37,3 +37,16 @@ def pg_url() -> Iterator[str]:
         yield url
     finally:
         drop_database(url)
+
+
+# --- the extractor (streams/extract.py): the spaCy model loads once per test session ------
+
+
+@pytest.fixture(scope="session")
+def extractor():  # type: ignore[no-untyped-def]
+    """The extractor over the shipped taxonomy, gazetteer and the installed model."""
+    from streams.extract import build_extractor
+    from streams.settings import load_settings
+
+    taxonomy = Path(__file__).parent.parent / "rules" / "taxonomy"
+    return build_extractor(load_settings(taxonomy_dir=taxonomy))

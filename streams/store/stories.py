@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streams.gazetteer import Gazetteer
 from streams.records import Article, Event, content_key
-from streams.stories import WINDOW_DAYS, StoryState, anchor, choose, new_story
+from streams.stories import WINDOW_DAYS, StoryState, absorb, anchor, choose, new_story
 from streams.store.db import Store, utcnow
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
@@ -65,21 +65,19 @@ async def assign_stories(store: Store, article: Article, events: list[Event]) ->
             story = choose(event, when, stories, gazetteer, article.id)
             is_new = story is None
             if story is None:
-                story = new_story(content_key("story", event.id), event, when, article.id, article.source)
+                story_id = content_key("story", event.id)
+                story = new_story(story_id, event, when, article.id, article.source)
                 stories.append(story)
                 opened.add(story.id)
             else:
-                from streams.stories import absorb
-
                 absorb(story, event, when, article.id, article.source)
             touched[story.id] = story
             out.append(_with_story(event, story.id, is_new))
         now = utcnow()
         for story in touched.values():
             await _save_story(store, conn, story, article.id, now, story.id in opened)
-        await conn.execute(
-            store.insert_ignore(events_table, [_event_row(e, now) for e in out if e.id not in saved])
-        )
+        rows = [_event_row(e, now) for e in out if e.id not in saved]
+        await conn.execute(store.insert_ignore(events_table, rows))
         return out
 
 
@@ -137,7 +135,12 @@ def _state(row: Any) -> StoryState:
 
 
 async def _save_story(
-    store: Store, conn: AsyncConnection, story: StoryState, article_id: str, now: dt.datetime, new: bool
+    store: Store,
+    conn: AsyncConnection,
+    story: StoryState,
+    article_id: str,
+    now: dt.datetime,
+    new: bool,
 ) -> None:
     values = {
         "type": story.type,
@@ -157,11 +160,8 @@ async def _save_story(
         "updated": now,
     }
     if new:
-        await conn.execute(
-            store.insert_ignore(
-                stories_table, {"id": story.id, "first_article": article_id, "created": now, **values}
-            )
-        )
+        row = {"id": story.id, "first_article": article_id, "created": now, **values}
+        await conn.execute(store.insert_ignore(stories_table, row))
     else:
         await conn.execute(
             sa.update(stories_table).where(stories_table.c.id == story.id).values(**values)
@@ -180,7 +180,7 @@ def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:
         "type": event.type,
         "date": event.date,
         "status": event.status,
-        "payload": event.to_representation(),
+        "payload": event.asdict(),
         "created": now,
     }
 
