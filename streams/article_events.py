@@ -27,7 +27,7 @@ from streams.taxonomy import Taxonomy
 
 CONTINUATION_GAP = 2  # a same-type mention this many sentences later may go on about it
 CURRENT_DAYS = 30  # an undated mention goes on about a current happening, not an old one
-_ANAPHORIC = frozenset({"the", "this", "that", "these", "those", "such", "their", "its", "his", "her"})
+_ANAPHORIC = frozenset("the this that these those such their its his her".split())
 _EVIDENCE_SENTENCES = 3
 
 
@@ -105,7 +105,8 @@ class ArticleReader:
             for other in triggers[1:]:
                 if explicit:
                     break
-                other_status, other_explicit = status_of(other, event_scope(other)[0], self.taxonomy)
+                other_scope = event_scope(other)[0]
+                other_status, other_explicit = status_of(other, other_scope, self.taxonomy)
                 if other_explicit:
                     status, explicit = other_status, True
             date = self._date(sent, triggers, status)
@@ -227,8 +228,9 @@ class ArticleReader:
         if len(set(sides)) >= 2:
             return
         if sides:
+            side = sides[0]
             partners = Counter(
-                {(b if a == sides[0] else a): n for (a, b), n in self.pairs.items() if sides[0] in (a, b)}
+                {(b if a == side else a): n for (a, b), n in self.pairs.items() if side in (a, b)}
             )
             extra = [c for c, _ in partners.most_common(1)]
         else:

@@ -73,6 +73,7 @@ async def build_runtime(
     from connectors.http import make_client
     from streams.extract import build_extractor
     from streams.store.rule_state import StoreRuleState
+    from streams.store.stories import use_gazetteer
 
     store = await Store(settings.database).open()
     seed_server = None
@@ -86,6 +87,7 @@ async def build_runtime(
             await seed_server.start()
             feeds.insert(0, seed_server.feed_url)
     gazetteer = load_gazetteer(settings)
+    use_gazetteer(gazetteer)  # story matching: the same gazetteer, never re-read from disk
     rules = load_rules(settings, gazetteer, rules_dir)
     if extractor is None:
         # loading spaCy takes a second or two: off the event loop

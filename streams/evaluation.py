@@ -66,8 +66,8 @@ class Report:
             lines.append(
                 f"{field:<11} {self.accuracy(field):.2f}  ({self.correct[field]}/{self.matched})"
             )
-        lines += ["", "missed:"] + [f"  {m}" for m in self.misses] or ["  none"]
-        lines += ["wrong fields:"] + [f"  {w}" for w in self.wrong]
+        lines += ["", "missed:"] + ([f"  {m}" for m in self.misses] or ["  none"])
+        lines += ["wrong fields:"] + ([f"  {w}" for w in self.wrong] or ["  none"])
         return "\n".join(lines)
 
 
@@ -141,10 +141,12 @@ def matches(ref: Reference, event: Event, gazetteer: Gazetteer) -> bool:
 def field_checks(ref: Reference, event: Event, gazetteer: Gazetteer) -> dict[str, bool]:
     """Which fields of a matched event are right."""
     got_places = list(event.location)
-    location_ok = all(any(_inside(p, q, gazetteer) for p in got_places) for q in ref.location) and all(
+    covered = all(any(_inside(p, q, gazetteer) for p in got_places) for q in ref.location)
+    related = all(
         any(_inside(p, q, gazetteer) or _inside(q, p, gazetteer) for q in ref.location)
         for p in got_places
     )
+    location_ok = covered and related
     quantities_ok = all(
         event.quantity(role) is not None and event.quantity(role) == value
         for role, value in ref.quantities.items()

@@ -21,7 +21,7 @@ from connectors.fetch_page import fetch_page
 from connectors.poll import Schedule, poll_feeds
 from streams.alert import make_alert
 from streams.clean import clean
-from streams.evaluate import evaluate
+from streams.evaluate import evaluate, tick
 from streams.metrics import Metrics
 from streams.records import Alert, Article, ArticleEvents, FeedItem
 from streams.settings import Settings
@@ -83,7 +83,9 @@ class Pipeline:
         return article
 
     async def extract(self, articles: Sequence[Article]) -> list[ArticleEvents]:
-        """Extract events from a batch (off the loop) and give each its story."""
+        """Extract events from a batch (off the loop) and give each its story, in order of
+        publication, so the first article of a story is the one that opens it."""
+        articles = sorted(articles, key=lambda a: a.published or "")
         loop = asyncio.get_running_loop()
         lists = await loop.run_in_executor(self.nlp_pool, self.extractor.extract, list(articles))
         out = []
@@ -109,6 +111,18 @@ class Pipeline:
                 await record_story_update(self.store, alert, self.destinations)
         if batch.article.item_key:
             await mark_item(self.store, batch.article.item_key, DONE)
+        return fresh
+
+    async def tick(self) -> list[Alert]:
+        """Time-driven rules (flatline) at this moment; records and returns new alerts."""
+        now: dt.datetime = self.clock()
+        matches = await tick(self.rules.rulebook, self.rule_state, now)
+        fresh = []
+        for match in matches:
+            alert = make_alert(match, now, self.settings)
+            if await record_alert(self.store, alert, self.destinations):
+                fresh.append(alert)
+                self.metrics.alerts.labels(alert.rule_id).inc()
         return fresh
 
     async def fail(self, item_key: str, exc: BaseException) -> None:

@@ -62,7 +62,8 @@ def status_of(trigger: Token, scope: list[Token], taxonomy: Taxonomy) -> tuple[s
                 return weak or "occurred", False
         came_by = "prep" if token.dep_ == "pobj" else token.dep_
     top = scope[min(len(scope), _MAX_STEPS) - 1]
-    if top.pos_ in ("VERB", "AUX") and any(c.lower_ == "to" and c.dep_ == "aux" for c in top.children):
+    infinitive = any(c.lower_ == "to" and c.dep_ == "aux" for c in top.children)
+    if top.pos_ in ("VERB", "AUX") and infinitive:
         return "proposed", True  # headline "Delegations to meet in Istanbul"
     return weak or "occurred", False
 

@@ -99,7 +99,26 @@ class RuntimeService(Service):
         from streams.rules_watch import watch_rules
 
         runtime = await self.started()
-        await watch_rules(runtime.rules, self.settings.rules_dir, runtime.gazetteer)
+        await watch_rules(
+            runtime.rules,
+            self.settings.rules_dir,
+            runtime.gazetteer,
+            status_path=self.settings.data_dir / "rules_status.json",
+        )
+
+    @Service.task
+    async def _tick_rules(self) -> None:
+        """Time-driven rule kinds (flatline) fire even when no article arrives."""
+        runtime = await self.started()
+        while not self.should_stop:
+            await self.sleep(60.0)
+            try:
+                alerts = await runtime.pipeline.tick()
+            except Exception as exc:  # never let a rule check stop the worker
+                log.error("rule tick failed: %s: %s", type(exc).__name__, exc)
+                continue
+            for alert in alerts:
+                await self.streams.alerts.send(key=alert.story_id, value=alert)
 
     @Service.task
     async def _feed_health_loop(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -43,6 +44,20 @@ def write_feed(folder: Path, n: int) -> Path:
     meta = {"title": f"Generated feed ({n} articles)", "items": items}
     (folder / "feed.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
     return folder
+
+
+def combine(folders: list[Path], dest: Path) -> Path:
+    """One seeds-format folder holding the articles of several (file names must differ)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    items: list[dict[str, str]] = []
+    for folder in folders:
+        meta = yaml.safe_load((folder / "feed.yaml").read_text(encoding="utf-8"))
+        for item in meta["items"]:
+            shutil.copy(folder / item["file"], dest / item["file"])
+            items.append({**item, "published": str(item["published"])})
+    meta = {"title": "Combined feed", "items": items}
+    (dest / "feed.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    return dest
 
 
 async def serve(folder: Path, port: int) -> None:

@@ -7,7 +7,6 @@ and in the sink (one JSONL file both workers append to) exactly once."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -23,7 +22,7 @@ from cluster_support import (
     pg_query,
     topic_partitions,
 )
-from feedgen import write_feed
+from feedgen import combine, write_feed
 
 from streams.app import ITEMS_TOPIC
 
@@ -55,13 +54,8 @@ def test_two_workers_sigkill_restart_every_alert_once(
     kafka_broker: TansuBroker, pg_url: str, group_id: str, tmp_path: Path
 ) -> None:
     generated = write_feed(tmp_path / "generated", GENERATED)
-    combined = tmp_path / "combined"  # both feeds' articles in one folder, for the backtest
-    shutil.copytree(ROOT / "seeds", combined)
-    for f in generated.glob("gen_*.txt"):
-        shutil.copy(f, combined / f.name)
-    meta = (combined / "feed.yaml").read_text() + "\n".join(
-        (generated / "feed.yaml").read_text().split("items:\n", 1)[1].splitlines()) + "\n"
-    (combined / "feed.yaml").write_text(meta)
+    # both feeds' articles in one folder, for the embedded backtest
+    combined = combine([ROOT / "seeds", generated], tmp_path / "combined")
     expected = backtest_rules(combined)
     assert sum(expected.values()) > 0
 

@@ -53,6 +53,8 @@ class Worker:
             "NEWSWATCH_WEB_PORT": str(self.web_port),
             "NEWSWATCH_RULES_DIR": str(rules_dir),
             "NEWSWATCH_LOG_LEVEL": "info",
+            "NEWSWATCH_POLL_INTERVAL": "2",  # so the restarted worker polls the feed again
+            "NEWSWATCH_POLL_INTERVAL_MIN": "1",
             "PYTHONUNBUFFERED": "1",
         }
         self.proc: subprocess.Popen[str] | None = None
@@ -109,8 +111,9 @@ class Worker:
             return db.execute("SELECT rule_id, story_id FROM alerts").fetchall()
 
 
-def _rule_ids(alerts: list[dict]) -> Counter:
-    return Counter(a.get("rule") or a.get("rule_id") for a in alerts)
+def _rule_ids(lines: list[dict]) -> Counter:
+    """Rule ids of the alerts in the JSONL sink (story updates are lines of another kind)."""
+    return Counter(line["alert"]["rule_id"] for line in lines if line["kind"] == "alert")
 
 
 def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:

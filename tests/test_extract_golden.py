@@ -65,7 +65,10 @@ def _fits(event: Event, want: dict[str, Any]) -> bool:
 @pytest.mark.parametrize("case", _cases())
 def test_golden(extractor: Any, case: dict[str, Any]) -> None:
     [events] = extractor.extract([_article(case)])
-    seen = [(e.type, e.status, e.date, e.actors, e.location, e.quantities, e.attribution) for e in events]
+    seen = [
+        (e.type, e.status, e.date, e.actors, e.location, e.quantities, e.attribution)
+        for e in events
+    ]
     for want in case.get("expect", []):
         same_type = [e for e in events if e.type == want["type"]]
         assert any(_fits(e, want) for e in same_type), f"expected {want}, extracted {seen}"

@@ -75,8 +75,9 @@ async def test_redelivery_gives_the_same_stories_and_no_new_rows(store: Store) -
     assert [(e.story_id, e.story_new) for e in again] == [(e.story_id, e.story_new) for e in first]
     assert [e.story_new for e in first] == [True, False]
     async with store.begin() as conn:
-        n_events = (await conn.execute(sa.select(sa.func.count()).select_from(events_table))).scalar()
-        n_stories = (await conn.execute(sa.select(sa.func.count()).select_from(stories_table))).scalar()
+        count = sa.select(sa.func.count())
+        n_events = (await conn.execute(count.select_from(events_table))).scalar()
+        n_stories = (await conn.execute(count.select_from(stories_table))).scalar()
     assert (n_events, n_stories) == (2, 1)
 
 

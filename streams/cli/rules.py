@@ -36,11 +36,15 @@ def event_types(taxonomy_dir: Path) -> Collection[str] | None:
     """The event types of the taxonomy (rules/taxonomy/event_types.yaml), None if absent."""
     path = Path(taxonomy_dir) / "event_types.yaml"
     try:
-        from streams.taxonomy import Taxonomy  # the extraction engineer's reader, when present
-
-        return tuple(Taxonomy.load(path).types)
-    except ImportError:
+        from streams.taxonomy import Taxonomy, TaxonomyError
+    except ImportError:  # no taxonomy reader: read the type names ourselves
         pass
+    else:
+        try:
+            return tuple(Taxonomy.load(path).types)
+        except TaxonomyError as exc:
+            click.echo(f"newswatch: {exc}; event types are not checked", err=True)
+            return None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streams.gazetteer import Gazetteer
 from streams.records import Article, Event, content_key
-from streams.stories import WINDOW_DAYS, StoryState, absorb, anchor, choose, new_story
 from streams.store.db import Store, utcnow
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
 from streams.store.schema import story_locks
+from streams.stories import WINDOW_DAYS, StoryState, absorb, anchor, choose, new_story
 
 _gazetteer: Gazetteer | None = None
 
