@@ -67,7 +67,8 @@ def read_seed_folder(path: Path | str) -> SeedFolder:
     for extra in sorted(folder.glob("*.txt")):
         if extra.name not in seen:
             articles.append(_read_article(extra, {}, meta_path))
-    return SeedFolder(path=folder, title=str(meta.get("title") or folder.name), articles=tuple(articles))
+    title = str(meta.get("title") or folder.name)
+    return SeedFolder(path=folder, title=title, articles=tuple(articles))
 
 
 def _read_article(path: Path, entry: dict, meta_path: Path) -> SeedArticle:

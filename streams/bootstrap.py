@@ -116,7 +116,6 @@ async def build_runtime(
     if deliver:
         from connectors.sinks import build_sinks
         from streams.dispatch import Dispatcher
-
         from streams.outbox import RetryPolicy
 
         runtime.dispatcher = Dispatcher(

@@ -21,9 +21,9 @@ from streams.conditions import ConditionCompiler, unknown_field
 from streams.event_view import EventView
 from streams.gazetteer import Gazetteer
 from streams.phrases import PhraseMatcher
+from streams.routing import NAME as DESTINATION_NAME
 from streams.rule_message import TemplateProblem, compile_template
 from streams.rule_yaml import Doc, Path_, RuleError, RuleSyntaxError, parse_duration, read_rule_file
-from streams.routing import NAME as DESTINATION_NAME
 from streams.rulekinds import KINDS, parse_params
 
 __all__ = ["LoadResult", "Rule", "RuleError", "Rulebook", "load_rule_file", "load_rulebook"]
