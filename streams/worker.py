@@ -184,6 +184,9 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
 def run_worker(settings: Settings) -> None:
     """Run until Ctrl-C / SIGTERM; stops cleanly."""
     app, _service = create_worker_app(settings)
+    if settings.log_level != "debug":
+        # one INFO line per HTTP request drowns the alerts; failures are logged by the poller
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     worker = faust.Worker(
         app,
         loglevel=settings.log_level,

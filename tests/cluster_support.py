@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from broker import TansuBroker, free_port
 
@@ -192,3 +192,27 @@ def pg_progress(url: str) -> dict[str, int]:
     except asyncpg.UndefinedTableError:
         return {}
     return {**{str(s): int(n) for s, n in rows}, "open_deliveries": int(open_[0][0])}
+
+
+def group_lag(broker: TansuBroker, group: str, topics: list[str]) -> int:
+    """Messages on these topics that the consumer group has not committed yet (all of a
+    partition's messages when the group never committed there)."""
+
+    async def lag() -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap)
+        await admin.start()
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(group)
+            described = await admin.describe_topics(topics)
+            parts = [TopicPartition(t["topic"], p["partition"])
+                     for t in described if t["error_code"] == 0 for p in t["partitions"]]
+            ends = await consumer.end_offsets(parts)
+        finally:
+            await consumer.stop()
+            await admin.close()
+        return sum(end - (max(committed[tp].offset, 0) if tp in committed else 0)
+                   for tp, end in ends.items())
+
+    return asyncio.run(lag())
