@@ -1,16 +1,29 @@
-"""The backtest: replay a feed (a seeds-format folder served on loopback, or a feed URL)
-through clean, extract, evaluate and alert deduplication, in order of publication, with an
-empty store of its own and no delivery. What `newswatch backtest` prints."""
+"""The backtest: replay articles through clean, extract, evaluate and alert deduplication,
+in order of publication, with an empty store of its own and no delivery.
+
+Sources: a seeds-format folder (served on loopback and polled like any feed), a feed URL,
+or the articles already stored by the running service (`since`: the last 7 days...).
+With a second rule folder, the same articles are replayed under both rule sets and the
+alerts that the change would add and remove are reported (what `newswatch backtest` prints).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streams.bootstrap import build_runtime
-from streams.records import Alert, FeedItem
+import sqlalchemy as sa
+
+from streams.bootstrap import Runtime, build_runtime
+from streams.records import Alert, Article, FeedItem
 from streams.settings import Settings
+from streams.store import Store, utcnow
+from streams.store.schema import articles as articles_table
 
 
 def alert_json(alert: Alert, article: str) -> dict[str, Any]:
@@ -40,42 +53,118 @@ def _publication_order(items: list[FeedItem]) -> list[FeedItem]:
     return sorted(items, key=lambda it: it.published or "")
 
 
-async def backtest(
-    source: str, settings: Settings, rules_dir: Path | None = None, extractor: Any = None
-) -> list[dict[str, Any]]:
-    """Run the backtest of a folder or feed URL and return one dict per alert."""
-    seed_server = None
-    with tempfile.TemporaryDirectory(prefix="newswatch-backtest-") as tmp:
-        if Path(source).is_dir():
-            from connectors.seed_server import SeedServer
+@dataclass
+class _Source:
+    """Where the articles come from, and how to name one in the output."""
 
-            seed_server = SeedServer(Path(source), port=0)
-            await seed_server.start()
-            feed_url = seed_server.feed_url
-        else:
-            feed_url = source
+    feed_url: str | None = None
+    name: Callable[[str], str | None] = lambda url: None
+    stored: list[Article] | None = None
+
+
+@asynccontextmanager
+async def _open_source(source: str | None, since: dt.timedelta | None, settings: Settings
+                       ) -> AsyncIterator[_Source]:
+    if source is None:
+        if since is None:
+            raise ValueError("a backtest needs a folder, a feed URL, or --since")
+        yield _Source(stored=await stored_articles(settings.database, utcnow() - since))
+    elif Path(source).is_dir():
+        from connectors.seed_server import SeedServer
+
+        async with SeedServer(Path(source), port=0) as server:
+            yield _Source(feed_url=server.feed_url, name=server.article_file)
+    else:
+        yield _Source(feed_url=source)
+
+
+async def stored_articles(database: str, after: dt.datetime) -> list[Article]:
+    """Articles the service stored after a moment, in order of publication."""
+    store = await Store(database).open()
+    try:
+        async with store.begin() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(articles_table).where(articles_table.c.created >= after)
+                )
+            ).mappings().all()
+    finally:
+        await store.close()
+    found = [
+        Article(
+            id=r["id"], url=r["url"], title=r["title"], text=r["text"],
+            published=r["published"], source=r["source"], language=r["language"],
+            feed=r["feed"], fallback=r["fallback"],
+        )
+        for r in rows
+    ]
+    return sorted(found, key=lambda a: a.published or "")
+
+
+async def _replay(runtime: Runtime, src: _Source) -> list[dict[str, Any]]:
+    pipeline = runtime.pipeline
+    if src.stored is not None:
+        queue: list[Article] = list(src.stored)
+    else:
+        assert src.feed_url is not None
+        queue = []
+        for item in _publication_order(await pipeline.poll([src.feed_url])):
+            article = await pipeline.clean(item)
+            if article is not None:
+                queue.append(article)
+    out: list[dict[str, Any]] = []
+    for article in queue:
+        for batch in await pipeline.extract([article]):
+            for alert in await pipeline.alert(batch):
+                out.append(alert_json(alert, src.name(alert.article_url) or alert.article_url))
+    return out
+
+
+async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None, extractor: Any
+                    ) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="newswatch-backtest-") as tmp:
         own = settings.model_copy(
             update={
                 "database": f"sqlite+aiosqlite:///{Path(tmp) / 'backtest.db'}",
-                "feeds": [feed_url],
+                "feeds": [src.feed_url] if src.feed_url else [],
                 "serve_seeds": False,
                 "data_dir": Path(tmp),
             }
         )
         runtime = await build_runtime(own, deliver=False, rules_dir=rules_dir, extractor=extractor)
         try:
-            out: list[dict[str, Any]] = []
-            items = await runtime.pipeline.poll([feed_url])
-            for item in _publication_order(items):
-                article = await runtime.pipeline.clean(item)
-                if article is None:
-                    continue
-                for batch in await runtime.pipeline.extract([article]):
-                    for alert in await runtime.pipeline.alert(batch):
-                        name = seed_server.article_file(alert.article_url) if seed_server else None
-                        out.append(alert_json(alert, name or alert.article_url))
-            return out
+            return await _replay(runtime, src)
         finally:
             await runtime.close()
-            if seed_server is not None:
-                await seed_server.stop()
+
+
+async def backtest(
+    source: str | None,
+    settings: Settings,
+    rules_dir: Path | None = None,
+    extractor: Any = None,
+    since: dt.timedelta | None = None,
+) -> list[dict[str, Any]]:
+    """The alerts a folder, a feed URL or the stored history raises, one dict per alert."""
+    async with _open_source(source, since, settings) as src:
+        return await _run_once(src, settings, rules_dir, extractor)
+
+
+async def compare(
+    source: str | None,
+    settings: Settings,
+    rules_dir: Path,
+    extractor: Any = None,
+    since: dt.timedelta | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(added, removed): the alerts `rules_dir` raises and the configured rules do not, and
+    the reverse, over the same articles (one model load for both runs)."""
+    from streams.evaluate import diff_alerts
+    from streams.extract import build_extractor
+
+    extractor = extractor or build_extractor(settings)
+    # one source for both runs: the same URLs, so the same article and story ids
+    async with _open_source(source, since, settings) as src:
+        current = await _run_once(src, settings, None, extractor)
+        changed = await _run_once(src, settings, rules_dir, extractor)
+    return diff_alerts(current, changed)

@@ -1,39 +1,74 @@
-"""`newswatch backtest PATH`: which alerts a folder or feed would raise, without delivery."""
+"""`newswatch backtest`: which alerts a folder, a feed or the stored history would raise,
+without delivery; with --rules DIR, which alerts a changed rule set would add and remove."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _duration(value: str | None) -> dt.timedelta | None:
+    if value is None:
+        return None
+    number, unit = value[:-1], value[-1:]
+    if not number.isdigit() or unit not in _UNITS:
+        raise click.BadParameter(f"{value!r} is not a duration; write e.g. 90m, 24h, 7d or 2w")
+    return dt.timedelta(seconds=int(number) * _UNITS[unit])
+
+
+def _line(alert: dict[str, Any], fmt: str, change: str | None = None) -> str:
+    if fmt == "jsonl":
+        return json.dumps({"change": change, **alert} if change else alert, ensure_ascii=False)
+    ev = alert["event"]
+    mark = {"added": "+ ", "removed": "- "}.get(change or "", "")
+    return (
+        f"{mark}{alert['rule']:<24} {alert['article']:<28} {ev['type']:<18} "
+        f"{', '.join(ev['actors'])[:60]}"
+    )
+
 
 @click.command()
-@click.argument("source")
+@click.argument("source", required=False)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="text")
+@click.option("--since", default=None,
+              help="Replay the articles the service stored in this period (7d, 24h...).")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Rule folder to use instead of the configured one.")
-def backtest(source: str, fmt: str, rules_dir: Path | None) -> None:
-    """Replay SOURCE (a seeds-format folder or a feed URL) and print the alerts it raises."""
-    from streams.backtest import backtest as run_backtest
+              default=None, help="A changed rule folder: print the alerts it would add and "
+              "remove compared with the configured rules.")
+def backtest(source: str | None, fmt: str, since: str | None, rules_dir: Path | None) -> None:
+    """Replay SOURCE (a seeds-format folder or a feed URL), or the stored history with
+    --since, and print the alerts it raises (one JSON object per alert with --format jsonl)."""
+    from streams import backtest as bt
     from streams.settings import SettingsError, load_settings
 
+    period = _duration(since)
+    if source is None and period is None:
+        raise click.UsageError("give a folder or feed URL, or --since 7d for the stored history")
+    if rules_dir is not None and not rules_dir.is_dir():
+        raise click.BadParameter(f"{rules_dir}: no such folder", param_hint="--rules")
     try:
         settings = load_settings()
     except SettingsError as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)
-    alerts = asyncio.run(run_backtest(source, settings, rules_dir=rules_dir))
-    for alert in alerts:
-        if fmt == "jsonl":
-            click.echo(json.dumps(alert, ensure_ascii=False))
-        else:
-            ev = alert["event"]
-            click.echo(
-                f"{alert['rule']:<24} {alert['article']:<28} {ev['type']:<18} "
-                f"{', '.join(ev['actors'])[:60]}"
-            )
-    if fmt == "text":
-        click.echo(f"{len(alerts)} alerts", err=True)
+    if rules_dir is None:
+        alerts = asyncio.run(bt.backtest(source, settings, since=period))
+        for alert in alerts:
+            click.echo(_line(alert, fmt))
+        if fmt == "text":
+            click.echo(f"{len(alerts)} alerts", err=True)
+        return
+    added, removed = asyncio.run(bt.compare(source, settings, rules_dir, since=period))
+    for alert in added:
+        click.echo(_line(alert, fmt, "added"))
+    for alert in removed:
+        click.echo(_line(alert, fmt, "removed"))
+    click.echo(f"{len(added)} added, {len(removed)} removed by {rules_dir}", err=True)
