@@ -112,7 +112,7 @@ async def _resolve_public(
             )
         except (OSError, UnicodeError) as exc:
             raise FetchError(url, f"cannot resolve {host}: {exc}") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise FetchError(url, f"cannot resolve {host}: no address")
     for ip in addresses:

@@ -13,6 +13,7 @@ import hashlib
 import html
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -67,7 +68,8 @@ class SeedServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        server: Any = site._server  # aiohttp keeps the asyncio.Server here
+        sockets = server.sockets if server else []
         self.port = sockets[0].getsockname()[1]
         self._render(seeds)
         trust_own_origin(self.host, self.port)  # the SSRF guard lets clients reach it

@@ -23,7 +23,7 @@ def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -
 
     @app.agent(streams.items, name="clean", concurrency=4)
     async def clean_agent(stream: Any) -> None:
-        runtime = await service.started()
+        runtime = await service.ready()
         async for item in stream:
             try:
                 article = await runtime.pipeline.clean(item)
@@ -37,7 +37,7 @@ def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -
 
     @app.agent(streams.articles, name="extract")
     async def extract_agent(stream: Any) -> None:
-        runtime = await service.started()
+        runtime = await service.ready()
         async for batch in stream.take(settings.batch_size, within=settings.batch_within):
             try:
                 results = await runtime.pipeline.extract(batch)
@@ -52,7 +52,7 @@ def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -
 
     @app.agent(streams.events, name="alert")
     async def alert_agent(stream: Any) -> None:
-        runtime = await service.started()
+        runtime = await service.ready()
         async for batch in stream:
             try:
                 alerts = await runtime.pipeline.alert(batch)
@@ -66,7 +66,7 @@ def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -
 
     @app.agent(streams.alerts, name="deliver")
     async def deliver_agent(stream: Any) -> None:
-        runtime = await service.started()
+        runtime = await service.ready()
         async for _alert in stream:
             # the alert is already in the outbox; wake the dispatcher that works it
             runtime.wake.set()

@@ -11,16 +11,23 @@ from streams.settings import Settings
 
 
 class _Rule(Protocol):
-    id: str
-    severity: str
-    destinations: tuple[str, ...]
+    @property
+    def id(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def destinations(self) -> tuple[str, ...]: ...
 
 
 class _Match(Protocol):
-    rule: _Rule
-    event: Event
-    article: Article
-    message: str
+    @property
+    def rule(self) -> _Rule: ...
+    @property
+    def event(self) -> Event: ...
+    @property
+    def article(self) -> Article: ...
+    @property
+    def message(self) -> str: ...
 
 
 def make_alert(match: _Match, now: dt.datetime, settings: Settings | None = None) -> Alert:

@@ -55,7 +55,8 @@ def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the child
             doc = trafilatura.bare_extraction(
                 html, url=url, with_metadata=True, include_comments=False, include_tables=True
             )
-            data: Any = doc.as_dict() if doc is not None else {}
+            # bare_extraction returns a Document (or a dict with as_dict=True in old versions)
+            data: Any = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
             conn.send(("ok", {k: data.get(k) for k in
                               ("text", "title", "date", "url", "sitename", "language")}))
         except Exception as exc:  # reported to the parent, which falls back to the summary

@@ -36,7 +36,7 @@ class RuntimeService(Service):
         self.metrics = Metrics()
         super().__init__(**kwargs)
 
-    async def started(self) -> Runtime:
+    async def ready(self) -> Runtime:
         """Wait until the runtime is built (agents call this before their first message)."""
         await self._ready.wait()
         if self.runtime is None:
@@ -71,7 +71,7 @@ class RuntimeService(Service):
     async def _poll_loop(self) -> None:
         from streams.store.feeds import all_feeds, due_feeds, ensure_feeds
 
-        runtime = await self.started()
+        runtime = await self.ready()
         await ensure_feeds(runtime.store, runtime.feeds)
         while not self.should_stop:
             # configured feeds plus those added with `newswatch feeds add/import`
@@ -90,7 +90,7 @@ class RuntimeService(Service):
 
     @Service.task
     async def _dispatch_loop(self) -> None:
-        runtime = await self.started()
+        runtime = await self.ready()
         if runtime.dispatcher is not None:
             await runtime.dispatcher.run(runtime.wake)
 
@@ -98,7 +98,7 @@ class RuntimeService(Service):
     async def _watch_rules(self) -> None:
         from streams.rules_watch import watch_rules
 
-        runtime = await self.started()
+        runtime = await self.ready()
         await watch_rules(
             runtime.rules,
             self.settings.rules_dir,
@@ -109,7 +109,7 @@ class RuntimeService(Service):
     @Service.task
     async def _tick_rules(self) -> None:
         """Time-driven rule kinds (flatline) fire even when no article arrives."""
-        runtime = await self.started()
+        runtime = await self.ready()
         while not self.should_stop:
             await self.sleep(60.0)
             try:
@@ -125,7 +125,7 @@ class RuntimeService(Service):
         from streams.feed_health import check_feed_health
         from streams.store.alerts import record_alert
 
-        runtime = await self.started()
+        runtime = await self.ready()
         while not self.should_stop:
             await self.sleep(30.0)
             try:
@@ -145,7 +145,8 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
     app = create_app(settings)
     streams = create_streams(app, settings)
     service = RuntimeService(settings, streams)
-    app._extra_services.append(service)  # started with the app (app.service takes classes)
+    # started with the app; app.service() takes a class, this needs its settings
+    app._extra_services.append(service)  # type: ignore[arg-type]
     register_agents(app, streams, service)
 
     @app.page("/health")

@@ -195,24 +195,37 @@ def pg_progress(url: str) -> dict[str, int]:
 
 
 def group_lag(broker: TansuBroker, group: str, topics: list[str]) -> int:
-    """Messages on these topics that the consumer group has not committed yet (all of a
-    partition's messages when the group never committed there)."""
+    """Messages on these topics that the consumer group has not committed yet.
+
+    The end of each partition is found by reading it: Tansu's ListOffsets can under-report
+    the high watermark after a batched produce, and its admin OffsetFetch answer does not
+    parse in aiokafka's admin client, so the group's offsets are read as its consumers do."""
 
     async def lag() -> int:
         admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap)
         await admin.start()
-        await consumer.start()
         try:
-            committed = await admin.list_consumer_group_offsets(group)
             described = await admin.describe_topics(topics)
-            parts = [TopicPartition(t["topic"], p["partition"])
-                     for t in described if t["error_code"] == 0 for p in t["partitions"]]
-            ends = await consumer.end_offsets(parts)
         finally:
-            await consumer.stop()
             await admin.close()
-        return sum(end - (max(committed[tp].offset, 0) if tp in committed else 0)
-                   for tp, end in ends.items())
+        parts = [TopicPartition(t["topic"], p["partition"])
+                 for t in described if t["error_code"] == 0 for p in t["partitions"]]
+        reader = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False)
+        group_view = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=group,
+                                      enable_auto_commit=False)
+        await reader.start()
+        await group_view.start()
+        try:
+            reader.assign(parts)
+            await reader.seek_to_beginning(*parts)
+            ends = dict.fromkeys(parts, 0)
+            while batches := await reader.getmany(timeout_ms=1000):
+                for tp, messages in batches.items():
+                    ends[tp] = max(ends[tp], messages[-1].offset + 1)
+            committed = {tp: await group_view.committed(tp) or 0 for tp in parts}
+        finally:
+            await reader.stop()
+            await group_view.stop()
+        return sum(max(ends[tp] - committed[tp], 0) for tp in parts)
 
     return asyncio.run(lag())
