@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from streams.outbox import Message, SendResult, SinkBase, classify_http
-from streams.render import slack_alert, slack_update
+from streams.render import slack_alert, slack_digest, slack_update
 from streams.settings import Settings
 
 # chat.postMessage `error` values that mean the channel or token is unusable
@@ -45,6 +45,7 @@ class SlackSink(SinkBase):
         self.channel = channel
         self.api_url = api_url.rstrip("/")
         self.threads = bool(bot_token and channel)
+        self.digests = True  # a rule's `group` is one message (render.slack_digest)
         self.min_interval = min_interval
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
@@ -72,23 +73,40 @@ class SlackSink(SinkBase):
             self._client = None
 
     async def send(self, messages: Sequence[Message]) -> SendResult:
-        (message,) = messages  # Slack gets one message per alert, never a digest
-        if message.update is not None:
-            payload = slack_update(message.alert, message.update)
-        else:
-            payload = slack_alert(message.alert)
+        """One alert or update; several (a rule's `group`) as one message listing them."""
         try:
+            if self.threads:  # an earlier try may have landed: look before resending
+                found, messages = await self._not_landed(messages)
+                if not messages:
+                    assert found is not None
+                    return found
+            message = messages[0]
+            if len(messages) > 1:
+                payload = slack_digest([m.alert for m in messages])
+            elif message.update is not None:
+                payload = slack_update(message.alert, message.update)
+            else:
+                payload = slack_alert(message.alert)
             if self.threads:
-                if message.attempt > 1:  # an earlier try may have landed: look before resending
-                    found = await self.reconcile(message)
-                    if found is not None:
-                        return found
                 return await self._post_message(payload, message.thread_ref)
             return await self._post_webhook(payload)
         except httpx.TimeoutException:
             return SendResult.retry(f"slack: no answer within {self._timeout:g} s")
         except httpx.TransportError as exc:  # refused, reset, DNS: nothing to classify
             return SendResult.retry(f"slack: {type(exc).__name__}: {exc}")
+
+    async def _not_landed(
+        self, messages: Sequence[Message]
+    ) -> tuple[SendResult | None, list[Message]]:
+        """What the channel already has (the last one found) and the messages still owed."""
+        found, owed = None, []
+        for m in messages:
+            hit = await self.reconcile(m) if m.attempt > 1 else None
+            if hit is None:
+                owed.append(m)
+            else:
+                found = hit
+        return found, owed
 
     async def _post_webhook(self, payload: dict[str, Any]) -> SendResult:
         assert self._webhook_url is not None
@@ -141,7 +159,7 @@ class SlackSink(SinkBase):
             return None
         for msg in data.get("messages") or []:
             meta = (msg.get("metadata") or {}).get("event_payload") or {}
-            if meta.get("key") == message.key:
+            if meta.get("key") == message.key or message.key in (meta.get("keys") or ()):
                 return SendResult.sent(ref=str(msg.get("ts") or ""), status=200)
         return None
 

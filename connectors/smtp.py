@@ -76,6 +76,8 @@ class _Progress:
 class SmtpSink(SinkBase):
     """Sends each alert (or a rule's digest) to every recipient, tracking each recipient."""
 
+    digests = True  # a rule's `group` is one mail (render.email_content lists them)
+
     def __init__(
         self, host: str, port: int, recipients: Sequence[str], sender: str,
         security: str = "none", user: str | None = None, password: str | None = None,

@@ -31,6 +31,14 @@ _NP_DEPS = frozenset({"compound", "conj", "appos", "amod", "nmod", "poss", "numm
 _ARG_DEPS = frozenset({"prep", "pobj", "dobj", "nsubj", "nsubjpass", "conj", "attr", "acl"})
 _MODEL_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _DROP_ARTICLE = ("the ", "The ")
+# Titles by which a person is named ("Turkish Foreign Minister Hakan Fidan") and referred to
+# later ("the Turkish minister"); "the Ukrainian leader" is whoever led with one of LEADERS.
+ROLES = frozenset(
+    "president leader minister prime premier chancellor secretary spokesman spokesperson "
+    "envoy negotiator advisor adviser ambassador king".split()
+)
+LEADERS = frozenset({"president", "prime", "premier", "chancellor", "king", "leader"})
+PRONOUNS = frozenset({"he", "she", "him", "his", "her"})
 
 
 @dataclass(frozen=True)
@@ -47,16 +55,39 @@ class Mention:
 
 @dataclass
 class People:
-    """Full names seen so far in an article, so a later surname resolves ("Smith")."""
+    """People named so far in an article: full names by surname ("Smith"), their titles
+    ("President"), the order they were named in, and who the current paragraph is about."""
 
     by_surname: dict[str, str] = field(default_factory=dict)
     last: str = ""
+    seen: list[str] = field(default_factory=list)  # latest last
+    titles: dict[str, set[str]] = field(default_factory=dict)
+    paragraph: list[str] = field(default_factory=list)  # named or referred to, in order
 
     def resolve(self, text: str) -> str:
         if " " in text:
             self.by_surname.setdefault(text.split()[-1].lower(), text)
             return text
         return self.by_surname.get(text.lower(), text)
+
+    def new_paragraph(self) -> None:
+        self.paragraph.clear()
+
+    def named(self, name: str, titles: set[str]) -> None:
+        if name in self.seen:
+            self.seen.remove(name)
+        self.seen.append(name)
+        self.titles.setdefault(name, set()).update(titles)
+
+    def by_role(self, role: str, country: str | None, gazetteer: Gazetteer) -> str | None:
+        """The last person named with this title (and of this country, if given)."""
+        wanted = LEADERS if role == "leader" else {role}
+        for name in reversed(self.seen):
+            if country and gazetteer.country_of(name) != country:
+                continue
+            if self.titles.get(name, set()) & wanted:
+                return name
+        return None
 
 
 def mentions(sent: Span, gazetteer: Gazetteer, people: People) -> list[Mention]:
@@ -76,10 +107,78 @@ def mentions(sent: Span, gazetteer: Gazetteer, people: People) -> list[Mention]:
         if canon is None and (ent.label_ not in _MODEL_PLACE_LABELS or not _proper(ent, sent)):
             continue
         out.append(Mention(canon or text, kind, ent.label_, ent.root, ent.start, ent.end))
+    for m in out:
+        if m.kind == "person":
+            people.named(m.name, _titles(m, sent))
+    out = sorted(out + _referring(sent, out, gazetteer, people), key=lambda m: m.start)
     persons = [m.name for m in out if m.kind == "person"]
     if persons:
         people.last = persons[-1]
+        people.paragraph += persons
     return out
+
+
+def _titles(mention: Mention, sent: Span) -> set[str]:
+    """The title words before a name ("Spanish Prime Minister") or in apposition to it."""
+    out = set()
+    for t in reversed(sent.doc[max(sent.start, mention.start - 4) : mention.start]):
+        if t.is_punct or t.pos_ in ("VERB", "AUX", "DET", "ADP"):
+            break
+        if t.lemma_.lower() in ROLES:
+            out.add(t.lemma_.lower())
+    for child in mention.root.children:
+        if child.dep_ == "appos" and child.lemma_.lower() in ROLES:
+            out.add(child.lemma_.lower())
+    return out
+
+
+def _referring(
+    sent: Span, named: list[Mention], gazetteer: Gazetteer, people: People
+) -> list[Mention]:
+    """He, his, the president, the Ukrainian leader: resolved to a person named before
+    (a pronoun: the last one in the sentence, else in the paragraph; a title: the last one
+    named with it, of the country it names)."""
+    covered = {i for m in named for i in range(m.start, m.end)}
+    persons = {m.start: m.name for m in named if m.kind == "person"}
+    before: list[str] = []
+    out = []
+    for tok in sent:
+        if tok.i in persons:
+            before.append(persons[tok.i])
+            continue
+        if tok.i in covered:
+            continue
+        name = None
+        if tok.lower_ in PRONOUNS and tok.pos_ == "PRON":
+            name = (before or people.paragraph or [None])[-1]
+        elif _role(tok):
+            name = people.by_role(tok.lemma_.lower(), _role_country(tok, gazetteer), gazetteer)
+        if name:
+            out.append(Mention(name, "person", "PERSON", tok, tok.i, tok.i + 1))
+            before.append(name)
+    return out
+
+
+def _role(tok: Token) -> bool:
+    """'the president', 'the Ukrainian leader': a definite title that names no one itself."""
+    return (
+        tok.lemma_.lower() in ROLES
+        and tok.pos_ in ("NOUN", "PROPN")
+        and tok.dep_ not in ("compound", "appos")
+        and not tok.ent_type_
+        and any(c.dep_ == "det" and c.lower_ == "the" for c in tok.children)
+        and not any(c.ent_type_ == "PERSON" for c in tok.children)
+    )
+
+
+def _role_country(tok: Token, gazetteer: Gazetteer) -> str | None:
+    for child in tok.children:
+        if child.dep_ in ("amod", "compound", "nmod", "poss"):
+            canon = child.ent_id_ or gazetteer.canonical(child.text)
+            country = gazetteer.country_of(canon) if canon else None
+            if country:
+                return country
+    return None
 
 
 def _proper(ent: Span, sent: Span) -> bool:

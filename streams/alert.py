@@ -10,7 +10,16 @@ from streams.routing import route
 from streams.settings import Settings
 
 
+class _Group(Protocol):
+    @property
+    def wait(self) -> float: ...
+    @property
+    def interval(self) -> float: ...
+
+
 class _Rule(Protocol):
+    @property
+    def group(self) -> _Group | None: ...
     @property
     def id(self) -> str: ...
     @property
@@ -47,4 +56,7 @@ def make_alert(match: _Match, now: dt.datetime, settings: Settings | None = None
         message=match.message,
         created=now.isoformat(),
         destinations=list(route(match.rule.destinations, match.rule.severity, settings)),
+        # a digest rule: its deliveries wait for the group (streams/dispatch.py)
+        group_wait=match.rule.group.wait if match.rule.group else 0.0,
+        group_interval=match.rule.group.interval if match.rule.group else 0.0,
     )

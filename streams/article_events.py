@@ -29,6 +29,11 @@ CONTINUATION_GAP = 2  # a same-type mention this many sentences later may go on 
 CURRENT_DAYS = 30  # an undated mention goes on about a current happening, not an old one
 _ANAPHORIC = frozenset("the this that these those such their its his her".split())
 _EVIDENCE_SENTENCES = 3
+# "the Russian delegation, headed by Medinski": a delegation's head takes part in its talks
+_DELEGATIONS = frozenset({"delegation", "team"})
+_LEAD = frozenset({"lead", "head"})
+# "Leaders from the EU will be present.": the next sentence names more of the participants
+_PARTICIPATE = frozenset({"attend", "participate", "join", "present"})
 
 
 @dataclass
@@ -48,6 +53,8 @@ class Draft:
     attribution: str | None = None
     anaphoric: bool = False  # "the meeting": refers back, whoever it names
     sides: list[str] = field(default_factory=list)  # countries in the trigger's own clause
+    delegations: bool = False  # "the delegations will meet": their heads take part
+    participants: list[str] = field(default_factory=list)  # named by the next sentence
 
 
 class ArticleReader:
@@ -64,11 +71,14 @@ class ArticleReader:
         self.pairs: Counter[tuple[str, str]] = Counter()  # countries named together
         self.countries: Counter[str] = Counter()
         self.weekdays: dict[int, dt.date] = {}  # "Friday" means the same day all article long
+        self.delegates: dict[str, str] = {}  # country -> the person heading its delegation
         self._drafts: list[Draft] = []
 
     def read(self, doc: Doc) -> None:
         """Read one doc (a headline or paragraph) of the article."""
         triggers = list(doc.spans[EVENTS_KEY]) if EVENTS_KEY in doc.spans else []
+        self.people.new_paragraph()
+        paragraph_start = self.sentences
         for sent in doc.sents:
             index = self.sentences
             self.sentences += 1
@@ -76,9 +86,38 @@ class ArticleReader:
             self._count_countries(found)
             if not self.topic and index <= 1:
                 self.topic = actors_of(found, set(), self.gazetteer)
+            self._note_delegates(sent, found)
             mine = [s for s in triggers if sent.start <= s.root.i < sent.end]
             if mine:
                 self._read_sentence(sent, index, found, mine)
+            elif self._drafts and self._drafts[-1].last == index - 1 >= paragraph_start:
+                self._participants(sent, found, self._drafts[-1])
+
+    def _note_delegates(self, sent: Span, found: list[Any]) -> None:
+        """'X will lead the delegation', 'the delegation, headed by X': X heads it."""
+        people = {m.root.i: m.name for m in found if m.kind == "person"}
+        for tok in sent:
+            if tok.lemma_.lower() not in _DELEGATIONS:
+                continue
+            heads = []
+            if tok.dep_ == "dobj" and tok.head.lemma_.lower() in _LEAD:
+                heads += [c for c in tok.head.children if c.dep_ == "nsubj"]
+            for verb in tok.children:
+                if verb.dep_ in ("acl", "relcl") and verb.lemma_.lower() in _LEAD:
+                    heads += [o for a in verb.children if a.dep_ == "agent" for o in a.children]
+            for head in heads:
+                name = people.get(head.i)
+                country = self.gazetteer.country_of(name) if name else None
+                if name and country:
+                    self.delegates[country] = name
+
+    def _participants(self, sent: Span, found: list[Any], draft: Draft) -> None:
+        """'Leaders from the EU will be present.' right after an event: more participants."""
+        root = sent.root
+        verbs = {root, *(c for c in root.children if c.dep_ in ("acomp", "xcomp"))}
+        if not any(v.lemma_.lower() in _PARTICIPATE for v in verbs):
+            return
+        draft.participants += actors_of(found, set(), self.gazetteer)
 
     def _count_countries(self, found: list[Any]) -> None:
         names = {
@@ -124,13 +163,12 @@ class ArticleReader:
                 status=status,
                 explicit=explicit,
                 quantities={q.role: q.as_dict() for q in numbers if owners.get(id(q)) == etype},
-                attribution=attribution_of(
-                    sent, scope, reporter, self.gazetteer, self.people.last
-                ),
+                attribution=attribution_of(sent, scope, reporter, self.gazetteer, self.people.last),
                 anaphoric=any(
                     c.dep_ in ("det", "poss") and c.lower_ in _ANAPHORIC for c in primary.children
                 ),
                 sides=self._clause_sides(found, primary, scope),
+                delegations=any(t.lemma_.lower() in _DELEGATIONS for t in sent),
             )
             self._drafts.append(draft)
             if date is not None:
@@ -177,6 +215,10 @@ class ArticleReader:
         for draft in merged:
             if not draft.actors:
                 draft.actors = list(self.topic)
+            draft.actors += [a for a in draft.participants if a not in draft.actors]
+            if draft.delegations:
+                heads = [self.delegates.get(c) for c in self._countries(draft.actors)]
+                draft.actors += [h for h in heads if h and h not in draft.actors]
             if self.taxonomy.event_types[draft.type].parties == 2:
                 self._complete_sides(draft)
             if not draft.actors and not draft.location:
@@ -216,15 +258,18 @@ class ArticleReader:
     def _actors_overlap(self, a: Draft, b: Draft) -> bool:
         return bool(self._sides(a.actors) & self._sides(b.actors))
 
+    def _countries(self, actors: list[str]) -> list[str]:
+        found = (a if self.gazetteer.kind(a) == "country" else self.gazetteer.country_of(a)
+                 for a in actors)  # fmt: skip
+        return list(dict.fromkeys(c for c in found if c))
+
     def _sides(self, actors: list[str]) -> set[str]:
         return set(actors) | {c for a in actors if (c := self.gazetteer.country_of(a))}
 
     def _complete_sides(self, draft: Draft) -> None:
         """A two-sided event naming one side (or none): add the country the article names
         most often with it (or the article's two most named countries)."""
-        sides = draft.sides or [
-            c for a in draft.actors if (c := self.gazetteer.country_of(a))
-        ]
+        sides = draft.sides or [c for a in draft.actors if (c := self.gazetteer.country_of(a))]
         if len(set(sides)) >= 2:
             return
         if sides:
@@ -256,6 +301,8 @@ def _merge(into: Draft, other: Draft) -> None:
     if not into.explicit and other.explicit:
         into.status, into.explicit = other.status, True
     into.sides += [c for c in other.sides if c not in into.sides]
+    into.delegations = into.delegations or other.delegations
+    into.participants += [a for a in other.participants if a not in into.participants]
     for role, q in other.quantities.items():
         into.quantities.setdefault(role, q)
     into.attribution = into.attribution or other.attribution

@@ -69,7 +69,7 @@ class Dispatcher:
             await self.recover()
         elif not self.exclusive:
             await self.recover()  # rows whose lease ran out on another worker
-        rows = await outbox.due(self.store, self.clock())
+        rows = await self._with_groups(await outbox.due(self.store, self.clock()))
         by_dest: dict[str, list[Delivery]] = defaultdict(list)
         for d in rows:
             by_dest[d.destination].append(d)
@@ -135,9 +135,33 @@ class Dispatcher:
                 self._paused_until[dest] = self.clock() + dt.timedelta(seconds=result.retry_after)
         return done
 
+    async def _with_groups(self, rows: list[Delivery]) -> list[Delivery]:
+        """A due delivery of a rule's group brings every open one of its group and destination
+        along, so a group that retry jitter spread out still leaves as one digest."""
+        seen = {d.id for d in rows}
+        out = list(rows)
+        for dest, key in dict.fromkeys((d.destination, d.group_key) for d in rows if d.group_key):
+            assert key is not None
+            for d in await outbox.open_in_group(self.store, dest, key):
+                if d.id not in seen:
+                    seen.add(d.id)
+                    out.append(d)
+        return out
+
     def _batches(self, sink: Sink, rows: list[Delivery]) -> list[list[Delivery]]:
-        """One row per message, except a digest sink's alerts of one rule, once the window
-        since the oldest of them has passed (younger ones wait for their window)."""
+        """A rule's group (rows due together, held by record_alert until the group is due):
+        one digest on a sink that `digests`, else one message each. Other rows: one message
+        each, except a digest sink's alerts of one rule, once the window since the oldest of
+        them has passed (younger ones wait for their window)."""
+        by_group: dict[str, list[Delivery]] = defaultdict(list)
+        for d in rows:
+            if d.group_key and d.update is None:
+                by_group[d.group_key].append(d)
+        if by_group:
+            rest = [d for d in rows if not (d.group_key and d.update is None)]
+            held = list(by_group.values())
+            digests = held if sink.digests else [[d] for group in held for d in group]
+            return digests + self._batches(sink, rest)
         if sink.digest_window <= 0:
             return [[d] for d in rows]
         out: list[list[Delivery]] = []

@@ -96,6 +96,7 @@ class Sink(Protocol):
     min_interval: float  # pacing: seconds between two messages to this destination
     threads: bool  # updates need the parent's ref (they become replies)
     digest_window: float  # > 0: send a rule's alerts within this many seconds as one message
+    digests: bool  # can send several alerts as one message (a rule's `group` becomes one)
 
     async def send(self, messages: Sequence[Message]) -> SendResult:
         """Send one message (or one digest of several); classify the destination's answer."""
@@ -150,6 +151,7 @@ class SinkBase:
     min_interval: float = 0.0
     threads: bool = False
     digest_window: float = 0.0
+    digests: bool = False
 
     async def send(self, messages: Sequence[Message]) -> SendResult:  # pragma: no cover
         raise NotImplementedError

@@ -30,6 +30,7 @@ from streams.store.alerts import record_alert, record_story_update
 from streams.store.articles import save_article
 from streams.store.items import DONE, FAILED, mark_item, record_item
 from streams.store.stories import assign_stories
+from streams.stories import consolidate
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ class Pipeline:
         out = []
         for article, events in zip(articles, lists, strict=True):
             storied = await assign_stories(self.store, article, events)
+            # the rules see one event per happening (the raw ones are stored, and evaluated)
+            storied = consolidate(storied, self.extractor.gazetteer)
             for event in storied:
                 self.metrics.events.labels(event.type).inc()
             out.append(ArticleEvents(article=article, events=storied))

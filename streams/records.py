@@ -112,6 +112,8 @@ class Alert(faust.Record, serializer="json"):
     message: str  # rendered one-line text
     created: str  # ISO 8601 UTC
     destinations: list[str]
+    group_wait: float = 0.0  # the rule's `group`: seconds the first alert of a group waits
+    group_interval: float = 0.0  # and the least seconds between two digests (0, 0: no group)
     version: int = 1
 
 

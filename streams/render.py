@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from streams.records import Alert, Event
+from streams.records import Alert, Event, content_key
 
 SEVERITY_EMOJI = {
     "critical": ":rotating_light:", "high": ":red_circle:",
@@ -184,6 +184,34 @@ def slack_update(alert: Alert, update: Alert) -> dict[str, Any]:
         "blocks": [_section(text)],
         "unfurl_links": False,
         "metadata": {"event_type": "newswatch_alert", "event_payload": {"key": key}},
+    }
+
+
+DIGEST_LINES = 40  # a Slack message holds at most 50 blocks; the rest are counted
+
+
+def slack_digest(alerts: list[Alert]) -> dict[str, Any]:
+    """One message for a rule's group: a line per alert, its headline a link, all escaped.
+    Every alert's key is in the metadata, so a resend after a crash finds each of them."""
+    first = alerts[0]
+    emoji = SEVERITY_EMOJI.get(first.severity, ":white_circle:")
+    rule = slack_escape(first.rule_id)
+    blocks = [_section(f"{emoji} *{len(alerts)} alerts* · rule `{rule}`")]
+    for a in alerts[:DIGEST_LINES]:
+        blocks.append(_section(
+            f"• {slack_link(a.article_url, a.title)}\n{slack_escape(event_summary(a.event))}"
+            f" · {slack_escape(a.source or '—')}"))
+    if len(alerts) > DIGEST_LINES:
+        blocks.append(_section(f"… and {len(alerts) - DIGEST_LINES} more"))
+    footer = f"severity *{slack_escape(first.severity)}* · rule `{rule}` · digest"
+    blocks.append({"type": "context", "elements": [_mrkdwn(footer)]})
+    keys = [a.id for a in alerts]
+    return {
+        "text": slack_escape(f"[{first.severity}] {first.rule_id}: {len(alerts)} alerts"),
+        "blocks": blocks,
+        "unfurl_links": False,
+        "metadata": {"event_type": "newswatch_alert",
+                     "event_payload": {"key": "digest." + content_key(*keys), "keys": keys}},
     }
 
 

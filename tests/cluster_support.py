@@ -229,3 +229,10 @@ def group_lag(broker: TansuBroker, group: str, topics: list[str]) -> int:
         return sum(max(ends[tp] - committed[tp], 0) for tp in parts)
 
     return asyncio.run(lag())
+
+
+def migrate(database: str) -> None:
+    """`newswatch db upgrade` on a database, as the compose file's workers do before running
+    (two workers' Store.open racing create_all on an empty PostgreSQL database collide)."""
+    subprocess.run([sys.executable, "-m", "streams.cli", "db", "upgrade", "--database", database],
+                   cwd=ROOT, check=True, capture_output=True, timeout=120)

@@ -21,6 +21,7 @@ from cluster_support import (
     FeedServer,
     WorkerProcess,
     group_lag,
+    migrate,
     newswatch_env,
     pg_progress,
     pg_query,
@@ -69,9 +70,7 @@ def test_two_workers_sigkill_restart_every_alert_once(
     backtest, extract = cli_jsonl("backtest", str(combined)), cli_jsonl("extract", str(combined))
 
     try:
-        # as the compose file's workers do: migrate, then run (`db upgrade` is safe to race)
-        subprocess.run([sys.executable, "-m", "streams.cli", "db", "upgrade", "--database", pg_url],
-                       cwd=ROOT, check=True, capture_output=True, timeout=120)
+        migrate(pg_url)  # as the compose file's workers do before `newswatch run`
         sink = tmp_path / "alerts.jsonl"
         with FeedServer(ROOT / "seeds", tmp_path, "seed-feed") as seeds, \
                 FeedServer(generated, tmp_path, "generated-feed") as gen:

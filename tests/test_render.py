@@ -37,6 +37,9 @@ def outputs(pairs: list[tuple[Alert, Alert | None]]) -> dict[str, str]:
         out["slack.json"] = json.dumps(slack, indent=2, ensure_ascii=False) + "\n"
         out["webhook.json"] = json.dumps(render.json_record(alert, update), indent=2,
                                          ensure_ascii=False, sort_keys=True) + "\n"
+    else:  # a rule's `group`: one Slack message listing the alerts
+        slack = render.slack_digest([a for a, _ in pairs])
+        out["slack.json"] = json.dumps(slack, indent=2, ensure_ascii=False) + "\n"
     return out
 
 

@@ -18,6 +18,7 @@ from streams.outbox import State
 from streams.records import Alert, content_key
 from streams.render import alert_from_json, alert_to_json
 from streams.store.db import Store, utcnow
+from streams.store.deliveries import group_due
 from streams.store.schema import alert_updates, alerts, deliveries
 from streams.store.silences import silencing
 
@@ -44,17 +45,23 @@ async def _outbox_rows(
 ) -> list[dict[str, Any]]:
     now = utcnow()
     silenced = await silencing(conn, alert, now)
+    # the rule's `group`: the alert itself (not a story update) waits for its group's digest
+    group = alert.rule_id if not update_id and (alert.group_wait or alert.group_interval) else None
     rows = []
     for dest in dests:
         reason = silenced.get(dest) or silenced.get("*")
+        due = now
+        if group and not reason:
+            due = await group_due(conn, group, dest, now, alert.group_wait, alert.group_interval)
         rows.append({
             "alert_id": alert.id,
             "update_id": update_id,
             "destination": dest,
             "state": State.HELD if reason else State.PENDING,
             "error": reason,
-            "next_attempt": now,
+            "next_attempt": due,
             "created": now,
+            "group_key": group,
         })
     return rows
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streams.outbox import Outcome, SendResult, State
 from streams.records import Alert
@@ -47,6 +48,7 @@ class Delivery:
     error: str | None
     alert: Alert
     update: Alert | None
+    group_key: str | None = None  # the rule's `group` it waits with (None: not grouped)
 
 
 def _query() -> sa.Select[Any]:
@@ -65,6 +67,7 @@ def _delivery(row: Any) -> Delivery:
         created=aware(row.created) or utcnow(), ref=row.ref, error=row.error,
         alert=alert_from_json(row.alert_payload),
         update=alert_from_json(row.update_payload) if row.update_payload else None,
+        group_key=row.group_key,
     )
 
 
@@ -218,3 +221,37 @@ async def postpone(store: Store, delivery_id: int, until: dt.datetime) -> None:
         await conn.execute(deliveries.update().where(
             deliveries.c.id == delivery_id, deliveries.c.state.in_(OPEN)
         ).values(next_attempt=until))
+
+
+async def group_due(
+    conn: AsyncConnection, key: str, destination: str, now: dt.datetime, wait: float,
+    interval: float,
+) -> dt.datetime:
+    """When a new alert of group `key` is due at `destination` (Alertmanager's group_wait /
+    group_interval): with the group's open deliveries if it has some; else `wait` from now,
+    but no sooner than `interval` after the group's last digest (one in flight counts as now).
+    """
+    mine = sa.and_(deliveries.c.group_key == key, deliveries.c.destination == destination,
+                   deliveries.c.update_id == "")
+    row = (await conn.execute(sa.select(
+        sa.func.min(deliveries.c.next_attempt).filter(deliveries.c.state.in_(OPEN)),
+        sa.func.max(deliveries.c.sent).filter(deliveries.c.state == State.SENT),
+        sa.func.count().filter(deliveries.c.state == State.SENDING),
+    ).where(mine))).one()
+    open_due, last_sent, sending = aware(row[0]), aware(row[1]), row[2]
+    if open_due is not None:
+        return open_due
+    due = now + dt.timedelta(seconds=wait)
+    last = now if sending else last_sent
+    if last is not None:
+        due = max(due, last + dt.timedelta(seconds=interval))
+    return due
+
+
+async def open_in_group(store: Store, destination: str, key: str) -> list[Delivery]:
+    """Every open delivery of a group at a destination, due or not, oldest first."""
+    query = _query().where(deliveries.c.group_key == key, deliveries.c.destination == destination,
+                           deliveries.c.update_id == "", deliveries.c.state.in_(OPEN))
+    async with store.begin() as conn:
+        rows = (await conn.execute(query.order_by(deliveries.c.id))).all()
+    return [_delivery(r) for r in rows]

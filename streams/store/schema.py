@@ -233,3 +233,9 @@ story_locks = sa.Table(
     sa.Column("type", sa.String(40), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
 )
+
+# A rule's `group` (digest): its deliveries carry group_key (the rule id; NULL = not grouped)
+# and wait with next_attempt = the group's due time; the dispatcher sends the due rows of one
+# group and destination as one message (streams/dispatch.py).
+deliveries.append_column(sa.Column("group_key", sa.String(200)))
+sa.Index("ix_deliveries_group", deliveries.c.group_key, deliveries.c.destination)

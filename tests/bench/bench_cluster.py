@@ -24,6 +24,7 @@ from broker import TansuBroker  # noqa: E402
 from cluster_support import (  # noqa: E402
     FeedServer,
     WorkerProcess,
+    migrate,
     newswatch_env,
     pg_progress,
     pg_query,
@@ -36,6 +37,7 @@ def run(tmp: Path, feed: Path, n: int, broker_url: str | None, workers: int) -> 
     """Articles per second for one configuration."""
     url = create_database()
     try:
+        migrate(url)
         with FeedServer(feed, tmp, f"feed-{uuid.uuid4().hex[:6]}") as server:
             env = newswatch_env(broker_url or "memory://", url, f"bench-{uuid.uuid4().hex[:8]}",
                                 [server.url], tmp / f"alerts-{uuid.uuid4().hex[:6]}.jsonl")
