@@ -150,7 +150,8 @@ def _referring(
             continue
         name = None
         if tok.lower_ in PRONOUNS and tok.pos_ == "PRON":
-            name = (before or people.paragraph or [None])[-1]
+            known = before or people.paragraph
+            name = known[-1] if known else None
         elif _role(tok):
             name = people.by_role(tok.lemma_.lower(), _role_country(tok, gazetteer), gazetteer)
         if name:

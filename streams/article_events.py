@@ -120,13 +120,12 @@ class ArticleReader:
         draft.participants += actors_of(found, set(), self.gazetteer)
 
     def _count_countries(self, found: list[Any]) -> None:
-        names = {
+        names = dict.fromkeys(  # ordered, not a set: most_common breaks ties by first seen
             self.gazetteer.country_of(m.name) if m.kind == "person" else m.name
             for m in found
             if m.kind in ("country", "person")
-        }
-        names.discard(None)
-        self.countries.update(names)
+        )
+        self.countries.update(n for n in names if n)
         for a, b in combinations(sorted(n for n in names if n), 2):
             self.pairs[(a, b)] += 1
 

@@ -92,11 +92,11 @@ class Pipeline:
         out = []
         for article, events in zip(articles, lists, strict=True):
             storied = await assign_stories(self.store, article, events)
-            # the rules see one event per happening (the raw ones are stored, and evaluated)
-            storied = consolidate(storied, self.extractor.gazetteer)
             for event in storied:
                 self.metrics.events.labels(event.type).inc()
-            out.append(ArticleEvents(article=article, events=storied))
+            # the rules see one event per happening; the store keeps every mention
+            happenings = consolidate(storied, self.extractor.gazetteer)
+            out.append(ArticleEvents(article=article, events=happenings))
         return out
 
     async def alert(self, batch: ArticleEvents) -> list[Alert]:

@@ -5,6 +5,10 @@ compatible place (the same, one inside the other's country, or one unknown) and 
 time (event date, else publication date, within WINDOW_DAYS). Within one article the actors
 need not overlap: an article that goes on about "the talks" means its own talks.
 The store side (streams/store/stories.py) loads candidates and saves the choice.
+
+Then `consolidate`: an article often tells one happening in several sentences (a headline
+without a date, a body sentence with it); the rules get one event for it, with the facts of
+all of them, while the store keeps every mention.
 """
 
 from __future__ import annotations

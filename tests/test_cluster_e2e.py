@@ -118,3 +118,32 @@ def test_two_workers_sigkill_restart_every_alert_once(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_seeds_raise_the_backtests_alerts_in_cluster_mode(
+    kafka_broker: TansuBroker, pg_url: str, group_id: str, tmp_path: Path
+) -> None:
+    backtest = cli_jsonl("backtest", str(ROOT / "seeds"))
+    try:
+        migrate(pg_url)
+        sink = tmp_path / "alerts.jsonl"
+        with FeedServer(ROOT / "seeds", tmp_path, "seed-feed") as seeds:
+            env = newswatch_env(kafka_broker.url, pg_url, group_id, [seeds.url], sink)
+            argv = [sys.executable, "-m", "streams.cli", "run"]
+            workers = [WorkerProcess(argv, tmp_path, f"worker-{n}", env).start() for n in "ab"]
+            try:
+                workers[0].wait_for(
+                    lambda: (p := pg_progress(pg_url)).get("done", 0) == 5
+                    and p["open_deliveries"] == 0
+                    and group_lag(kafka_broker, group_id, TOPICS) == 0, 600, "the five seeds")
+            finally:
+                for w in workers:
+                    w.stop()
+        expected = Counter(a["rule"] for a in jsonl_of(backtest))
+        stored = Counter(rule for (rule,) in pg_query(pg_url, "SELECT rule_id FROM alerts"))
+        assert stored == expected
+        assert Counter(rule for rule, _ in sink_keys(sink)) == expected
+    finally:
+        if backtest.poll() is None:
+            backtest.kill()
+            backtest.wait()

@@ -51,6 +51,9 @@ def run(tmp: Path, feed: Path, n: int, broker_url: str | None, workers: int) -> 
             finally:
                 for w in procs:
                     w.stop()
+        failed = pg_query(url, "SELECT error FROM items WHERE state = 'failed' LIMIT 1")
+        if failed:  # a broken pipeline is fast: refuse to report its speed
+            raise SystemExit(f"articles failed, no figure: {failed[0][0]}")
         [(seconds,)] = pg_query(
             url, "SELECT EXTRACT(EPOCH FROM max(done) - min(recorded)) FROM items")
         return n / float(seconds)
