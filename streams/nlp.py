@@ -58,7 +58,12 @@ def load_nlp(model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Language:
         if name not in NEEDED:  # never run what extraction does not read
             nlp.remove_pipe(name)
     ruler = nlp.add_pipe(
-        "entity_ruler", name="gazetteer", before="ner" if "ner" in nlp.pipe_names else None
+        "entity_ruler",
+        name="gazetteer",
+        before="ner" if "ner" in nlp.pipe_names else None,
+        # phrase patterns on LOWER go through the PhraseMatcher, several times faster than
+        # one token pattern per alias (make bench: extraction vs bare nlp.pipe)
+        config={"phrase_matcher_attr": "LOWER"},
     )
     ruler.add_patterns(_ruler_patterns(nlp, gazetteer))  # type: ignore[attr-defined]
     matcher = EventMatcher(nlp, taxonomy)
@@ -77,10 +82,14 @@ def _ruler_patterns(nlp: Language, gazetteer: Gazetteer) -> list[dict[str, Any]]
             if key in seen:
                 continue
             seen.add(key)
-            # all-capital aliases (US, EU) match only in capitals: "us" is a pronoun
-            attr = "ORTH" if alias.isupper() else "LOWER"
-            pattern = [{attr: t if attr == "ORTH" else t.lower()} for t in tokens]
-            patterns.append({"label": _LABELS[entity.kind], "pattern": pattern, "id": entity.name})
+            label = _LABELS[entity.kind]
+            if alias.isupper():
+                # all-capital aliases (US, EU) match only in capitals: "us" is a pronoun
+                orth = [{"ORTH": t} for t in tokens]
+                patterns.append({"label": label, "pattern": orth, "id": entity.name})
+            else:
+                phrase = " ".join(tokens).lower()
+                patterns.append({"label": label, "pattern": phrase, "id": entity.name})
     return patterns
 
 

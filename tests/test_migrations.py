@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -69,17 +70,32 @@ def test_two_workers_migrate_one_postgres_database_at_once(pg_url: str) -> None:
     assert db("check", "--database", pg_url)[0] == 0
 
 
-def test_a_database_from_before_migrations_is_adopted(database: str) -> None:
-    async def create_all() -> None:
+def _create_all(database: str, drop_column: str | None = None) -> None:
+    """Make the tables the way Store.open did before migrations (optionally one column short)."""
+
+    async def run() -> None:
         store = Store(database)
         if store.is_sqlite:
             Path(store.url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(store.url)
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+            if drop_column:
+                await conn.execute(sa.text(f"ALTER TABLE {drop_column}"))
         await engine.dispose()
 
-    asyncio.run(create_all())
+    asyncio.run(run())
+
+
+def test_a_database_from_before_migrations_is_adopted(database: str) -> None:
+    _create_all(database)
     code, out = db("upgrade", "--database", database)
     assert code == 0, out
     assert db("check", "--database", database)[0] == 0
+
+
+def test_an_older_database_from_before_migrations_is_refused(database: str) -> None:
+    _create_all(database, drop_column="alerts DROP COLUMN acked_by")
+    code, out = db("upgrade", "--database", database)
+    assert code == 1
+    assert "made before migrations" in out and "acked_by" in out

@@ -31,6 +31,7 @@ def _on_database(url: str, fn: Callable[[Any], T], *, write: bool) -> T:
     from sqlalchemy.pool import NullPool
 
     from streams.store import Store
+    from streams.store.migrate import MigrationError
 
     async_url = Store(url).url  # postgresql:// -> postgresql+asyncpg://, sqlite -> aiosqlite
     if async_url.startswith("sqlite") and ":memory:" not in async_url:
@@ -46,7 +47,7 @@ def _on_database(url: str, fn: Callable[[Any], T], *, write: bool) -> T:
 
     try:
         return asyncio.run(go())
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, MigrationError) as exc:
         raise click.ClickException(f"database {url}: {exc}") from exc
 
 

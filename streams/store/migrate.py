@@ -4,7 +4,7 @@
 Store.open() and `newswatch db upgrade` use it. Two workers starting at once on one
 PostgreSQL server take turns (an advisory lock held until the transaction ends), so the
 second finds the schema done. A database made by the old `metadata.create_all` (tables,
-no alembic_version) is adopted: stamped at the first revision, then upgraded.
+no alembic_version) is adopted when it matches schema.py, refused (MigrationError) if not.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ _loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] 
 )
 
 
+class MigrationError(RuntimeError):
+    """The database cannot be migrated safely; the message says why."""
+
+
 def alembic_config(url: str = "") -> Config:
     """The Alembic configuration, built in code (no alembic.ini to keep in step)."""
     cfg = Config()
@@ -63,7 +67,7 @@ def upgrade(connection: Connection, revision: str = "head") -> str | None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     if before is None and _is_legacy(connection):
-        command.stamp(cfg, _base_revision())
+        _adopt(connection, cfg)
     command.upgrade(cfg, revision)
     return before
 
@@ -87,8 +91,13 @@ def _is_legacy(connection: Connection) -> bool:
     return "alembic_version" not in names and "items" in names
 
 
-def _base_revision() -> str:
-    bases = ScriptDirectory.from_config(alembic_config()).get_bases()
-    if len(bases) != 1:
-        raise RuntimeError(f"expected one base revision in {MIGRATIONS}, found {bases}")
-    return bases[0]
+def _adopt(connection: Connection, cfg: Config) -> None:
+    """Stamp a database made by create_all at the newest revision, if it matches schema.py."""
+    diffs = drift(connection)
+    if diffs:
+        listed = "\n  ".join(str(d) for d in diffs[:10])
+        raise MigrationError(
+            "this database was made before migrations existed and differs from "
+            f"streams/store/schema.py; migrate it by hand or start from an empty one:\n  {listed}"
+        )
+    command.stamp(cfg, "head")

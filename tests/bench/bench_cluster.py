@@ -6,7 +6,8 @@ Every run uses a fresh PostgreSQL database, so only the transport and the worker
 differ. Throughput = articles / (last item done - first item recorded), both read from the
 store: worker start-up, model loading and group joining are not counted. The baseline is
 the embedded worker, measured in the same run; the bar: one broker worker >= 0.9 x embedded.
-Run: .venv/bin/python tests/bench/bench_cluster.py [ARTICLES]   (default 120)
+The three are run in turn, ROUNDS times (best of each kept: the machine is shared).
+Run: .venv/bin/python tests/bench/bench_cluster.py [ARTICLES [ROUNDS]]   (default 120 2)
 """
 
 from __future__ import annotations
@@ -63,20 +64,28 @@ def run(tmp: Path, feed: Path, n: int, broker_url: str | None, workers: int) -> 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 120
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    names = ("embedded, 1 worker", "broker, 1 worker", "broker, 2 workers")
+    rates: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp_name:
         tmp = Path(tmp_name)
         feed = write_feed(tmp / "feed", n)
         started = time.monotonic()
-        results: dict[str, float] = {"embedded, 1 worker": run(tmp, feed, n, None, 1)}
-        for workers in (1, 2):
-            with TansuBroker(tmp / f"tansu-{workers}.log") as broker:
-                results[f"broker, {workers} worker(s)"] = run(tmp, feed, n, broker.url, workers)
-        base = results["embedded, 1 worker"]
-        print(f"{n} generated articles, PostgreSQL store, {time.monotonic() - started:.0f} s total")
-        for name, rate in results.items():
-            print(f"  {name:<22} {rate:7.2f} articles/s   {rate / base:5.2f} x embedded")
-        ok = results["broker, 1 worker(s)"] >= 0.9 * base
-        print(f"bar: one broker worker >= 0.9 x embedded: {'met' if ok else 'NOT met'}")
+        for r in range(rounds):  # interleaved, so a burst of load elsewhere hits all three
+            rates[names[0]].append(run(tmp, feed, n, None, 1))
+            for workers, name in ((1, names[1]), (2, names[2])):
+                with TansuBroker(tmp / f"tansu-{r}-{workers}.log") as broker:
+                    rates[name].append(run(tmp, feed, n, broker.url, workers))
+    best = {name: max(values) for name, values in rates.items()}
+    base = best[names[0]]
+    print(f"{n} generated articles, PostgreSQL store, best of {rounds} interleaved rounds, "
+          f"{time.monotonic() - started:.0f} s total")
+    for name in names:
+        runs = ", ".join(f"{v:.2f}" for v in rates[name])
+        print(f"  {name:<20} {best[name]:6.2f} articles/s  {best[name] / base:5.2f} x embedded"
+              f"   (runs: {runs})")
+    ok = best[names[1]] >= 0.9 * base
+    print(f"bar: one broker worker >= 0.9 x embedded: {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":
