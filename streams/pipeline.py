@@ -103,29 +103,27 @@ class Pipeline:
         """Evaluate the rules; record new alerts (deduplicated by rule and story) and
         story updates; mark the article's entry done. Returns the new alerts."""
         matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
-        now: dt.datetime = self.clock()
-        fresh = []
-        for match in matches:
-            alert = make_alert(match, now, self.settings)
-            if await record_alert(self.store, alert, self.destinations):
-                fresh.append(alert)
-                self.metrics.alerts.labels(alert.rule_id).inc()
-            else:
-                await record_story_update(self.store, alert, self.destinations)
+        fresh = await self._record(matches, updates=True)
         if batch.article.item_key:
             await mark_item(self.store, batch.article.item_key, DONE)
         return fresh
 
     async def tick(self) -> list[Alert]:
         """Time-driven rules (flatline) at this moment; records and returns new alerts."""
+        return await self._record(await tick(self.rules.rulebook, self.rule_state, self.clock()))
+
+    async def _record(self, matches: Sequence[Any], updates: bool = False) -> list[Alert]:
+        """Record each match's alert once per rule and story (with its outbox rows); a
+        repeat becomes a story update when `updates`. Returns the alerts that are new."""
         now: dt.datetime = self.clock()
-        matches = await tick(self.rules.rulebook, self.rule_state, now)
         fresh = []
         for match in matches:
             alert = make_alert(match, now, self.settings)
             if await record_alert(self.store, alert, self.destinations):
                 fresh.append(alert)
                 self.metrics.alerts.labels(alert.rule_id).inc()
+            elif updates:
+                await record_story_update(self.store, alert, self.destinations)
         return fresh
 
     async def fail(self, item_key: str, exc: BaseException) -> None:

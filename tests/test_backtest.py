@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
+from expected import SEED_ALERTS
 
 from streams.backtest import backtest, compare
 from streams.bootstrap import build_runtime
@@ -21,15 +22,7 @@ from streams.store.schema import articles
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-EXPECTED = Counter(
-    {
-        "prisoner-exchange-new": 2,
-        "peace-talks-turkey": 3,
-        "mass-casualty-strike": 1,
-        "ceasefire": 2,
-        "sanctions-russia": 1,
-    }
-)
+EXPECTED = SEED_ALERTS
 
 
 def _settings(tmp: Path, **extra):  # type: ignore[no-untyped-def]

@@ -18,17 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from expected import SEED_ALERTS
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPECTED = Counter(
-    {
-        "prisoner-exchange-new": 2,
-        "peace-talks-turkey": 3,
-        "mass-casualty-strike": 1,
-        "ceasefire": 2,
-        "sanctions-russia": 1,
-    }
-)
+EXPECTED = SEED_ALERTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
