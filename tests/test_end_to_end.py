@@ -104,6 +104,18 @@ class Worker:
             return db.execute("SELECT rule_id, story_id FROM alerts").fetchall()
 
 
+def _rules_status(worker: Worker, rule_id: str, errors: bool = True) -> dict | None:
+    """`newswatch rules status --json` of the running worker, once it has `rule_id` (and,
+    with `errors`, a load error)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "rules", "status", "--json"],
+        cwd=ROOT, env=worker.env, capture_output=True, text=True, timeout=60,
+    )
+    data = json.loads(out.stdout)
+    loaded = {r["id"] for r in data["rules"]}
+    return data if rule_id in loaded and bool(data["errors"]) == errors else None
+
+
 def _rule_ids(lines: list[dict]) -> Counter:
     """Rule ids of the alerts in the JSONL sink (story updates are lines of another kind)."""
     return Counter(line["alert"]["rule_id"] for line in lines if line["kind"] == "alert")
@@ -128,6 +140,22 @@ def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
         assert len(set(stored)) == len(stored)
         log = worker.log.read_text()
         assert "zz-broken.yaml" in log and "tpye" in log  # the error names file and field
+
+        # hot reload under the running worker: a new rule file is taken in, an invalid edit
+        # of a shipped file keeps that file's rules in force and is reported with its line
+        (rules / "zz-broken.yaml").unlink()
+        (rules / "extra.yaml").write_text(
+            "id: any-sanctions\nseverity: low\nwhen:\n  type: sanctions\n"
+        )
+        shipped = rules / "war-ukraine.yaml"
+        original = shipped.read_text()
+        shipped.write_text(original.replace("severity: critical", "severity: 11"))
+        status = worker.wait(lambda: _rules_status(worker, "any-sanctions"), 10, "hot reload")
+        assert {r["id"] for r in status["rules"]} >= set(EXPECTED) | {"any-sanctions"}
+        assert any("war-ukraine.yaml" in e and "severity" in e for e in status["errors"])
+        assert not any("zz-broken.yaml" in e for e in status["errors"])
+        shipped.write_text(original)  # the restart below runs the shipped rules
+        (rules / "extra.yaml").unlink()
     finally:
         code = worker.stop()
     assert code == 0, worker.log.read_text()[-3000:]
@@ -143,6 +171,8 @@ def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
             "the restarted worker to poll the seed feed",
         )
         time.sleep(3)
+        status = _rules_status(worker, "mass-casualty-strike", errors=False)
+        assert status is not None and len(status["rules"]) == 5  # the rules were in force
         assert _rule_ids(worker.jsonl) == EXPECTED
         assert Counter(rule for rule, _ in worker.store_alerts()) == EXPECTED
     finally:
