@@ -8,10 +8,12 @@ one write() and fsync'd before the delivery counts as sent.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from streams.outbox import Message, SendResult, SinkBase
 from streams.render import json_record
@@ -23,36 +25,44 @@ class JsonlSink(SinkBase):
     def __init__(self, path: Path, name: str = "jsonl") -> None:
         self.name = name
         self.path = Path(path)
-        self._keys: set[str] | None = None
+        self._keys: set[str] = set()
+        self._read_to = 0  # bytes of the file whose keys are in _keys
 
-    def _load_keys(self) -> set[str]:
-        keys: set[str] = set()
-        if self.path.exists():
-            with self.path.open("rb") as fh:
-                for raw in fh:
-                    try:
-                        keys.add(json.loads(raw)["key"])
-                    except (ValueError, KeyError, TypeError):
-                        continue  # a torn last line from a crash, or a foreign line
-        return keys
+    def _read_new_keys(self, fh: BinaryIO) -> None:
+        # several workers may append to one file: read what others wrote since our last look
+        fh.seek(self._read_to)
+        for raw in fh:
+            try:
+                self._keys.add(json.loads(raw)["key"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line from a crash, or a foreign line
+        self._read_to = fh.tell()
 
     def _append(self, messages: Sequence[Message]) -> None:
-        if self._keys is None:
-            self._keys = self._load_keys()
-        lines = []
-        for m in messages:
-            if m.key in self._keys:
-                continue
-            lines.append(json.dumps(json_record(m.alert, m.update), ensure_ascii=False) + "\n")
-        if not lines:
-            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        prefix = "\n" if _torn_tail(self.path) else ""  # keep our line whole
-        with self.path.open("ab") as fh:
-            fh.write((prefix + "".join(lines)).encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        self._keys.update(m.key for m in messages)
+        with self.path.open("a+b") as fh:
+            # one writer at a time, across processes: check-then-append stays atomic
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                if fh.seek(0, os.SEEK_END) < self._read_to:  # truncated or replaced
+                    self._keys, self._read_to = set(), 0
+                self._read_new_keys(fh)
+                lines = [
+                    json.dumps(json_record(m.alert, m.update), ensure_ascii=False) + "\n"
+                    for m in messages
+                    if m.key not in self._keys
+                ]
+                if not lines:
+                    return
+                prefix = "\n" if _torn_tail(self.path) else ""  # keep our line whole
+                fh.seek(0, os.SEEK_END)
+                fh.write((prefix + "".join(lines)).encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+                self._keys.update(m.key for m in messages)
+                self._read_to = fh.tell()
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     async def send(self, messages: Sequence[Message]) -> SendResult:
         try:

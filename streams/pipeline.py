@@ -27,7 +27,7 @@ from streams.records import Alert, Article, ArticleEvents, FeedItem
 from streams.settings import Settings
 from streams.store import Store, utcnow
 from streams.store.alerts import record_alert, record_story_update
-from streams.store.articles import save_article
+from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, record_item
 from streams.store.stories import assign_stories
 from streams.stories import consolidate
@@ -76,6 +76,11 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         article = await loop.run_in_executor(self.clean_pool, clean, item, page)
         if not await save_article(self.store, article):
+            stored = await get_article(self.store, article.id)
+            if stored is not None and stored.item_key == item.key:
+                # the same entry again (a crash or a redelivery after the article was saved):
+                # carry on, events and alerts are idempotent; skipping would lose them
+                return stored
             log.info("duplicate article skipped: %s", article.url)
             self.metrics.articles.labels("duplicate").inc()
             await mark_item(self.store, item.key, DONE)

@@ -4,6 +4,7 @@ poll loop, outbox dispatcher, rule watcher) and the agents. `newswatch run` star
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import Any
 
@@ -51,7 +52,14 @@ class RuntimeService(Service):
             self._ready.set()
             raise
         self._ready.set()
-        pending = await pending_items(self.runtime.store)
+        stuck_before = None
+        if not self.settings.embedded:
+            # on Kafka, other workers hold most pending entries and the broker redelivers
+            # what a dead worker had not committed; take over only entries that are stuck
+            stuck_before = self.runtime.pipeline.clock() - dt.timedelta(
+                seconds=self.settings.stall_after
+            )
+        pending = await pending_items(self.runtime.store, recorded_before=stuck_before)
         if pending:
             log.info("re-processing %d entries left pending by the last run", len(pending))
         for item in pending:

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from streams.store.schema import metadata
+from streams.store.migrate import MigrationError, migrate
 
 
 class StoreError(Exception):
@@ -61,8 +61,8 @@ class Store:
             if self.is_sqlite:
                 event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
             async with self._engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-        except (sa.exc.SQLAlchemyError, OSError) as exc:
+                await migrate(conn)  # Alembic, the same for SQLite and PostgreSQL
+        except (sa.exc.SQLAlchemyError, OSError, MigrationError) as exc:
             raise StoreError(f"cannot open store {self.url}: {exc}") from exc
         return self
 

@@ -3,6 +3,8 @@ crash re-processes pending entries and a restart never processes a done one agai
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from streams.records import FeedItem
@@ -47,12 +49,16 @@ async def mark_item(store: Store, key: str, state: str, error: str | None = None
         )
 
 
-async def pending_items(store: Store) -> list[FeedItem]:
-    """Entries recorded but not finished: re-processed at start after a crash."""
+async def pending_items(
+    store: Store, recorded_before: dt.datetime | None = None
+) -> list[FeedItem]:
+    """Entries recorded but not finished (only those recorded before a moment, if given):
+    re-processed at start after a crash."""
+    query = sa.select(items.c.payload).where(items.c.state == PENDING)
+    if recorded_before is not None:
+        query = query.where(items.c.recorded < recorded_before)
     async with store.begin() as conn:
-        rows = await conn.execute(
-            sa.select(items.c.payload).where(items.c.state == PENDING).order_by(items.c.recorded)
-        )
+        rows = await conn.execute(query.order_by(items.c.recorded))
     return [FeedItem.from_data(dict(r[0])) for r in rows]
 
 
