@@ -60,12 +60,6 @@ def sink_keys(path: Path) -> Counter[tuple[str, str]]:
                    for r in records if r["kind"] == "alert")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent (2 of 4 runs): after the SIGKILL one alert line reaches the shared "
-    "JSONL file twice, same key; likely the in-doubt resend, which connectors/jsonl.py cannot "
-    "drop because it reads the file's keys once per process (another worker wrote the line)",
-)
 def test_two_workers_sigkill_restart_every_alert_once(
     kafka_broker: TansuBroker, pg_url: str, group_id: str, tmp_path: Path
 ) -> None:
