@@ -35,6 +35,7 @@ class RuntimeService(Service):
         self._failed: BaseException | None = None
         self.polls = 0  # completed poll cycles with at least one feed polled
         self.metrics = Metrics()
+        self.faust_app: faust.App | None = None  # set by create_worker_app (leader check)
         super().__init__(**kwargs)
 
     async def ready(self) -> Runtime:
@@ -71,6 +72,9 @@ class RuntimeService(Service):
             self.runtime.store.url,
         )
 
+    def _is_leader(self) -> bool:
+        return self.faust_app is not None and bool(self.faust_app.is_leader())
+
     async def on_stop(self) -> None:
         if self.runtime is not None:
             await self.runtime.close()
@@ -82,6 +86,11 @@ class RuntimeService(Service):
         runtime = await self.ready()
         await ensure_feeds(runtime.store, runtime.feeds)
         while not self.should_stop:
+            if not self.settings.embedded and not self._is_leader():
+                # on Kafka one worker polls (the group's leader, re-elected when it dies);
+                # the others only process what the topics bring
+                await self.sleep(1.0)
+                continue
             # configured feeds plus those added with `newswatch feeds add/import`
             feeds = await all_feeds(runtime.store, runtime.feeds)
             due = await due_feeds(runtime.store, feeds, runtime.pipeline.clock())
@@ -153,6 +162,7 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
     app = create_app(settings)
     streams = create_streams(app, settings)
     service = RuntimeService(settings, streams)
+    service.faust_app = app
     # started with the app; app.service() takes a class, this needs its settings
     app._extra_services.append(service)  # type: ignore[arg-type]
     register_agents(app, streams, service)
