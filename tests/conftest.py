@@ -50,3 +50,26 @@ def extractor():  # type: ignore[no-untyped-def]
 
     taxonomy = Path(__file__).parent.parent / "rules" / "taxonomy"
     return build_extractor(load_settings(taxonomy_dir=taxonomy))
+
+
+# --- a fresh SQLite store, and a loopback server answering as Slack (tests/slack_server.py) --
+
+
+@pytest.fixture
+async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh SQLite store (migrated) in the test's tmp_path; closed after."""
+    from streams.store import Store
+
+    s = await Store(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}").open()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def slack():  # type: ignore[no-untyped-def]
+    """A loopback HTTP server that answers as Slack documents (webhook + chat.postMessage)."""
+    from slack_server import SlackServer
+
+    server = await SlackServer().start()
+    yield server
+    await server.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from feeds_support import open_store
 
 from connectors.fetch_page import PageResult, fetch_page
 from connectors.http import make_client
@@ -32,13 +31,6 @@ def item(link: str = "https://news.example/a/1", **kw: str) -> FeedItem:
 
 def page(html: str | None, url: str = "https://news.example/a/1", error: str | None = None):
     return PageResult(url=url, final_url=url, status=200 if html else None, html=html, error=error)
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path)
-    yield s
-    await s.close()
 
 
 async def test_seed_articles_come_out_whole_with_entry_dates(store):

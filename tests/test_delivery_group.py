@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from delivery_support import ScriptedSink, make_alert, open_store
+from delivery_support import ScriptedSink, make_alert
 from slack_server import SlackServer
 from smtp_server import Handler, LoopbackSmtp
 
@@ -37,26 +37,12 @@ def grouped(alert: Alert, wait: float = WAIT, interval: float = 60.0) -> Alert:
 
 
 @pytest.fixture
-async def slack():
-    server = await SlackServer().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def smtp():
     handler = Handler()
     server = LoopbackSmtp(handler)
     server.start()
     yield handler, server
     server.stop()
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path)
-    yield s
-    await s.close()
 
 
 def slack_sink(server: SlackServer) -> SlackSink:

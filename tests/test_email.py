@@ -9,7 +9,7 @@ import ssl
 
 import pytest
 import sqlalchemy as sa
-from delivery_support import make_alert, open_store
+from delivery_support import make_alert
 from smtp_server import Handler, LoopbackSmtp, self_signed
 
 from connectors.smtp import SmtpSink
@@ -33,13 +33,6 @@ def smtp(handler):
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path)
-    yield s
-    await s.close()
 
 
 def sink_for(server: LoopbackSmtp, **kwargs) -> SmtpSink:

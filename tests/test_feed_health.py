@@ -3,22 +3,14 @@ a feed silent for longer than its usual gap raises one too."""
 
 from __future__ import annotations
 
-import pytest
 from aiohttp import web
-from feeds_support import Loopback, at, client_for, open_store, rss
+from feeds_support import Loopback, at, client_for, rss
 
 from connectors.poll import Schedule, poll_feed
 from streams.feed_health import check_feed_health
 from streams.settings import load_settings
 from streams.store.alerts import record_alert
 from streams.store.feeds import get_feed, update_feed
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path)
-    yield s
-    await s.close()
 
 
 async def test_failing_feed_backs_off_alerts_once_and_recovers_once(store):

@@ -10,7 +10,7 @@ import zlib
 
 import pytest
 from aiohttp import web
-from feeds_support import Loopback, at, client_for, open_store, rss
+from feeds_support import Loopback, at, client_for, rss
 
 from connectors.fetch_page import fetch_page
 from connectors.http import FetchError, fetch
@@ -18,13 +18,6 @@ from connectors.poll import Schedule, poll_feed
 from streams.clean import clean
 from streams.records import FeedItem
 from streams.store.feeds import get_feed
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path)
-    yield s
-    await s.close()
 
 
 @pytest.fixture

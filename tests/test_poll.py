@@ -6,9 +6,8 @@ import logging
 import random
 from pathlib import Path
 
-import pytest
 from aiohttp import web
-from feeds_support import Loopback, at, client_for, open_store, rss
+from feeds_support import Loopback, at, client_for, rss
 
 from connectors.poll import Schedule, due_feeds, ensure_feeds, poll_feed
 from connectors.seed_server import SeedServer
@@ -17,13 +16,6 @@ from streams.store.feeds import get_feed
 from streams.store.items import record_item
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path)
-    yield s
-    await s.close()
 
 
 async def test_seed_feed_polls_by_default_settings_then_answers_304(store):

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from delivery_support import make_alert, open_store
+from delivery_support import make_alert
 from slack_server import SlackServer
 from smtp_server import Handler, LoopbackSmtp, self_signed
 
@@ -54,13 +54,6 @@ def desk(tmp_path):
     server.start()
     yield server, handler, cert
     server.stop()
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path)
-    yield s
-    await s.close()
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ import asyncio
 import datetime as dt
 import re
 
-import pytest
 import sqlalchemy as sa
-from delivery_support import make_alert, open_store
+from delivery_support import make_alert
 from slack_server import SlackServer
 
 from connectors.slack import SlackSink
@@ -21,20 +20,6 @@ from streams.store.alerts import record_alert, record_story_update
 from streams.store.schema import attempts, deliveries
 
 FAST = RetryPolicy(max_attempts=3, base=0.05, cap=0.1)
-
-
-@pytest.fixture
-async def slack():
-    server = await SlackServer().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path)
-    yield s
-    await s.close()
 
 
 def webhook_sink(server: SlackServer, timeout: float = 5.0) -> SlackSink:
