@@ -31,9 +31,9 @@ from streams.condition_types import (
 from streams.event_view import SCOPES, name_key, side_key
 from streams.gazetteer import Gazetteer, fold
 from streams.phrases import PhraseError, phrase_key
+from streams.records import STATUSES
 from streams.rule_yaml import Path_, RuleSyntaxError, parse_duration
 
-STATUSES = ("occurred", "scheduled", "proposed", "cancelled")
 FIELDS = (
     "all", "any", "not", "type", "status", "language", "actors", "sides", "location",
     "quantities", "date", "source", "text", "regex",

@@ -14,6 +14,9 @@ from typing import Any
 
 import faust
 
+# An event's status (streams/status.py decides it; rules select on it).
+STATUSES = ("occurred", "scheduled", "proposed", "cancelled", "hypothetical", "denied", "eased")
+
 
 def content_key(*parts: str) -> str:
     """A short, deterministic id from content (reader's EntryData.hash idea)."""
@@ -74,12 +77,32 @@ class Event(faust.Record, serializer="json"):
     quantities: dict[str, Any]  # role -> {"value", "qualifier", "text"}; no default: Faust
     # would share one mutable default between instances
     date: str | None = None  # ISO date, absolute; None where the text gives none
-    status: str = "occurred"  # occurred | scheduled | proposed | cancelled
+    status: str = "occurred"  # occurred | scheduled | proposed | cancelled | hypothetical
+    # | denied | eased (see streams/status.py and rules/README.md)
     attribution: str | None = None  # who claims it
     evidence: str = ""  # the sentence it was read from
     story_id: str = ""
     story_new: bool = False  # True when this event opened its story
+    # Who the event is about, from the sentence's structure: role -> countries or parties
+    # ("authority"/"target" of sanctions, "attacker"/"attacked", "party"/"mediator" of talks,
+    # an exchange or a truce). `sides` is every one of them; actors stay the wider set of
+    # names the sentence gives (people included). None means "not read" (older records).
+    sides: list[str] | None = None
+    roles: dict[str, list[str]] | None = None
+    # What the event is about or covers: a meeting's subject ("war"), a truce's scope
+    # ("energy", "black sea", "easter"), a sanctions package ("package 16"). Folded words.
+    topic: list[str] | None = None
+    background: bool = False  # the article only recalls it (an earlier happening)
     version: int = 1
+
+    def __post_init__(self) -> None:
+        # Faust shares a mutable default between instances: fresh containers per event
+        if self.sides is None:
+            self.sides = []
+        if self.roles is None:
+            self.roles = {}
+        if self.topic is None:
+            self.topic = []
 
     def quantity(self, role: str) -> float | None:
         """The value stated for a role ('killed'), or None."""

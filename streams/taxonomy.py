@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-STATUSES = ("occurred", "scheduled", "proposed", "cancelled")
+from streams.records import STATUSES
+
 # Token attributes a Matcher pattern may use (spaCy's names); anything else is a typo.
 _TOKEN_KEYS = frozenset(
     "ORTH TEXT LOWER NORM LEMMA POS TAG MORPH DEP ENT_TYPE ENT_IOB ENT_ID SHAPE LENGTH OP "
