@@ -22,11 +22,17 @@ from streams.dates import WEEKDAYS, resolve_date
 from streams.gazetteer import Gazetteer
 from streams.nlp import EVENTS_KEY
 from streams.quantities import Quantity, quantities_in
+from streams.sides import ROLE_NAMES, side_roles, sides_of
 from streams.status import finalize, status_of, tense_for_dates
 from streams.taxonomy import Taxonomy
+from streams.topics import about_war, article_speaks_of_war, subject_words, topic_of
 
 CONTINUATION_GAP = 2  # a same-type mention this many sentences later may go on about it
 CURRENT_DAYS = 30  # an undated mention goes on about a current happening, not an old one
+RECALL_DAYS = 7  # a happening dated this long before publication is recalled, not news
+# "Putin had earlier announced", "recalled the exchange", "last month's sanctions"
+_RECALL_WORDS = frozenset({"earlier", "previously", "recall", "formerly", "once", "ago"})
+_RECALL_DATES = ("last month", "last year", "ago", "earlier this", "in 20", "previous")
 _ANAPHORIC = frozenset("the this that these those such their its his her".split())
 _EVIDENCE_SENTENCES = 3
 # "the Russian delegation, headed by Medinski": a delegation's head takes part in its talks
@@ -55,6 +61,9 @@ class Draft:
     sides: list[str] = field(default_factory=list)  # countries in the trigger's own clause
     delegations: bool = False  # "the delegations will meet": their heads take part
     participants: list[str] = field(default_factory=list)  # named by the next sentence
+    roles: dict[str, list[str]] = field(default_factory=dict)  # see streams/sides.py
+    topic: list[str] = field(default_factory=list)  # see streams/topics.py
+    background: bool = False  # the sentence recalls an earlier happening
 
 
 class ArticleReader:
@@ -72,11 +81,13 @@ class ArticleReader:
         self.countries: Counter[str] = Counter()
         self.weekdays: dict[int, dt.date] = {}  # "Friday" means the same day all article long
         self.delegates: dict[str, str] = {}  # country -> the person heading its delegation
+        self.texts: list[str] = []  # the article's paragraphs, for its overall subject
         self._drafts: list[Draft] = []
 
     def read(self, doc: Doc) -> None:
         """Read one doc (a headline or paragraph) of the article."""
         triggers = list(doc.spans[EVENTS_KEY]) if EVENTS_KEY in doc.spans else []
+        self.texts.append(doc.text)
         self.people.new_paragraph()
         paragraph_start = self.sentences
         for sent in doc.sents:
@@ -139,18 +150,29 @@ class ArticleReader:
             triggers.sort(key=lambda t: (_depth(t), t.i))
             primary = triggers[0]
             scope, reporter = event_scope(primary)
-            status, explicit = status_of(primary, scope, self.taxonomy)
+            status, explicit = status_of(primary, scope, self.taxonomy, reporter, etype)
             for other in triggers[1:]:
                 if explicit:
                     break
-                other_scope = event_scope(other)[0]
-                other_status, other_explicit = status_of(other, other_scope, self.taxonomy)
+                other_scope, other_reporter = event_scope(other)
+                other_status, other_explicit = status_of(
+                    other, other_scope, self.taxonomy, other_reporter, etype
+                )
                 if other_explicit:
                     status, explicit = other_status, True
             date = self._date(sent, triggers, status)
             place_mentions = [m for t in triggers for m in places_of(found, t, event_scope(t)[0])]
             location = list(dict.fromkeys(m.name for m in place_mentions))
             actors = actors_of(found, {m.start for m in place_mentions}, self.gazetteer)
+            places = {m.start for m in place_mentions}
+            roles = side_roles(
+                [m for m in found if m.start not in places], scope, etype, self._side_of
+            )
+            if etype == "attack":  # the country of the place hit is the attacked side
+                for place in location:
+                    country = self.gazetteer.country_of(place)
+                    if country and country not in roles.get("attacked", []):
+                        roles.setdefault("attacked", []).append(country)
             draft = Draft(
                 type=etype,
                 first=index,
@@ -168,10 +190,49 @@ class ArticleReader:
                 ),
                 sides=self._clause_sides(found, primary, scope),
                 delegations=any(t.lemma_.lower() in _DELEGATIONS for t in sent),
+                roles=roles,
+                topic=topic_of(etype, primary, sent, location),
+                background=self._recalled(sent, primary, scope, reporter, date),
             )
             self._drafts.append(draft)
             if date is not None:
                 self.reference = date
+
+    def _side_of(self, mention: Any) -> str | None:
+        """The country or party a mention stands for, None for a place or an unknown name."""
+        if mention.kind == "person":
+            return self.gazetteer.country_of(mention.name)
+        if mention.kind in ("country", "organisation"):
+            return str(mention.name)
+        if mention.kind in ("city", "region", "site"):
+            # "Kyiv and Moscow exchanged prisoners", "Istanbul hosted the talks", "a strike
+            # on Dnipro": a place linked to the event as an argument stands for its country
+            # (a place where it happened, "in Istanbul", is its location, not a side)
+            return self.gazetteer.country_of(mention.name)
+        return None
+
+    def _recalled(
+        self, sent: Span, trigger: Token, scope: list[Token], reporter: Token | None,
+        date: dt.date | None,
+    ) -> bool:
+        """Does the sentence recall an earlier happening rather than report news?"""
+        if date is not None and self.published is not None:
+            if (self.published - date).days > RECALL_DAYS:
+                return True
+        lemmas = {t.lemma_.lower() for t in scope}
+        for token in scope:
+            lemmas |= {c.lemma_.lower() for c in token.children if c.dep_ == "advmod"}
+        if reporter is not None:
+            lemmas.add(reporter.lemma_.lower())
+        if lemmas & _RECALL_WORDS:
+            return True
+        verb = next((t for t in scope if t.pos_ in ("VERB", "AUX")), None)
+        if verb is not None and reporter is None and verb.tag_ == "VBN":
+            auxes = {c.lower_ for c in verb.children if c.dep_ in ("aux", "auxpass")}
+            if "had" in auxes:
+                return True  # past perfect outside reported speech: before the news
+        ent = _date_entity(sent, trigger)
+        return ent is not None and any(w in ent.text.lower() for w in _RECALL_DATES)
 
     def _clause_sides(self, found: list[Any], trigger: Token, scope: list[Token]) -> list[str]:
         clause = clause_tokens(trigger, scope)
@@ -211,7 +272,11 @@ class ArticleReader:
             else:
                 merged.append(draft)
         out = []
+        war = article_speaks_of_war("\n".join(self.texts))
+        self._shared_subjects(merged)
         for draft in merged:
+            if draft.type == "meeting" and not subject_words(draft.topic) and war:
+                draft.topic.append("war")  # a meeting that names no subject has the article's
             if not draft.actors:
                 draft.actors = list(self.topic)
             draft.actors += [a for a in draft.participants if a not in draft.actors]
@@ -220,6 +285,7 @@ class ArticleReader:
                 draft.actors += [h for h in heads if h and h not in draft.actors]
             if self.taxonomy.event_types[draft.type].parties == 2:
                 self._complete_sides(draft)
+            self._final_sides(draft)
             if not draft.actors and not draft.location:
                 continue  # a heading like "Meetings and negotiations": nothing to alert on
             draft.status = finalize(draft.status, draft.date, self.published)
@@ -236,6 +302,10 @@ class ArticleReader:
         if (previous.date is None) != (draft.date is None) and not self._current(dated):
             return False
         if not _statuses_agree(previous, draft):
+            return False
+        if previous.background != draft.background:
+            return False
+        if not _topics_agree(previous.topic, draft.topic):
             return False
         if previous.location and draft.location and not self._places_agree(previous, draft):
             return False
@@ -265,6 +335,36 @@ class ArticleReader:
     def _sides(self, actors: list[str]) -> set[str]:
         return set(actors) | {c for a in actors if (c := self.gazetteer.country_of(a))}
 
+    def _shared_subjects(self, drafts: list[Draft]) -> None:
+        """A meeting that names no subject takes the subject the article gives to meetings
+        between the same parties ("the talks" after "talks on embassy work")."""
+        meetings = [d for d in drafts if d.type == "meeting"]
+        for draft in meetings:
+            if subject_words(draft.topic):
+                continue
+            mine = set(sides_of(draft.roles)) or set(draft.sides)
+            for other in meetings:
+                theirs = set(sides_of(other.roles)) or set(other.sides)
+                if other is draft or not mine or not (mine <= theirs or theirs <= mine):
+                    continue
+                draft.topic += [w for w in subject_words(other.topic) if w not in draft.topic]
+
+    def _final_sides(self, draft: Draft) -> None:
+        """Sides from the structure; when the sentence links none to the event, the countries
+        of its own clause, else of its actors (the headline's when it names none)."""
+        agent, target = ROLE_NAMES.get(draft.type, ("party", "party"))
+        if agent != target and draft.roles.get(agent) and not draft.roles.get(target):
+            # "the UK's largest package yet, aimed at the shadow fleet": the clause's
+            # other countries are the target when the sentence links none
+            others = [c for c in draft.sides if c not in draft.roles[agent]]
+            if others:
+                draft.roles[target] = others
+        if sides_of(draft.roles):
+            return
+        fallback = draft.sides or self._countries(draft.actors)
+        if fallback:
+            draft.roles = {"party": list(fallback)}
+
     def _complete_sides(self, draft: Draft) -> None:
         """A two-sided event naming one side (or none): add the country the article names
         most often with it (or the article's two most named countries)."""
@@ -282,6 +382,18 @@ class ArticleReader:
         for country in extra:
             if country not in draft.actors:
                 draft.actors.append(country)
+            if sides_of(draft.roles) and country not in sides_of(draft.roles):
+                draft.roles.setdefault("party", []).append(country)
+
+
+def _topics_agree(a: list[str], b: list[str]) -> bool:
+    """Two numbered rounds or packages differ; so do a meeting about the war and one about
+    something else. Topics named on one side only agree."""
+    labels_a, labels_b = set(a) - set(subject_words(a)), set(b) - set(subject_words(b))
+    if labels_a and labels_b and not labels_a & labels_b:
+        return False
+    subject_a, subject_b = subject_words(a), subject_words(b)
+    return not (subject_a and subject_b) or about_war(subject_a) == about_war(subject_b)
 
 
 def _statuses_agree(a: Draft, b: Draft) -> bool:
@@ -303,8 +415,14 @@ def _merge(into: Draft, other: Draft) -> None:
     into.delegations = into.delegations or other.delegations
     into.participants += [a for a in other.participants if a not in into.participants]
     for role, q in other.quantities.items():
-        into.quantities.setdefault(role, q)
+        old = into.quantities.get(role)
+        if old is None or float(q["value"]) > float(old["value"]):
+            into.quantities[role] = q  # the latest figure of a toll is its highest
     into.attribution = into.attribution or other.attribution
+    for role, names in other.roles.items():
+        mine = into.roles.setdefault(role, [])
+        mine += [n for n in names if n not in mine]
+    into.topic += [t for t in other.topic if t not in into.topic]
 
 
 def _date_entity(sent: Span, trigger: Token) -> Span | None:

@@ -101,10 +101,11 @@ class Not(Condition):
 class SetCondition(Condition):
     """any / all / none of some values over one of the view's sets of folded names."""
 
-    attr: str  # type | status | language | actors | sides | regions
+    attr: str  # type | status | language | actors | sides | topic | regions
     any: frozenset[str] = frozenset()
     all: frozenset[str] = frozenset()
     none: frozenset[str] = frozenset()
+    missing: bool | None = None  # an event with no value at all: passes / fails / as usual
 
     def _values(self, view: EventView) -> frozenset[str]:
         value = getattr(view, self.attr)
@@ -112,6 +113,8 @@ class SetCondition(Condition):
 
     def test(self, view: EventView) -> bool:
         values = self._values(view)
+        if not values and self.missing is not None:
+            return self.missing
         return (
             (not self.any or not self.any.isdisjoint(values))
             and self.all <= values

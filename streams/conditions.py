@@ -35,8 +35,8 @@ from streams.records import STATUSES
 from streams.rule_yaml import Path_, RuleSyntaxError, parse_duration
 
 FIELDS = (
-    "all", "any", "not", "type", "status", "language", "actors", "sides", "location",
-    "quantities", "date", "source", "text", "regex",
+    "all", "any", "not", "type", "status", "language", "actors", "sides", "topic",
+    "location", "quantities", "date", "source", "text", "regex",
 )  # fmt: skip
 _COMPARISONS = {">=": "gte", ">": "gt", "<=": "lte", "<": "lt", "==": "eq", "=": "eq", "!=": "ne"}
 
@@ -91,6 +91,7 @@ class ConditionCompiler:
             "language": lambda v, p: self._set("language", v, p, ("any", "none"), fold),
             "actors": lambda v, p: self._set("actors", v, p, ("any", "all", "none"), self._name),
             "sides": lambda v, p: self._set("sides", v, p, ("any", "all", "none"), self._side),
+            "topic": self._topic,
             "location": lambda v, p: self._set("regions", v, p, ("any", "all", "none"), self._name),
             "quantities": self._quantities,
             "date": self._date,
@@ -98,6 +99,22 @@ class ConditionCompiler:
             "text": self._text,
             "regex": self._regex,
         }
+
+    def _topic(self, value: Any, path: Path_) -> Condition:
+        """`topic: war`, or `{any: [war], missing: pass}`: an event that names no subject
+        passes (or fails) whatever the other options say."""
+        missing = None
+        if isinstance(value, dict) and "missing" in value:
+            value = dict(value)
+            item = value.pop("missing")
+            if item not in ("pass", "fail", True, False):
+                raise RuleSyntaxError((*path, "missing"), "expected 'pass' or 'fail'")
+            missing = item in ("pass", True)
+            if not value:
+                return SetCondition("topic", missing=missing)
+        spec = self._spec(value, path, ("any", "all", "none", "missing"))
+        sets = {op: frozenset(fold(v) for v in spec.get(op, ())) for op in ("any", "all", "none")}
+        return SetCondition("topic", **sets, missing=missing)
 
     def _name(self, value: str) -> str:
         return name_key(self.gazetteer, value)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from streams.gazetteer import Gazetteer, fold
 from streams.phrases import PhraseMatcher
 from streams.records import Article, Event
+from streams.topics import subject_words
 
 SCOPES = ("evidence", "title", "article")
 
@@ -74,7 +75,10 @@ class EventView:
         self.language = fold(article.language or "")
         self.source = fold(article.source or "")
         self.actors = frozenset(name_key(gazetteer, a) for a in event.actors)
-        self.sides = frozenset(side_key(gazetteer, a) for a in event.actors)
+        # the sides the sentence's structure gives (streams/sides.py); older events and
+        # events whose sentence links none: the countries their actors act for
+        self.sides = frozenset(side_key(gazetteer, a) for a in (event.sides or event.actors))
+        self.topic = frozenset(fold(t) for t in subject_words(event.topic or ()))
         self.regions = frozenset(_regions(gazetteer, event.location))
         self.date = parse_date(event.date)
         self.published = (

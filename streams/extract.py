@@ -15,6 +15,7 @@ from streams.article_events import ArticleReader, Draft
 from streams.dates import parse_published
 from streams.gazetteer import Gazetteer
 from streams.records import Article, Event, content_key
+from streams.sides import sides_of
 from streams.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -98,4 +99,8 @@ def _event(article: Article, draft: Draft) -> Event:
         status=draft.status,
         attribution=draft.attribution,
         evidence=evidence,
+        sides=sides_of(draft.roles),
+        roles={role: list(names) for role, names in draft.roles.items()},
+        topic=list(draft.topic),
+        background=draft.background,
     )

@@ -1,8 +1,10 @@
 """An event's status from the words around its trigger: tense, modality and cue words.
 
 occurred (past or present tense, no cue), proposed (sought, planned, discussed, "will" with
-no date), scheduled (announced for a date), cancelled ("collapsed", "called off", sanctions
-"lifted"). The cue lemmas live in the taxonomy (status: ...), so analysts can add them.
+no date), scheduled (announced for a date), cancelled ("collapsed", "called off"),
+hypothetical (called for, urged, feared, "could", "ready to", "if"), denied ("did not meet",
+"denied that..."), eased (sanctions waived, lifted, exempted: never "imposed"). The cue
+lemmas live in the taxonomy (status: ...), so analysts can add them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from spacy.tokens import Token
 from streams.taxonomy import Taxonomy
 
 FUTURE_AUX = frozenset({"will", "shall", "'ll", "wo"})  # "wo" is the "won't" token
+# would: the future seen from a report ("said the talks would start on Friday"); else a
+# condition ("a truce that would freeze the front")
 MODAL_AUX = frozenset({"would", "could", "may", "might", "should", "must", "can", "ca"})
+# possibility, not plan: "could secure a truce", "may meet": hypothetical
+POSSIBLE_AUX = frozenset({"could", "may", "might", "can", "ca", "should", "must"})
+# "Russia is ready to exchange", "open to talks", "willing to host ... when they are ready"
+READINESS = frozenset({"ready", "willing", "open", "prepared", "eager", "keen"})
+# the trigger names a kind of event, not one: "any ceasefire", "a possible swap" stays
+GENERIC_DET = frozenset({"any", "every", "no"})
 # An event that is the topic of talks is discussed, not done ("talks involved the release").
 TOPIC_VERBS = frozenset({"discuss", "focus", "address", "review", "involve", "concern"})
 CONDITIONAL_MARKS = frozenset({"until", "unless", "if", "once"})
@@ -23,9 +33,76 @@ ANNOUNCE = frozenset({"announce", "unveil"})
 _MAX_STEPS = 8
 
 
-def status_of(trigger: Token, scope: list[Token], taxonomy: Taxonomy) -> tuple[str, bool]:
+def status_of(
+    trigger: Token, scope: list[Token], taxonomy: Taxonomy, reporter: Token | None = None,
+    etype: str = "",
+) -> tuple[str, bool]:
     """(status, explicit) for an event; explicit is False when only a default applied (a
-    present-tense or verbless mention), so a neighbour's explicit status may win."""
+    present-tense or verbless mention), so a neighbour's explicit status may win.
+
+    The reporting verb above the event (if any) may deny it ("denied that talks took place")
+    or make it a call ("urged a ceasefire" has the trigger as object, in scope already)."""
+    special = _special(trigger, scope, taxonomy, reporter, etype)
+    if special is not None:
+        return special, True
+    status, explicit = _status(trigger, scope, taxonomy, reporter)
+    return status, explicit
+
+
+def _special(
+    trigger: Token, scope: list[Token], taxonomy: Taxonomy, reporter: Token | None, etype: str
+) -> str | None:
+    """Easing, denial and hypothetical cues, which outrank tense."""
+    path = [trigger, *scope[1:_MAX_STEPS]]
+    lemmas = [_phrasal(t) for t in path]
+    near = {c.lemma_.lower() for c in trigger.children if c.dep_ in ("amod", "compound", "nmod")}
+    if etype and etype in taxonomy.eased_types:
+        easing = taxonomy.cues("eased")
+        # "obtained a waiver from sanctions": the easing noun is the verb's object
+        objects = {
+            c.lemma_.lower()
+            for t in path[1:]
+            for c in t.children
+            if c.dep_ in ("dobj", "nsubj", "nsubjpass", "attr") and c != trigger
+        }
+        if easing & (set(lemmas[1:]) | near | objects):
+            return "eased"
+    if reporter is not None and reporter.lemma_.lower() == "deny":
+        return "denied"
+    if any(c.dep_ == "neg" for t in path if t.pos_ in ("VERB", "AUX") for c in t.children):
+        verb = next((t for t in path if t.pos_ in ("VERB", "AUX")), None)
+        if verb is not None and _verb_tense(verb) == "past":
+            return "denied"  # "the delegations did not meet"
+    if any(c.dep_ == "det" and c.lower_ in GENERIC_DET for c in trigger.children):
+        return "hypothetical"
+    hypothetical = taxonomy.cues("hypothetical")
+    if hypothetical & (set(lemmas[1:]) | near):
+        return "hypothetical"
+    for token in path:
+        if token.pos_ not in ("VERB", "AUX", "ADJ"):
+            continue
+        words = {c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")}
+        if words & POSSIBLE_AUX:
+            return "hypothetical"  # "could secure a truce"
+        if "would" in words and reporter is None and token.lemma_.lower() not in _PLANNED:
+            return "hypothetical"  # "a deal that would end the war"
+        marks = {c.lower_ for c in token.children if c.dep_ == "mark"}
+        if marks & {"if", "unless", "whether"}:
+            return "hypothetical"
+        if token.lemma_.lower() in READINESS and token.pos_ == "ADJ":
+            return "hypothetical"
+        if token.head.lemma_.lower() in READINESS and token.dep_ == "xcomp":
+            return "hypothetical"  # "ready to exchange"
+    return None
+
+
+# "would" before these still tells a plan ("the talks would take place on Friday")
+_PLANNED = frozenset({"take", "begin", "start", "hold", "resume"})
+
+
+def _status(
+    trigger: Token, scope: list[Token], taxonomy: Taxonomy, reporter: Token | None
+) -> tuple[str, bool]:
     cancelled, proposed = taxonomy.cues("cancelled"), taxonomy.cues("proposed")
     scheduled = taxonomy.cues("scheduled")
     weak: str | None = None
@@ -99,7 +176,7 @@ def finalize(status: str, date: dt.date | None, published: dt.date | None) -> st
     """Reconcile status with the resolved date: a proposal with a date ahead is scheduled,
     a 'scheduled' without a date is only proposed, a past tense with a future date is
     scheduled."""
-    if status == "cancelled":
+    if status in ("cancelled", "hypothetical", "denied", "eased"):
         return status
     ahead = date is not None and published is not None and date >= published
     if status == "occurred" and date is not None and published is not None and date > published:

@@ -22,7 +22,7 @@ _TOKEN_KEYS = frozenset(
     "IS_ALPHA IS_ASCII IS_DIGIT IS_LOWER IS_UPPER IS_TITLE IS_PUNCT IS_SPACE IS_STOP "
     "IS_SENT_START LIKE_NUM LIKE_URL LIKE_EMAIL SENT_START SPACY _".split()
 )
-_TYPE_KEYS = frozenset({"description", "patterns", "not", "parties"})
+_TYPE_KEYS = frozenset({"description", "patterns", "not", "parties", "easing"})
 
 
 class TaxonomyError(Exception):
@@ -38,6 +38,7 @@ class EventType:
     patterns: tuple[tuple[dict[str, Any], ...], ...]
     not_patterns: tuple[tuple[dict[str, Any], ...], ...] = ()
     parties: int = 0  # 2 = two-sided: complete the other side from the article
+    easing: bool = False  # can be eased (sanctions waived, lifted): status "eased"
     line: int = 0  # where it is defined, for error messages
 
 
@@ -63,6 +64,11 @@ class Taxonomy:
     def types(self) -> frozenset[str]:
         """The event type names rules may refer to."""
         return frozenset(self.event_types)
+
+    @property
+    def eased_types(self) -> frozenset[str]:
+        """The types whose easing (a waiver, a lifting) is status "eased", not "cancelled"."""
+        return frozenset(t.name for t in self.event_types.values() if t.easing)
 
     def cues(self, status: str) -> frozenset[str]:
         """The cue lemmas for a status ('proposed'), empty if none are defined."""
@@ -114,6 +120,7 @@ def _event_type(path: Path, lines: dict, name: str, raw: Any) -> EventType:
         patterns=patterns,
         not_patterns=not_patterns,
         parties=int(parties),
+        easing=bool(raw.get("easing", False)),
         line=lines.get(where, 0),
     )
 

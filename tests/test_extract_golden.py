@@ -47,6 +47,21 @@ def _fits(event: Event, want: dict[str, Any]) -> bool:
         elif field == "not_actors":
             if set(value) & set(event.actors):
                 return False
+        elif field == "sides":
+            if set(value) != set(event.sides or []):
+                return False
+        elif field == "not_sides":
+            if set(value) & set(event.sides or []):
+                return False
+        elif field == "roles":
+            if any(set(names) != set((event.roles or {}).get(r, [])) for r, names in value.items()):
+                return False
+        elif field == "topic":
+            if not set(value) <= set(event.topic or []):
+                return False
+        elif field == "not_topic":
+            if set(value) & set(event.topic or []):
+                return False
         elif field == "location":
             if sorted(event.location) != sorted(value):
                 return False
@@ -66,7 +81,8 @@ def _fits(event: Event, want: dict[str, Any]) -> bool:
 def test_golden(extractor: Any, case: dict[str, Any]) -> None:
     [events] = extractor.extract([_article(case)])
     seen = [
-        (e.type, e.status, e.date, e.actors, e.location, e.quantities, e.attribution)
+        (e.type, e.status, e.date, e.actors, e.sides, e.roles, e.location, e.topic,
+         e.background, e.quantities, e.attribution)
         for e in events
     ]
     for want in case.get("expect", []):
