@@ -124,7 +124,8 @@ def _link(root: Token, anchors: dict[int, Token]) -> str | None:
             return None  # another verb's argument
         if token.dep_ == "pobj" and head.lower_ in _ADJUNCT_PREPS:
             return None
-        if token.dep_ == "pobj" and head.lower_ == "to" and head.head.lemma_.lower() not in _TRANSFER:
+        receiver = head.head.lemma_.lower() in _TRANSFER
+        if token.dep_ == "pobj" and head.lower_ == "to" and not receiver:
             return None  # "deliveries to Russia" is context; "returned 90 to Russia" is not
         if token.lemma_.lower() in _MEDIATION_NOUNS and token.dep_ == "pobj":
             mediated = True  # "under the mediation of the UAE"
