@@ -25,8 +25,13 @@ test: $(STAMP)
 	bash .ci/system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -rfE
 
+# CORPUS: annotated corpus folders to replay and score besides the seeds (space-separated);
+# by default the shared development set beside the checkout, when it is there.
+CORPUS ?= $(wildcard ../shared/corpus/real-dev)
+
 eval: $(STAMP)
-	$(BIN)/python -m streams.evaluation seeds tests/data/events.yaml
+	@test -n "$(strip $(CORPUS))" || echo "eval: no ../shared/corpus/real-dev here; scoring the seeds only (make eval CORPUS=dir)"
+	$(BIN)/python -m streams.quality seeds tests/data/events.yaml $(CORPUS)
 
 bench: $(STAMP)
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from streams.bootstrap import Runtime, build_runtime
-from streams.records import Alert, Article, FeedItem
+from streams.records import Alert, Article, Event, FeedItem
 from streams.settings import Settings
 from streams.store import Store, utcnow
 from streams.store.schema import articles as articles_table
@@ -46,6 +46,16 @@ def alert_json(alert: Alert, article: str) -> dict[str, Any]:
             "evidence": ev.evidence,
         },
     }
+
+
+@dataclass
+class Replayed:
+    """One replayed article, for measuring: its name in the output, the events the rules
+    saw (one per happening, with story ids) and the alerts it raised."""
+
+    article: str
+    events: list[Event]
+    alerts: list[Alert]
 
 
 def _publication_order(items: list[FeedItem]) -> list[FeedItem]:
@@ -101,7 +111,8 @@ async def stored_articles(database: str, after: dt.datetime) -> list[Article]:
     return sorted(found, key=lambda a: a.published or "")
 
 
-async def _replay(runtime: Runtime, src: _Source) -> list[dict[str, Any]]:
+async def _replay(runtime: Runtime, src: _Source, replayed: list[Replayed] | None = None
+                  ) -> list[dict[str, Any]]:
     pipeline = runtime.pipeline
     if src.stored is not None:
         queue: list[Article] = list(src.stored)
@@ -115,13 +126,17 @@ async def _replay(runtime: Runtime, src: _Source) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for article in queue:
         for batch in await pipeline.extract([article]):
-            for alert in await pipeline.alert(batch):
+            fresh = await pipeline.alert(batch)
+            for alert in fresh:
                 out.append(alert_json(alert, src.name(alert.article_url) or alert.article_url))
+            if replayed is not None:
+                name = src.name(batch.article.url) or batch.article.url
+                replayed.append(Replayed(name, list(batch.events), fresh))
     return out
 
 
-async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None, extractor: Any
-                    ) -> list[dict[str, Any]]:
+async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None, extractor: Any,
+                    replayed: list[Replayed] | None = None) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="newswatch-backtest-") as tmp:
         own = settings.model_copy(
             update={
@@ -133,7 +148,7 @@ async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None, ex
         )
         runtime = await build_runtime(own, deliver=False, rules_dir=rules_dir, extractor=extractor)
         try:
-            return await _replay(runtime, src)
+            return await _replay(runtime, src, replayed)
         finally:
             await runtime.close()
 
@@ -144,10 +159,12 @@ async def backtest(
     rules_dir: Path | None = None,
     extractor: Any = None,
     since: dt.timedelta | None = None,
+    replayed: list[Replayed] | None = None,
 ) -> list[dict[str, Any]]:
-    """The alerts a folder, a feed URL or the stored history raises, one dict per alert."""
+    """The alerts a folder, a feed URL or the stored history raises, one dict per alert.
+    With a `replayed` list, each article's events and alerts are appended to it as well."""
     async with _open_source(source, since, settings) as src:
-        return await _run_once(src, settings, rules_dir, extractor)
+        return await _run_once(src, settings, rules_dir, extractor, replayed)
 
 
 async def compare(

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from streams.cli.extract import extract, extract_lines, read_articles
-from streams.evaluation import evaluate
 from streams.extract import Extractor
+from streams.quality.seeds import evaluate
 from streams.records import Article
 
 ROOT = Path(__file__).parent.parent

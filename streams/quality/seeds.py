@@ -1,6 +1,6 @@
 """Score extraction on a seed folder against a reference (tests/data/events.yaml).
 
-    python -m streams.evaluation seeds tests/data/events.yaml
+    python -m streams.quality seeds tests/data/events.yaml
 
 An extracted event matches a reference event when the type is equal, the date is equal where
 the reference has one, the location overlaps where it has one (the same place, or one inside
@@ -17,7 +17,6 @@ where the field is right:
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +58,17 @@ class Report:
 
     def accuracy(self, field: str) -> float:
         return self.correct[field] / self.matched if self.matched else 0.0
+
+    def figures(self) -> dict[str, Any]:
+        """The figures as plain data (for --format json)."""
+        return {
+            "total": self.total,
+            "matched": self.matched,
+            "recall": round(self.recall, 4),
+            "accuracy": {f: round(self.accuracy(f), 4) for f in FIELDS},
+            "missed": list(self.misses),
+            "wrong": list(self.wrong),
+        }
 
     def text(self) -> str:
         lines = [f"recall      {self.recall:.2f}  ({self.matched}/{self.total} reference events)"]
@@ -168,28 +178,21 @@ def _names(names: Any, gazetteer: Gazetteer) -> set[str]:
     return {fold(gazetteer.canonical(n) or n) for n in names}
 
 
-def evaluate(folder: Path, reference: Path, taxonomy_dir: Path | None = None) -> Report:
-    """Extract the folder's events with the configured model and score them."""
+def evaluate(
+    folder: Path, reference: Path, taxonomy_dir: Path | None = None, extractor: Any = None
+) -> Report:
+    """Extract the folder's events (with `extractor`, else the configured model) and score
+    them."""
     from streams.cli.extract import read_articles
-    from streams.extract import build_extractor
-    from streams.settings import load_settings
 
-    settings = load_settings(**({"taxonomy_dir": taxonomy_dir} if taxonomy_dir else {}))
-    extractor = build_extractor(settings)
+    if extractor is None:
+        from streams.extract import build_extractor
+        from streams.settings import load_settings
+
+        settings = load_settings(**({"taxonomy_dir": taxonomy_dir} if taxonomy_dir else {}))
+        extractor = build_extractor(settings)
     articles = read_articles(folder)
     results = extractor.extract(articles)
     by_file = {a.url: events for a, events in zip(articles, results, strict=True)}
     return score(load_reference(reference), by_file, extractor.gazetteer)
 
-
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m streams.evaluation SEED_FOLDER REFERENCE_YAML", file=sys.stderr)
-        return 2
-    report = evaluate(Path(argv[0]), Path(argv[1]))
-    print(report.text())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
