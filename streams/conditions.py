@@ -113,8 +113,12 @@ class ConditionCompiler:
             if not value:
                 return SetCondition("topic", missing=missing)
         spec = self._spec(value, path, ("any", "all", "none", "missing"))
-        sets = {op: frozenset(fold(v) for v in spec.get(op, ())) for op in ("any", "all", "none")}
-        return SetCondition("topic", **sets, missing=missing)
+        def folded(op: str) -> frozenset[str]:
+            return frozenset(fold(v) for v in spec.get(op, ()))
+
+        return SetCondition(
+            "topic", any=folded("any"), all=folded("all"), none=folded("none"), missing=missing
+        )
 
     def _name(self, value: str) -> str:
         return name_key(self.gazetteer, value)
