@@ -161,8 +161,10 @@ class ConditionCompiler:
         self, attr: str, value: Any, path: Path_, ops: tuple[str, ...], norm: Callable
     ) -> Condition:
         spec = self._spec(value, path, ops)
-        sets = {op: frozenset(norm(v) for v in spec.get(op, ())) for op in ops}
-        return SetCondition(attr, **sets)
+        def normed(op: str) -> frozenset[str]:
+            return frozenset(norm(v) for v in spec.get(op, ()))
+
+        return SetCondition(attr, any=normed("any"), all=normed("all"), none=normed("none"))
 
     def _checked(self, value: Any, path: Path_, known: Collection[str] | None, what: str):
         spec = self._spec(value, path, ("any", "none"))
