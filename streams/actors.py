@@ -276,6 +276,8 @@ def _locative(token: Token, trigger: Token, anchors: set[int]) -> bool:
             owner = owner.head.head  # "scheduled for January 3 in Ukraine"
         if owner.i in anchors or _argument_of(owner, trigger):
             return True
+        if owner.dep_ in ("dobj", "nsubjpass") and owner.head.i in anchors:
+            return True  # "a strike killed 12 people in Dnipro"
         if owner.dep_ == "pobj" and owner.head.lower_ in LOC_PREPS:
             t = owner  # "at an undisclosed location in the Brest region"
             continue

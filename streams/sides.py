@@ -30,6 +30,7 @@ _ADJUNCT_PREPS = frozenset(
     "over for because amid despite after during since following before like than due "
     "about regarding concerning including except beyond throughout until".split()
 )
+_WHERE_PREPS = frozenset("in at near inside outside around across within throughout".split())
 _TARGET_PREPS = frozenset({"on", "against", "targeting", "upon", "at"})
 _PARTY_PREPS = frozenset({"between", "with", "among", "of", "from", "to", "by"})
 # "talks mediated by Turkey", "a swap brokered by the UAE", "talks hosted by Turkey"
@@ -122,8 +123,8 @@ def _link(root: Token, anchors: dict[int, Token]) -> str | None:
             return None
         elif token != root and token.pos_ in ("VERB", "AUX") and token.i not in anchors:
             return None  # another verb's argument
-        if token.dep_ == "pobj" and head.lower_ in _ADJUNCT_PREPS:
-            return None
+        if token.dep_ == "pobj" and head.lower_ in (_ADJUNCT_PREPS | _WHERE_PREPS):
+            return None  # "over its help to Russia"; "in Dnipro" is where, not who
         receiver = head.head.lemma_.lower() in _TRANSFER
         if token.dep_ == "pobj" and head.lower_ == "to" and not receiver:
             return None  # "deliveries to Russia" is context; "returned 90 to Russia" is not

@@ -49,6 +49,7 @@ _ORDINALS = {
 _NUMBERED = frozenset({"package", "round", "tranche", "batch"})
 _SKIP = frozenset({"new", "next", "latest", "further", "possible", "direct", "first", "last"})
 _MAX_DEPTH = 3
+_DESCEND = frozenset({"pobj", "pcomp", "dobj", "compound", "prep", "xcomp"})
 _LABEL = re.compile(r"(?:package|round|tranche|batch) \d+")
 # "the talks focused on embassy work", "delegations met to discuss trade": the subject
 _SUBJECT_VERBS = frozenset("focus centre center concentrate address discuss cover concern".split())
@@ -115,7 +116,7 @@ def _nouns(token: Token, depth: int) -> list[str]:
             continue
         if child.pos_ in ("NOUN", "PROPN", "VERB") and child.dep_ not in ("advcl", "relcl"):
             out.append(child.lemma_.lower())
-        if depth < _MAX_DEPTH and child.dep_ in ("pobj", "pcomp", "dobj", "compound", "prep"):
+        if depth < _MAX_DEPTH and child.dep_ in _DESCEND:
             out += _nouns(child, depth + 1)
     return out
 
