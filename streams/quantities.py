@@ -2,19 +2,24 @@
 (qualifier "at least"); "a ceasefire lasting at least 30 days" -> days 30; "roughly 1,200
 Ukrainian prisoners" -> prisoners 1200. Numbers written as words count too.
 
-A role comes from the taxonomy (quantities: role -> verbs, nouns): the verb the counted
-people are the object or subject of ("killed ... people"), else the noun counted ("days").
-A number with no role (a year, "four-year-old", "two of Russia's largest companies") is no
-quantity.
+A role comes from the taxonomy (quantities: role -> verbs, nouns): a toll phrase ("the death
+toll rose to 14"), the verb the counted people are the object or subject of ("killed ...
+people", "were reported killed"), else the noun counted ("days"); streams/tolls.py reads
+the ways a toll is phrased. A number with no role (a year, "four-year-old", "two of Russia's
+largest companies") is no quantity, nor is a sub-count ("including two children"); a count
+of victims over a war or several days gets the role "<role>_total" ("killed_total").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from spacy.tokens import Span, Token
 
+from streams import tolls
 from streams.taxonomy import QuantityRole, Taxonomy
 
 WORDS = {
@@ -74,6 +79,23 @@ def quantities_in(sent: Span, taxonomy: Taxonomy) -> list[Quantity]:
     return out
 
 
+def by_role(quantities: Iterable[Quantity]) -> dict[str, dict[str, object]]:
+    """One figure per role: the highest stated (a later update of a toll is higher; sub-counts
+    and totals are not the toll, so they never compete with it)."""
+    out: dict[str, dict[str, object]] = {}
+    for q in quantities:
+        keep_highest(out, {q.role: q.as_dict()})
+    return out
+
+
+def keep_highest(into: dict[str, Any], other: Mapping[str, Any]) -> None:
+    """Merge figures into `into`, role by role, keeping the higher value."""
+    for role, q in other.items():
+        old = into.get(role)
+        if old is None or float(q["value"]) > float(old["value"]):
+            into[role] = q
+
+
 def number_value(text: str) -> float | None:
     """'1,200' -> 1200, 'five' -> 5, '2.5 million' -> 2500000, 'twenty-four' -> 24."""
     total, current, seen = 0.0, 0.0, False
@@ -102,9 +124,14 @@ def _number_groups(sent: Span) -> list[list[Token]]:
         if not (tok.like_num or tok.lower_ in SCALES):
             continue
         # a date is no count, but "a ceasefire lasting 30 days" is (the model calls it DATE)
-        if tok.ent_type_ in _NOT_COUNTS and tok.head.lemma_.lower() not in _DURATIONS:
+        if (
+            tok.ent_type_ in _NOT_COUNTS
+            and tok.head.lemma_.lower() not in _DURATIONS
+            and not tolls.is_toll_value(tok)
+        ):
             continue
-        if tok.pos_ not in ("NUM", "NOUN") and not tok.is_digit:
+        # "Eleven people have died": the model may tag a number word as an adjective
+        if tok.pos_ not in ("NUM", "NOUN") and not tok.is_digit and tok.lower_ not in WORDS:
             continue
         if groups and groups[-1][-1].i == tok.i - 1:
             groups[-1].append(tok)
@@ -114,23 +141,66 @@ def _number_groups(sent: Span) -> list[list[Token]]:
 
 
 def _role(number: Token, roles: tuple[QuantityRole, ...]) -> tuple[str, Token] | None:
-    """(role, the counted noun) for a number, by verb first, then by noun."""
+    """(role, the counted noun) for a number: a toll phrase, the verb the counted are the
+    argument of, the noun counted. A sub-count has none; a war-wide or several days' count
+    of victims is a total ("killed_total")."""
+    if number.dep_ == "quantmod" and number.head.like_num:
+        return None  # the low end of a range: "from seven to 14", "between 10 and 15"
     noun = number.head if number.dep_ in ("nummod", "quantmod", "amod") else number
-    lemma = noun.lemma_.lower()
-    verb = noun.head if noun.dep_ in ("dobj", "nsubj", "nsubjpass", "attr") else None
-    if noun == number or lemma in PEOPLE:
-        for role in roles:
-            if verb is not None and verb.lemma_.lower() in role.verbs:
-                return role.name, noun
-            # "24 killed", "killing 24": the number is the verb's argument
-            if noun == number and number.head.lemma_.lower() in role.verbs:
-                return role.name, number
-    for role in roles:
-        if lemma in role.nouns:
-            return role.name, noun
-    if number.dep_ == "pobj" and number.head.lemma_ == "of":  # "the release of 1,200 prisoners"
+    found = _toll_or_verb(number, noun, roles) or _by_noun(noun, roles)
+    if found is None or tolls.is_subcount(number, noun):
         return None
+    role, anchors = found
+    if role in tolls.HARM_ROLES and tolls.is_period_total(anchors):
+        role += tolls.TOTAL
+    return role, noun
+
+
+def _toll_or_verb(
+    number: Token, noun: Token, roles: tuple[QuantityRole, ...]
+) -> tuple[str, list[Token]] | None:
+    """'the toll rose to 14'; 'killed 24 people', '24 were reported killed', 'claimed 30
+    lives': with the tokens a period ('since the war began') would hang from."""
+    toll = tolls.toll_phrase(noun, roles)
+    if toll is not None:
+        return toll[0], [toll[1], toll[1].head]
+    victims = noun == number or noun.lemma_.lower() in PEOPLE or noun.ent_type_ == "NORP"
+    for pred in _predicates(number, noun):
+        anchors = [pred, pred.head] if pred.dep_ in ("conj", "xcomp", "oprd") else [pred]
+        if tolls.natural_death(pred):
+            return None
+        found = tolls.counted_by_verb(noun, pred)
+        if found is None and victims:
+            found = _verb_role(pred, roles) or tolls.complement_role(noun, pred, roles)
+        if found is not None:
+            return found, anchors
     return None
+
+
+def _predicates(number: Token, noun: Token) -> list[Token]:
+    """What is said of the counted: a participle or adjective after them ('five people
+    killed', '12 injured'), the verb they are the argument of ('killed 24 people')."""
+    preds = [c for c in noun.children if c.dep_ in ("acl", "amod") and c.i > noun.i]
+    if noun.dep_ in ("dobj", "nsubj", "nsubjpass", "attr") or noun == number:
+        preds.append(noun.head)  # after the participle: "left five dead and 12 injured"
+    return preds
+
+
+def _verb_role(verb: Token, roles: tuple[QuantityRole, ...]) -> str | None:
+    lemma = verb.lemma_.lower()
+    return next((r.name for r in roles if lemma in r.verbs), None)
+
+
+def _by_noun(noun: Token, roles: tuple[QuantityRole, ...]) -> tuple[str, list[Token]] | None:
+    """'24 dead', '45 casualties', '30 days'; 'the deaths of 12 civilians' counts deaths."""
+    lemma = noun.lemma_.lower()
+    if noun.dep_ == "pobj" and noun.head.lower_ == "of" and lemma in PEOPLE:
+        owner = noun.head.head  # "the deaths of 12 civilians", "the bodies of 900 soldiers"
+        role = next((r.name for r in roles if owner.lemma_.lower() in r.nouns), None)
+        if role is not None:
+            return role, [owner, owner.head]
+    role = next((r.name for r in roles if lemma in r.nouns), None)
+    return (role, [noun, noun.head]) if role is not None else None
 
 
 def _qualifier(sent: Span, first: Token) -> tuple[str | None, int]:

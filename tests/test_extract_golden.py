@@ -1,7 +1,8 @@
 """Golden cases for extraction, one folder per topic (tests/golden/extract/<topic>.yaml):
 dates, status, quantities, actors. Each case gives a text and its publication date, the
-events expected (only the fields given are checked) and the event types that must not
-appear. Cases that must NOT match sit beside those that must."""
+events expected (only the fields given are checked; a quantity role given as null must be
+absent) and the event types that must not appear. Cases that must NOT match sit beside those
+that must."""
 
 from __future__ import annotations
 
@@ -70,7 +71,10 @@ def _fits(event: Event, want: dict[str, Any]) -> bool:
                 return False
             for role, q in value.items():
                 got = event.quantities.get(role)
-                if got is None or any(got.get(k) != v for k, v in q.items()):
+                if q is None:  # {killed: null}: the role must be absent
+                    if got is not None:
+                        return False
+                elif got is None or any(got.get(k) != v for k, v in q.items()):
                     return False
         elif getattr(event, field) != value:
             return False
