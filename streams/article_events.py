@@ -21,7 +21,7 @@ from streams.attribution import attribution_of, event_scope
 from streams.dates import WEEKDAYS, resolve_date
 from streams.gazetteer import Gazetteer
 from streams.nlp import EVENTS_KEY
-from streams.quantities import Quantity, quantities_in
+from streams.quantities import Quantity, by_role, keep_highest, quantities_in
 from streams.sides import ROLE_NAMES, side_roles, sides_of
 from streams.status import finalize, status_of, tense_for_dates
 from streams.taxonomy import Taxonomy
@@ -183,7 +183,7 @@ class ArticleReader:
                 date=date,
                 status=status,
                 explicit=explicit,
-                quantities={q.role: q.as_dict() for q in numbers if owners.get(id(q)) == etype},
+                quantities=by_role(q for q in numbers if owners.get(id(q)) == etype),
                 attribution=attribution_of(sent, scope, reporter, self.gazetteer, self.people.last),
                 anaphoric=any(
                     c.dep_ in ("det", "poss") and c.lower_ in _ANAPHORIC for c in primary.children
@@ -414,10 +414,7 @@ def _merge(into: Draft, other: Draft) -> None:
     into.sides += [c for c in other.sides if c not in into.sides]
     into.delegations = into.delegations or other.delegations
     into.participants += [a for a in other.participants if a not in into.participants]
-    for role, q in other.quantities.items():
-        old = into.quantities.get(role)
-        if old is None or float(q["value"]) > float(old["value"]):
-            into.quantities[role] = q  # the latest figure of a toll is its highest
+    keep_highest(into.quantities, other.quantities)  # a toll's latest figure is its highest
     into.attribution = into.attribution or other.attribution
     for role, names in other.roles.items():
         mine = into.roles.setdefault(role, [])

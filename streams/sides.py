@@ -123,8 +123,10 @@ def _link(root: Token, anchors: dict[int, Token]) -> str | None:
             return None
         elif token != root and token.pos_ in ("VERB", "AUX") and token.i not in anchors:
             return None  # another verb's argument
-        if token.dep_ == "pobj" and head.lower_ in (_ADJUNCT_PREPS | _WHERE_PREPS):
-            return None  # "over its help to Russia"; "in Dnipro" is where, not who
+        if token.dep_ == "pobj" and head.lower_ in _ADJUNCT_PREPS:
+            return None  # "over its help to Russia"
+        if token == root and token.dep_ == "pobj" and head.lower_ in _WHERE_PREPS:
+            return None  # "in Dnipro" is where, not who
         receiver = head.head.lemma_.lower() in _TRANSFER
         if token.dep_ == "pobj" and head.lower_ == "to" and not receiver:
             return None  # "deliveries to Russia" is context; "returned 90 to Russia" is not

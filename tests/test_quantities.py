@@ -63,11 +63,6 @@ def test_quantities_in(extractor: Any, text: str, expected: list[tuple[str, floa
     assert _read(extractor, text) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="article_events._merge keeps an article's first figure (setdefault); the lead applies"
-    " quantities.keep_highest there, then this marker goes",
-)
 def test_an_article_states_a_strike_toll_as_its_highest_figure(extractor: Any) -> None:
     text = (
         "A Russian missile strike on Sumy killed two people, officials said on Sunday. "
