@@ -21,6 +21,7 @@ from connectors.fetch_page import fetch_page
 from connectors.poll import Schedule, poll_feeds
 from streams.alert import make_alert
 from streams.clean import clean
+from streams.consolidate import consolidate
 from streams.evaluate import evaluate, tick
 from streams.metrics import Metrics
 from streams.records import Alert, Article, ArticleEvents, FeedItem
@@ -30,7 +31,6 @@ from streams.store.alerts import record_alert, record_story_update
 from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, record_item
 from streams.store.stories import assign_stories
-from streams.stories import consolidate
 
 log = logging.getLogger(__name__)
 

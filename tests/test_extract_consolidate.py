@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from streams.backtest import backtest
+from streams.consolidate import consolidate, most_specific
 from streams.gazetteer import Gazetteer
 from streams.records import Event, content_key
 from streams.settings import load_settings
-from streams.stories import consolidate, most_specific
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = yaml.safe_load(

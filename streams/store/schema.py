@@ -91,6 +91,8 @@ stories = sa.Table(
     sa.Column("location", sa.JSON, nullable=False),
     sa.Column("date", sa.String(10)),  # the event date when known
     sa.Column("anchor", sa.String(10), nullable=False),  # date used for closeness in time
+    # the last day a mention may join it (streams/story_identity.py); candidates load by it
+    sa.Column("closes", sa.String(10), index=True),
     sa.Column("first_article", sa.String(32), nullable=False),
     sa.Column("sources", sa.JSON, nullable=False),  # distinct sources that told it
     sa.Column("articles", sa.Integer, nullable=False, server_default="1"),

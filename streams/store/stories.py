@@ -1,5 +1,7 @@
 """Stories in the store: give each event of an article its story, save the events, and
-create or update the stories they tell (streams/stories.py decides the matching).
+create or update the stories they tell. The store only loads the candidates (stories of the
+article's types still open, by their `closes` date) and saves the result; the pure matcher
+(streams/story_match.py) decides.
 
 Race-free: one transaction per article that first bumps a lock row per event type (a row
 lock on PostgreSQL, the write lock on SQLite), so concurrent workers assign stories of a
@@ -17,12 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streams.gazetteer import Gazetteer
-from streams.records import Article, Event, content_key
+from streams.records import Article, Event
 from streams.store.db import Store, utcnow
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
 from streams.store.schema import story_locks
-from streams.stories import WINDOW_DAYS, StoryState, absorb, anchor, choose, new_story
+from streams.stories import StoryState
+from streams.story_match import closes, match_article, published_day, since
 
 _gazetteer: Gazetteer | None = None
 
@@ -53,32 +56,16 @@ async def assign_stories(store: Store, article: Article, events: list[Event]) ->
         saved = await _saved(conn, [e.id for e in events])
         if len(saved) == len({e.id for e in events}):
             return [_with_story(e, *saved[e.id]) for e in events]  # a redelivery
-        whens = [anchor(e, article.published) or utcnow().date() for e in events]
-        stories = await _candidates(conn, events, whens)
-        touched: dict[str, StoryState] = {}
-        opened: set[str] = set()
-        out = []
-        for event, when in zip(events, whens, strict=True):
-            if event.id in saved:
-                out.append(_with_story(event, *saved[event.id]))
-                continue
-            story = choose(event, when, stories, gazetteer, article.id)
-            is_new = story is None
-            if story is None:
-                story_id = content_key("story", event.id)
-                story = new_story(story_id, event, when, article.id, article.source)
-                stories.append(story)
-                opened.add(story.id)
-            else:
-                absorb(story, event, when, article.id, article.source)
-            touched[story.id] = story
-            out.append(_with_story(event, story.id, is_new))
+        today = utcnow().date()
+        bounds = since([e for e in events if e.id not in saved], published_day(article, today))
+        candidates = await _candidates(conn, bounds)
+        matching = match_article(article, events, candidates, gazetteer, today, saved)
         now = utcnow()
-        for story in touched.values():
-            await _save_story(store, conn, story, article.id, now, story.id in opened)
-        rows = [_event_row(e, now) for e in out if e.id not in saved]
+        for story in matching.touched.values():
+            await _save_story(store, conn, story, article.id, now, story.id in matching.opened)
+        rows = [_event_row(e, now) for e in matching.events if e.id not in saved]
         await conn.execute(store.insert_ignore(events_table, rows))
-        return out
+        return matching.events
 
 
 async def _lock(store: Store, conn: AsyncConnection, types: list[str]) -> None:
@@ -100,17 +87,16 @@ async def _saved(conn: AsyncConnection, ids: list[str]) -> dict[str, tuple[str, 
     return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
 
 
-async def _candidates(
-    conn: AsyncConnection, events: list[Event], whens: list[dt.date]
-) -> list[StoryState]:
-    """Stories of these types whose time span may reach these events."""
-    low = (min(whens) - dt.timedelta(days=WINDOW_DAYS * 4)).isoformat()
-    high = (max(whens) + dt.timedelta(days=WINDOW_DAYS)).isoformat()
+async def _candidates(conn: AsyncConnection, bounds: dict[str, dt.date]) -> list[StoryState]:
+    """Stories of each type still open on its bound (streams/story_match.py `since`)."""
+    if not bounds:
+        return []
     rows = await conn.execute(
         sa.select(stories_table).where(
-            stories_table.c.type.in_({e.type for e in events}),
-            stories_table.c.anchor >= low,
-            stories_table.c.anchor <= high,
+            sa.or_(*(
+                sa.and_(stories_table.c.type == etype, stories_table.c.closes >= low.isoformat())
+                for etype, low in sorted(bounds.items())
+            ))
         ).order_by(stories_table.c.created, stories_table.c.id)
     )
     return [_state(r) for r in rows]
@@ -131,7 +117,19 @@ def _state(row: Any) -> StoryState:
         sources=list(row.sources or []),
         quantities=dict(summary.get("quantities") or {}),
         status=str(summary.get("status") or "occurred"),
+        opened=_day(summary.get("opened")),
+        seen=_day(summary.get("seen")),
+        sides=list(summary.get("sides") or []),
+        topic=list(summary.get("topic") or []),
+        authority=list(summary.get("authority") or []),
+        agreed=bool(summary.get("agreed")),
+        hours=summary.get("hours"),
+        start=summary.get("start"),
     )
+
+
+def _day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 async def _save_story(
@@ -148,6 +146,7 @@ async def _save_story(
         "location": story.location,
         "date": story.date,
         "anchor": story.first.isoformat(),
+        "closes": closes(story).isoformat(),
         "sources": story.sources,
         "articles": len(story.articles),
         "summary": {
@@ -156,6 +155,14 @@ async def _save_story(
             "quantities": story.quantities,
             "status": story.status,
             "date": story.date,
+            "opened": story.opened.isoformat() if story.opened else None,
+            "seen": story.seen.isoformat() if story.seen else None,
+            "sides": story.sides,
+            "topic": story.topic,
+            "authority": story.authority,
+            "agreed": story.agreed,
+            "hours": story.hours,
+            "start": story.start,
         },
         "updated": now,
     }
