@@ -119,13 +119,23 @@ class Pipeline:
 
     async def _record(self, matches: Sequence[Any], updates: bool = False) -> list[Alert]:
         """Record each match's alert once per rule and story (with its outbox rows); a
-        repeat becomes a story update when `updates`. Returns the alerts that are new."""
+        repeat becomes a story update when `updates`. Returns the alerts that are new.
+
+        One article raises at most one alert per rule: when it is the first to tell several
+        stories a rule matches, the first story's alert is sent and the others are recorded
+        with it, undelivered, so that their later articles are updates, not alerts."""
         now: dt.datetime = self.clock()
         fresh = []
+        alerted: set[tuple[str, str]] = set()  # (rule, article) that raised an alert here
         for match in matches:
             alert = make_alert(match, now, self.settings)
+            key = (alert.rule_id, alert.article_id)
+            if key in alerted:
+                await record_alert(self.store, alert, deliver=False)
+                continue
             if await record_alert(self.store, alert, self.destinations):
                 fresh.append(alert)
+                alerted.add(key)
                 self.metrics.alerts.labels(alert.rule_id).inc()
             elif updates:
                 await record_story_update(self.store, alert, self.destinations)

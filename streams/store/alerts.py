@@ -67,9 +67,12 @@ async def _outbox_rows(
 
 
 async def record_alert(
-    store: Store, alert: Alert, configured: Collection[str] | None = None
+    store: Store, alert: Alert, configured: Collection[str] | None = None, deliver: bool = True
 ) -> bool:
     """Write the alert and one delivery per destination, atomically.
+
+    With `deliver` False the alert is recorded with no delivery: a story told first by an
+    article that already raised this rule's alert (see Pipeline._record).
 
     False (nothing written) when the rule already alerted for this story. Destinations not
     in `configured` (the keys of `build_sinks(settings)`) are skipped; silenced ones are
@@ -84,6 +87,8 @@ async def record_alert(
         }))
         if result.rowcount == 0:
             return False
+        if not deliver:
+            return True
         rows = await _outbox_rows(conn, alert, _wanted(alert, configured))
         if rows:
             await conn.execute(sa.insert(deliveries), rows)
