@@ -70,6 +70,10 @@ class People:
             return text
         return self.by_surname.get(text.lower(), text)
 
+    def knows(self, text: str) -> bool:
+        """True when text is the surname of someone named before."""
+        return " " not in text and text.lower() in self.by_surname
+
     def new_paragraph(self) -> None:
         self.paragraph.clear()
 
@@ -95,9 +99,12 @@ def mentions(sent: Span, gazetteer: Gazetteer, people: People) -> list[Mention]:
     out = []
     for ent in sent.ents:
         text = ent.text[4:] if ent.text.startswith(_DROP_ARTICLE) else ent.text
-        canon = ent.ent_id_ or gazetteer.canonical(text)
+        canon = ent.ent_id_ or gazetteer.canonical(text, ent)
+        # "Houston said", after Sarah Houston: the person, not a town of the world index
+        surname = bool(canon) and not gazetteer.canonical(text, world=False) and people.knows(text)
+        canon = None if surname else canon
         kind = gazetteer.kind(canon) if canon else None
-        if canon is None and ent.label_ == "PERSON":
+        if canon is None and (ent.label_ == "PERSON" or surname):
             canon = people.resolve(text.removesuffix("’s").removesuffix("'s"))
             if " " not in canon:
                 continue  # a lone name we cannot resolve is too weak to be an actor
@@ -106,7 +113,8 @@ def mentions(sent: Span, gazetteer: Gazetteer, people: People) -> list[Mention]:
             people.resolve(canon)
         if canon is None and (ent.label_ not in _MODEL_PLACE_LABELS or not _proper(ent, sent)):
             continue
-        out.append(Mention(canon or text, kind, ent.label_, ent.root, ent.start, ent.end))
+        label = "GPE" if kind == "city" else ent.label_  # "in Dakar", called a person by the model
+        out.append(Mention(canon or text, kind, label, ent.root, ent.start, ent.end))
     for m in out:
         if m.kind == "person":
             people.named(m.name, _titles(m, sent))

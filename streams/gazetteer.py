@@ -3,6 +3,10 @@
 Loaded from rules/taxonomy/gazetteer.yaml. Answers "what is the canonical name of this
 mention", "what kind of entity is it" and "which country is it in / does it act for", which
 both extraction (entity ruler, actor normalisation) and rules (location within Turkey) need.
+
+Names the file lacks are looked up in the world index (streams/places.py: every country, its
+other names and demonym, every city of 15,000 people or more), whose country names are
+mapped to the file's ("Türkiye" is the file's Turkey). The file always wins.
 """
 
 from __future__ import annotations
@@ -11,10 +15,17 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
+if TYPE_CHECKING:
+    from spacy.tokens import Span
+
+    from streams.places import Place, WorldPlaces
+
 KINDS = ("person", "country", "city", "region", "site", "organisation")
+PLACE_KINDS = frozenset({"country", "city", "region", "site"})
 
 
 class GazetteerError(Exception):
@@ -41,10 +52,14 @@ class Entity:
 class Gazetteer:
     entities: dict[str, Entity] = field(default_factory=dict)  # canonical name -> entity
     _index: dict[str, str] = field(default_factory=dict)  # folded alias -> canonical name
+    world: WorldPlaces | None = None  # places the file lacks (streams/places.py)
+    _renamed: dict[str, str] = field(default_factory=dict)  # world name -> canonical name
+    _world_entities: dict[str, Entity] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path | str) -> Gazetteer:
-        """Read the YAML file; raise GazetteerError naming the file and the bad entry."""
+    def load(cls, path: Path | str, world: bool = True) -> Gazetteer:
+        """Read the YAML file; raise GazetteerError naming the file and the bad entry.
+        world=False leaves out the world index (tests of the file alone)."""
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -64,20 +79,63 @@ class Gazetteer:
                     capital=bool(raw.get("capital", False)),
                 )
             )
+        if world:
+            from streams.places import world as world_places  # the index imports fold()
+
+            gaz.use_world(world_places())
         return gaz
+
+    def use_world(self, index: WorldPlaces) -> None:
+        """Consult index for names the file lacks; its places whose names the file knows
+        (a country by any of its names, a city by its own) take the file's canonical name."""
+        self.world = index
+        self._renamed.clear()
+        self._world_entities.clear()
+        for name in index.places:
+            canon = self._index.get(fold(name))
+            if canon is not None and self.entities[canon].kind in PLACE_KINDS:
+                self._renamed[name] = canon
+        for key, name in index.names.items():
+            canon = self._index.get(key)
+            if canon and index.places[name].kind == self.entities[canon].kind == "country":
+                self._renamed.setdefault(name, canon)
 
     def add(self, entity: Entity) -> None:
         self.entities[entity.name] = entity
         for alias in (entity.name, *entity.aliases):
             self._index.setdefault(fold(alias), entity.name)
 
-    def canonical(self, mention: str) -> str | None:
-        """The canonical name for a mention, or None when the gazetteer does not know it."""
-        return self._index.get(fold(mention))
+    def canonical(self, mention: str, ent: Span | None = None, world: bool = True) -> str | None:
+        """The canonical name for a mention, or None when the gazetteer does not know it.
+        ent, the mention's entity in a document, lets the world index judge it by its NER
+        label and how it is written (places.WorldPlaces.lookup); without it, the mention is
+        taken as a name (a rule's, an event's). world=False asks the file alone."""
+        canon = self._index.get(fold(mention))
+        if canon is not None or self.world is None or not world:
+            return canon
+        place = self.world.lookup(mention, ent)
+        return self._renamed.get(place.name, place.name) if place else None
 
     def get(self, name: str) -> Entity | None:
         canon = self.canonical(name)
-        return self.entities.get(canon) if canon else None
+        return self._entity(canon) if canon else None
+
+    def _entity(self, canon: str) -> Entity | None:
+        """The file's entity of that canonical name, else the world index's place."""
+        ent = self.entities.get(canon)
+        if ent is not None or self.world is None:
+            return ent
+        ent = self._world_entities.get(canon)
+        if ent is None:
+            place = self.world.get(canon)
+            if place is None:
+                return None
+            ent = self._world_entities.setdefault(canon, self._as_entity(place))
+        return ent
+
+    def _as_entity(self, place: Place) -> Entity:
+        country = self._renamed.get(place.country, place.country) if place.country else None
+        return Entity(name=place.name, kind=place.kind, country=country, capital=place.capital)
 
     def kind(self, name: str) -> str | None:
         ent = self.get(name)
@@ -102,7 +160,7 @@ class Gazetteer:
         Turkey). Follows `within` then `country`; stops on a cycle."""
         chain = [self.canonical(place) or place]
         while True:
-            ent = self.entities.get(chain[-1])
+            ent = self._entity(chain[-1])
             parent = (ent.within or ent.country) if ent and ent.kind != "country" else None
             if parent is None or parent in chain:
                 return chain
