@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Span, Token
 
-from streams.gazetteer import Gazetteer
+from streams.gazetteer import Gazetteer, fold
+from streams.places import CALENDAR
 
 LOC_PREPS = frozenset(
     "in at to toward towards near into inside outside around across within".split()
@@ -27,6 +28,8 @@ PARTITIVE = frozenset(
     "province oblast".split()
 )
 VISIT_LEMMAS = frozenset({"visit", "tour", "enter"})
+# the place a strike hits is where it happened
+HIT_LEMMAS = frozenset({"strike", "hit", "attack", "shell", "bomb", "pound", "target"})
 _NP_DEPS = frozenset({"compound", "conj", "appos", "amod", "nmod", "poss", "nummod", "cc"})
 _ARG_DEPS = frozenset({"prep", "pobj", "dobj", "nsubj", "nsubjpass", "conj", "attr", "acl"})
 _MODEL_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -113,6 +116,8 @@ def mentions(sent: Span, gazetteer: Gazetteer, people: People) -> list[Mention]:
             people.resolve(canon)
         if canon is None and (ent.label_ not in _MODEL_PLACE_LABELS or not _proper(ent, sent)):
             continue
+        if canon is None and CALENDAR & {fold(w) for w in text.split()}:
+            continue  # "the Easter truce": a holiday the model took for a place
         label = "GPE" if kind == "city" else ent.label_  # "in Dakar", called a person by the model
         out.append(Mention(canon or text, kind, label, ent.root, ent.start, ent.end))
     for m in out:
@@ -269,6 +274,10 @@ def _locative(token: Token, trigger: Token, anchors: set[int]) -> bool:
             return True  # "the Istanbul talks", "Turkey's talks"
         if head.i == trigger.i and t.dep_ == "dobj" and trigger.lemma_.lower() in VISIT_LEMMAS:
             return True  # "visit Turkey"
+        if head.i == trigger.i and t.dep_ in ("dobj", "nsubjpass") and (
+            trigger.lemma_.lower() in HIT_LEMMAS and t.ent_type_ in ("GPE", "LOC", "FAC")
+        ):
+            return True  # "missiles struck Kharkiv", "Kharkiv was shelled"
         if t.dep_ in _NP_DEPS and head != t:
             t = head
             continue

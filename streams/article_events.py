@@ -17,7 +17,7 @@ from typing import Any
 from spacy.tokens import Doc, Span, Token
 
 from streams.actors import People, actors_of, clause_tokens, mentions, places_of
-from streams.attribution import attribution_of, event_scope
+from streams.attribution import REPORTING, attribution_of, event_scope
 from streams.dates import WEEKDAYS, resolve_date
 from streams.gazetteer import Gazetteer
 from streams.nlp import EVENTS_KEY
@@ -40,6 +40,8 @@ _DELEGATIONS = frozenset({"delegation", "team"})
 _LEAD = frozenset({"lead", "head"})
 # "Leaders from the EU will be present.": the next sentence names more of the participants
 _PARTICIPATE = frozenset({"attend", "participate", "join", "present"})
+# meeting words that tell a journey: a meeting only with someone (or some state) to meet
+_VISITS = frozenset({"visit", "trip", "travel", "tour", "journey"})
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Draft:
     roles: dict[str, list[str]] = field(default_factory=dict)  # see streams/sides.py
     topic: list[str] = field(default_factory=list)  # see streams/topics.py
     background: bool = False  # the sentence recalls an earlier happening
+    trigger: str = ""  # the lemma of the word that told it ("talks", "visit")
 
 
 class ArticleReader:
@@ -191,6 +194,7 @@ class ArticleReader:
                 sides=self._clause_sides(found, primary, scope),
                 delegations=any(t.lemma_.lower() in _DELEGATIONS for t in sent),
                 roles=roles,
+                trigger=primary.lemma_.lower(),
                 topic=topic_of(etype, primary, sent, location),
                 background=self._recalled(sent, primary, scope, reporter, date),
             )
@@ -227,10 +231,11 @@ class ArticleReader:
         if lemmas & _RECALL_WORDS:
             return True
         verb = next((t for t in scope if t.pos_ in ("VERB", "AUX")), None)
-        if verb is not None and reporter is None and verb.tag_ == "VBN":
+        reported = any(t.lemma_.lower() in REPORTING and t.pos_ == "VERB" for t in sent)
+        if verb is not None and not reported and verb.tag_ == "VBN":
             auxes = {c.lower_ for c in verb.children if c.dep_ in ("aux", "auxpass")}
             if "had" in auxes:
-                return True  # past perfect outside reported speech: before the news
+                return True  # past perfect outside reported speech (no backshift): earlier
         ent = _date_entity(sent, trigger)
         return ent is not None and any(w in ent.text.lower() for w in _RECALL_DATES)
 
@@ -286,6 +291,8 @@ class ArticleReader:
             if self.taxonomy.event_types[draft.type].parties == 2:
                 self._complete_sides(draft)
             self._final_sides(draft)
+            if draft.type == "meeting" and not self._has_counterpart(draft):
+                continue  # "the envoy visited Istanbul": a trip, not talks
             if not draft.actors and not draft.location:
                 continue  # a heading like "Meetings and negotiations": nothing to alert on
             draft.status = finalize(draft.status, draft.date, self.published)
@@ -348,6 +355,17 @@ class ArticleReader:
                 if other is draft or not mine or not (mine <= theirs or theirs <= mine):
                     continue
                 draft.topic += [w for w in subject_words(other.topic) if w not in draft.topic]
+
+    def _has_counterpart(self, draft: Draft) -> bool:
+        """A visit is a meeting when it names whom it visits: a person or party besides the
+        visitor, or a country (a state visit); a city alone is a trip."""
+        if draft.trigger not in _VISITS:
+            return True
+        hosts = [p for p in draft.location if self.gazetteer.kind(p) == "country"]
+        for host in hosts:  # the state visited hosts the meeting: a side
+            if host not in sides_of(draft.roles):
+                draft.roles.setdefault("party", []).append(host)
+        return len(sides_of(draft.roles)) >= 2
 
     def _final_sides(self, draft: Draft) -> None:
         """Sides from the structure; when the sentence links none to the event, the countries

@@ -28,7 +28,7 @@ _ARG_DEPS = frozenset(
 # prepositions of reason, time and comparison: what follows is context, not a side
 _ADJUNCT_PREPS = frozenset(
     "over for because amid despite after during since following before like than due "
-    "about regarding concerning including except beyond throughout until".split()
+    "about regarding concerning including except beyond throughout until given".split()
 )
 _WHERE_PREPS = frozenset("in at near inside outside around across within throughout".split())
 _TARGET_PREPS = frozenset({"on", "against", "targeting", "upon", "at"})
@@ -67,7 +67,7 @@ def side_roles(
         side = country_of(mention)
         if side is None:
             continue
-        link = _link(mention.root, anchors)
+        link = _link(mention.root, anchors, scope[0])
         if link is None:
             continue
         if link == "mediator":
@@ -101,7 +101,7 @@ def _add(roles: dict[str, list[str]], role: str, side: str) -> None:
         names.append(side)
 
 
-def _link(root: Token, anchors: dict[int, Token]) -> str | None:
+def _link(root: Token, anchors: dict[int, Token], trigger: Token) -> str | None:
     """How a name reaches the event: 'agent', 'target', 'mediator', 'modifier', or None
     when its path leaves the clause or passes through an adjunct."""
     token = root
@@ -111,7 +111,7 @@ def _link(root: Token, anchors: dict[int, Token]) -> str | None:
         if token.i in anchors:
             if targeted and not mediated:
                 return "target"
-            return _role_of(steps, anchors[token.i], mediated)
+            return _role_of(steps, anchors[token.i], mediated, trigger)
         head = token.head
         if head == token:
             return None
@@ -137,7 +137,7 @@ def _link(root: Token, anchors: dict[int, Token]) -> str | None:
     return None
 
 
-def _role_of(steps: list[Token], anchor: Token, mediated: bool) -> str:
+def _role_of(steps: list[Token], anchor: Token, mediated: bool, trigger: Token) -> str:
     if mediated:
         return "mediator"
     if not steps:
@@ -152,6 +152,8 @@ def _role_of(steps: list[Token], anchor: Token, mediated: bool) -> str:
         return "agent" if prep in _PARTY_PREPS else "agent"
     if last.dep_ in ("dobj", "nsubjpass") and anchor.lemma_.lower() in _HITTING:
         return "target"  # "sanctioned Russia", "Kharkiv was struck"
+    if last.dep_ == "dobj" and trigger.head == anchor and trigger.dep_ == "nsubj":
+        return "target"  # "the sanctions cover Russian banks", "the strike hit Kharkiv"
     if last.dep_ in ("compound", "amod", "nmod") and anchor.pos_ in ("NOUN", "PROPN"):
         return "modifier"  # "EU sanctions", "Russian strikes"
     return "agent"

@@ -66,6 +66,11 @@ async def _outbox_rows(
     return rows
 
 
+# The status of a story's alert row when the article that first told it raised the rule's
+# alert for another story: recorded (its later articles are updates), never sent or listed.
+COVERED = "covered"
+
+
 async def record_alert(
     store: Store, alert: Alert, configured: Collection[str] | None = None, deliver: bool = True
 ) -> bool:
@@ -83,7 +88,8 @@ async def record_alert(
         result = await conn.execute(store.insert_ignore(alerts, {
             "id": alert.id, "rule_id": alert.rule_id, "story_id": alert.story_id,
             "severity": alert.severity, "article_id": alert.article_id,
-            "status": "new", "payload": alert_to_json(alert), "created": utcnow(),
+            "status": "new" if deliver else COVERED,
+            "payload": alert_to_json(alert), "created": utcnow(),
         }))
         if result.rowcount == 0:
             return False
@@ -156,6 +162,7 @@ async def list_alerts(
 ) -> list[sa.Row[Any]]:
     """Newest alerts first, optionally of one status (new | acked) or rule."""
     query = sa.select(alerts).order_by(alerts.c.created.desc(), alerts.c.id).limit(limit)
+    query = query.where(alerts.c.status != COVERED)
     if status:
         query = query.where(alerts.c.status == status)
     if rule_id:

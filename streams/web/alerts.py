@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from streams.render import alert_from_json
 from streams.store import Store, utcnow
-from streams.store.alerts import ack_alert
+from streams.store.alerts import COVERED, ack_alert
 from streams.store.schema import alerts, deliveries, silences
 from streams.store.silences import add_silence, matches, parse_duration
 from streams.web.queries import aware, day_start, iso, one, parse_day
@@ -67,6 +67,7 @@ class AlertFilter:
 
 def _select(flt: AlertFilter) -> sa.Select[Any]:
     query = sa.select(alerts).order_by(alerts.c.created.desc(), alerts.c.id)
+    query = query.where(alerts.c.status != COVERED)
     if flt.rule:
         query = query.where(alerts.c.rule_id == flt.rule)
     if flt.severity:

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from streams.store import Store
+from streams.store.alerts import COVERED
 from streams.store.schema import alerts
 from streams.web.queries import aware, iso
 
@@ -102,10 +103,12 @@ async def fired(store: Store, now: dt.datetime) -> tuple[dict[str, Any], dict[st
     first = (now - dt.timedelta(days=DAYS - 1)).date()
     async with store.begin() as conn:
         last = dict((await conn.execute(
-            sa.select(alerts.c.rule_id, sa.func.max(alerts.c.created)).group_by(alerts.c.rule_id)
+            sa.select(alerts.c.rule_id, sa.func.max(alerts.c.created))
+            .where(alerts.c.status != COVERED).group_by(alerts.c.rule_id)
         )).all())
         recent = (await conn.execute(
             sa.select(alerts.c.rule_id, alerts.c.created).where(
+                alerts.c.status != COVERED,
                 alerts.c.created >= dt.datetime(first.year, first.month, first.day,
                                                 tzinfo=dt.UTC))
         )).all()
