@@ -117,8 +117,9 @@ def _link(root: Token, anchors: dict[int, Token], trigger: Token) -> str | None:
             return None
         if token.dep_ in ("acl", "relcl", "advcl", "xcomp") and token.lemma_.lower() in MEDIATE:
             mediated = True  # "talks hosted by Turkey": the path goes on through "hosted"
-        elif token.dep_ == "acl" and token.lemma_.lower() in _TARGETING:
-            targeted = True  # "a package targeting Russia's fleet"
+        elif (token.dep_ in ("acl", "advcl") and token.lemma_.lower() in _TARGETING
+              and not any(c.dep_ in ("nsubj", "nsubjpass") for c in token.children)):
+            targeted = True  # "a package targeting Russia's fleet" (no subject of its own)
         elif token.dep_ not in _ARG_DEPS:
             return None
         elif token != root and token.pos_ in ("VERB", "AUX") and token.i not in anchors:
@@ -150,9 +151,9 @@ def _role_of(steps: list[Token], anchor: Token, mediated: bool, trigger: Token) 
         if prep == "by" and anchor.tag_ == "VBN":
             return "agent"  # "sanctions imposed by the EU"
         return "agent" if prep in _PARTY_PREPS else "agent"
-    if last.dep_ in ("dobj", "nsubjpass") and anchor.lemma_.lower() in _HITTING:
+    if last.dep_ in ("dobj", "dative", "nsubjpass") and anchor.lemma_.lower() in _HITTING:
         return "target"  # "sanctioned Russia", "Kharkiv was struck"
-    if last.dep_ == "dobj" and trigger.head == anchor and trigger.dep_ == "nsubj":
+    if last.dep_ in ("dobj", "dative") and trigger.head == anchor and trigger.dep_ == "nsubj":
         return "target"  # "the sanctions cover Russian banks", "the strike hit Kharkiv"
     if last.dep_ in ("compound", "amod", "nmod") and anchor.pos_ in ("NOUN", "PROPN"):
         return "modifier"  # "EU sanctions", "Russian strikes"
