@@ -306,7 +306,8 @@ def _numbers_differ(event: Event, story: StoryState) -> bool:
 
 class Ceasefire(Identity):
     """One truce = its parties, scope and period. Different scopes (topic words) or places
-    never join, nor lengths more than twice apart (a 30-hour and a 72-hour truce); an
+    never join, nor, unless they name the same scope, lengths more than twice apart (a
+    30-hour and a 72-hour truce); an
     unscoped mention joins the most recently told compatible truce; once a truce in force
     or set for a day has run its length, later news is of another truce.
 
@@ -326,7 +327,11 @@ class Ceasefire(Identity):
         scope = frozenset(story.topic)
         if m.scope and scope and not m.scope & scope:
             return None
-        if m.hours and story.hours and max(m.hours, story.hours) > 2 * min(m.hours, story.hours):
+        named = bool(m.scope & scope)  # the same scope named: the same truce, whatever lengths
+        # a sentence merged into it may state (another truce's "30 days" said in passing)
+        if not named and m.hours and story.hours and (
+            max(m.hours, story.hours) > 2 * min(m.hours, story.hours)
+        ):
             return None
         if not places_agree(m.event.location, story.location, gazetteer):
             return None

@@ -203,6 +203,17 @@ def test_a_truce_of_another_length_or_past_its_period_is_another_truce() -> None
     assert feed.story("2025-05-02", "ceasefire", status="proposed") != easter  # period over
 
 
+def test_the_same_scope_named_joins_whatever_length_a_mention_carries() -> None:
+    feed = Feed()
+    easter = feed.story("2025-04-19", "ceasefire", topic=["easter"], date="2025-04-19",
+                        quantities={"hours": _q(30)})
+    # a report of violations that also names another truce's "30 days" in passing
+    assert feed.story("2025-04-20", "ceasefire", topic=["easter"],
+                      quantities={"days": _q(30)}) == easter
+    # twin: without the scope named, that length is another truce
+    assert feed.story("2025-04-20", "ceasefire", quantities={"days": _q(30)}) != easter
+
+
 def test_a_restated_offer_joins_within_60_days_and_a_closed_truce_is_not_joined() -> None:
     feed = Feed()
     offer = feed.story("2025-06-02", "ceasefire", status="proposed",
