@@ -85,12 +85,14 @@ class ArticleReader:
         self.weekdays: dict[int, dt.date] = {}  # "Friday" means the same day all article long
         self.delegates: dict[str, str] = {}  # country -> the person heading its delegation
         self.texts: list[str] = []  # the article's paragraphs, for its overall subject
+        self._date_ents: dict[int, Any] = {}  # trigger token -> its DATE entity (this doc)
         self._drafts: list[Draft] = []
 
     def read(self, doc: Doc) -> None:
         """Read one doc (a headline or paragraph) of the article."""
         triggers = list(doc.spans[EVENTS_KEY]) if EVENTS_KEY in doc.spans else []
         self.texts.append(doc.text)
+        self._date_ents = {}
         self.people.new_paragraph()
         paragraph_start = self.sentences
         for sent in doc.sents:
@@ -236,7 +238,9 @@ class ArticleReader:
             auxes = {c.lower_ for c in verb.children if c.dep_ in ("aux", "auxpass")}
             if "had" in auxes:
                 return True  # past perfect outside reported speech (no backshift): earlier
-        ent = _date_entity(sent, trigger)
+        ent = self._date_ents.get(trigger.i) if trigger.i in self._date_ents else _date_entity(
+            sent, trigger
+        )
         return ent is not None and any(w in ent.text.lower() for w in _RECALL_DATES)
 
     def _clause_sides(self, found: list[Any], trigger: Token, scope: list[Token]) -> list[str]:
@@ -254,6 +258,7 @@ class ArticleReader:
             return None
         for trigger in triggers:
             ent = _date_entity(sent, trigger)
+            self._date_ents[trigger.i] = ent
             if ent is None:
                 continue
             words = ent.text.lower().split()

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from streams.settings import Settings
 
 CHUNK_CHARS = 100_000  # parser memory grows with doc length: paragraphs beyond this are split
+# spaCy batches docs, and each paragraph is a doc: a batch of a few paragraphs per article
+# keeps the network's matrices as full as whole articles would (make bench: 0.77 -> 0.8x)
+PARAGRAPHS_PER_ARTICLE = 4
 
 
 class Extractor:
@@ -48,7 +51,8 @@ class Extractor:
             (chunk, n) for n, article in enumerate(articles) for chunk in chunks(article, limit)
         )
         with self.nlp.memory_zone():
-            for doc, n in self.nlp.pipe(pieces, as_tuples=True, batch_size=self.batch_size):
+            batch = self.batch_size * PARAGRAPHS_PER_ARTICLE
+            for doc, n in self.nlp.pipe(pieces, as_tuples=True, batch_size=batch):
                 readers[n].read(doc)
         return [
             [_event(article, draft) for draft in reader.drafts()]

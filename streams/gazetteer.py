@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ class GazetteerError(Exception):
     """The gazetteer file is invalid; the message names the file and the entry."""
 
 
+@lru_cache(maxsize=65_536)  # names recur article after article; the cache stays bounded
 def fold(text: str) -> str:
     """Case- and accent-insensitive key: 'Türkiye' -> 'turkiye', 'İbrahim' -> 'ibrahim'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

@@ -18,6 +18,7 @@ from streams.gazetteer import Gazetteer, fold
 from streams.taxonomy import Taxonomy, TaxonomyError
 
 EVENTS_KEY = "events"  # doc.spans key of the trigger spans; span.label_ = event type
+_NOT = "not:"  # matcher label prefix of a type's look-alikes
 # Components extraction uses; anything else the model ships is excluded (never run).
 NEEDED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner")
 _LABELS = {
@@ -97,13 +98,14 @@ class EventMatcher:
     """Marks trigger spans of every event type; drops those inside a 'not' look-alike."""
 
     def __init__(self, nlp: Language, taxonomy: Taxonomy) -> None:
+        # one matcher for triggers and look-alikes: one pass over the doc, one cache of
+        # token predicates (make bench: extraction vs bare nlp.pipe)
         self.matcher = Matcher(nlp.vocab, validate=True)
-        self.exclude = Matcher(nlp.vocab, validate=True)
         for etype in taxonomy.event_types.values():
             try:
                 self.matcher.add(etype.name, [list(p) for p in etype.patterns])
                 if etype.not_patterns:
-                    self.exclude.add(etype.name, [list(p) for p in etype.not_patterns])
+                    self.matcher.add(_NOT + etype.name, [list(p) for p in etype.not_patterns])
             except (ValueError, KeyError, TypeError) as exc:
                 raise TaxonomyError(
                     f"{taxonomy.path}:{etype.line}: field 'types.{etype.name}': "
@@ -112,13 +114,16 @@ class EventMatcher:
 
     def __call__(self, doc: Doc) -> Doc:
         vetoed: set[tuple[str, int]] = set()  # (type, token index) inside a look-alike
-        for match_id, start, end in self.exclude(doc):
-            label = doc.vocab.strings[match_id]
-            vetoed.update((label, i) for i in range(start, end))
-        spans: list[Span] = []
-        seen: set[tuple[str, int]] = set()
+        found = []
         for match_id, start, end in self.matcher(doc):
             label = doc.vocab.strings[match_id]
+            if label.startswith(_NOT):
+                vetoed.update((label[len(_NOT) :], i) for i in range(start, end))
+            else:
+                found.append((label, start, end))
+        spans: list[Span] = []
+        seen: set[tuple[str, int]] = set()
+        for label, start, end in found:
             span = Span(doc, start, end, label=label)
             root = span.root.i
             if (label, root) in vetoed or (label, root) in seen:
