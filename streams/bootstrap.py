@@ -55,10 +55,11 @@ def load_rules(settings: Settings, gazetteer: Gazetteer, rules_dir: Path | None 
 
     folder = Path(rules_dir or settings.rules_dir)
     taxonomy = Taxonomy.load(Path(settings.taxonomy_dir) / "event_types.yaml")
-    result = load_rulebook(folder, gazetteer, taxonomy.types)
+    max_bytes = settings.rules_max_file_bytes
+    result = load_rulebook(folder, gazetteer, taxonomy.types, max_bytes)
     for error in result.errors:
         log.error("rule error: %s", error)
-    return RulebookHolder.from_result(result, folder)
+    return RulebookHolder.from_result(result, folder, max_bytes)
 
 
 async def build_runtime(

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     broker_heartbeat_interval: float = 1.0
     topic_replication: int = 1  # replicas of each topic Faust creates (1 for one broker)
     rules_dir: Path = Path("rules")
+    # a rule file larger than this is refused, and one still loading after the timeout
+    # keeps its previous version (rules/README.md, "Limits")
+    rules_max_file_bytes: int = Field(default=1 << 20, gt=0)
+    rules_load_timeout: float = Field(default=10.0, gt=0)
     taxonomy_dir: Path = Path("rules/taxonomy")
     seeds_dir: Path = Path("seeds")
 

@@ -113,14 +113,27 @@ class RuntimeService(Service):
 
     @Service.task
     async def _watch_rules(self) -> None:
+        from streams.rules_alerts import folder_alert
         from streams.rules_watch import watch_rules
+        from streams.store.alerts import record_alert
 
         runtime = await self.ready()
+
+        async def operator_alert(problem: str | None, previous: str | None) -> None:
+            # the rules folder went missing or empty (or is back): tell the operator
+            now = runtime.pipeline.clock()
+            since = runtime.rules.folder_problem_since
+            start = dt.datetime.fromtimestamp(since, dt.UTC) if since else now
+            if await record_alert(runtime.store, folder_alert(problem, previous, start, now)):
+                runtime.wake.set()
+
         await watch_rules(
             runtime.rules,
             self.settings.rules_dir,
             runtime.gazetteer,
             status_path=self.settings.data_dir / "rules_status.json",
+            load_timeout=self.settings.rules_load_timeout,
+            on_problem=operator_alert,
         )
 
     @Service.task
@@ -175,10 +188,12 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
         counts = await count_items(runtime.store)
         live = await check_liveness(runtime.store, runtime.pipeline.clock(), settings.stall_after)
         runtime.pipeline.metrics.lag.set(live.lag)
+        # degraded (still 200): e.g. the rules folder is missing, its last rules in force
+        degraded = list(runtime.rules.problems()) if hasattr(runtime.rules, "problems") else []
         return web.json(
             {
-                "status": "ok" if live.alive else "stalled",
-                "problems": list(live.reasons),
+                "status": "stalled" if not live.alive else "degraded" if degraded else "ok",
+                "problems": [*live.reasons, *degraded],
                 "lag_seconds": round(live.lag, 1),
                 "feeds": len(runtime.feeds),
                 "rules": len(runtime.rules.rulebook.rules),

@@ -159,6 +159,26 @@ def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
         assert not any("zz-broken.yaml" in e for e in status["errors"])
         shipped.write_text(original)  # the restart below runs the shipped rules
         (rules / "extra.yaml").unlink()
+
+        # a ten-level YAML alias bomb is refused: /health answers, the other rules stay
+        lol = '["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
+        bomb = [f"a0: &a0 {lol}"] + [f"a{i}: &a{i} [{','.join([f'*a{i-1}'] * 10)}]"
+                                     for i in range(1, 10)]  # fmt: skip
+        (rules / "zz-bomb.yaml").write_text("\n".join(bomb) + "\nid: b\nwhen: {text: *a9}\n")
+        status = worker.wait(lambda: (s := _rules_status(worker, "mass-casualty-strike"))
+                             and any("zz-bomb.yaml" in e for e in s["errors"]) and s,
+                             30, "the alias bomb refused")  # fmt: skip
+        assert any("aliases are not allowed in rule files" in e for e in status["errors"])
+        assert worker.health() is not None
+        (rules / "zz-bomb.yaml").unlink()
+        # the rules folder moved away: the rules stay in force, /health says degraded
+        shutil.move(rules, tmp_path / "rules-away")
+        health = worker.wait(lambda: (h := worker.health()) and h["status"] == "degraded" and h,
+                             30, "/health degraded")  # fmt: skip
+        assert any("rules folder missing" in p for p in health["problems"])
+        assert health["rules"] == 5
+        shutil.move(tmp_path / "rules-away", rules)
+        worker.wait(lambda: (h := worker.health()) and h["status"] == "ok", 30, "folder back")
     finally:
         code = worker.stop()
     assert code == 0, worker.log.read_text()[-3000:]
@@ -177,6 +197,8 @@ def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
         status = _rules_status(worker, "mass-casualty-strike", errors=False)
         assert status is not None and len(status["rules"]) == 5  # the rules were in force
         assert _rule_ids(worker.jsonl) == EXPECTED
-        assert Counter(rule for rule, _ in worker.store_alerts()) == EXPECTED
+        stored = Counter(rule for rule, _ in worker.store_alerts())
+        # the operator alerts of the rules folder moved away and back, once each
+        assert stored == EXPECTED + Counter(["rules-folder-problem", "rules-folder-back"])
     finally:
         assert worker.stop() == 0

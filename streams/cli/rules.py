@@ -60,7 +60,9 @@ def _load(folder: Path | None) -> tuple[Any, Any, Path]:
     settings = _settings()
     folder = Path(folder or settings.rules_dir)
     gazetteer = Gazetteer.load(Path(settings.taxonomy_dir) / "gazetteer.yaml")
-    return load_rulebook(folder, gazetteer, event_types(settings.taxonomy_dir)), settings, folder
+    types = event_types(settings.taxonomy_dir)
+    result = load_rulebook(folder, gazetteer, types, settings.rules_max_file_bytes)
+    return result, settings, folder
 
 
 @click.group()
@@ -137,18 +139,20 @@ def status(as_json: bool) -> None:
             off = "" if rule.get("enabled", True) else " (disabled)"
             click.echo(f"  {rule['id']:<28} {rule['kind']:<13} {rule['severity']:<9} "
                        f"{rule['file']}:{rule['line']}{off}")  # fmt: skip
+        for problem in data.get("problems", ()):
+            click.echo(f"problem: {problem} (the rules listed stay in force)")
         click.echo(f"{len(data['rules'])} rules in force, {len(data['errors'])} errors")
         for error in data["errors"]:
             click.echo(f"  {error}")
-    if data["errors"]:
+    if data["errors"] or data.get("problems"):
         sys.exit(1)
 
 
 def _recomputed() -> dict[str, Any]:
     from streams.rules_watch import RulebookHolder
 
-    result, _settings_, folder = _load(None)
-    return RulebookHolder.from_result(result, folder).status()
+    result, settings, folder = _load(None)
+    return RulebookHolder.from_result(result, folder, settings.rules_max_file_bytes).status()
 
 
 def _when(stamp: Any) -> str:
