@@ -2,7 +2,8 @@
 methods chat.postMessage, conversations.history and conversations.replies.
 
 `answers` is a script: each request pops the next answer ("ok", "429:2", "400", "404",
-"500", "hang"); when it is empty every request succeeds. Webhook error bodies are the words
+"500", "hang"); when it is empty every request succeeds. `delay` makes every request take
+that many seconds (a slow Slack). Webhook error bodies are the words
 Slack sends (invalid_payload, channel_not_found...). Messages posted are kept with their ts,
 thread_ts and metadata, so tests can count top-level messages and thread replies.
 """
@@ -31,6 +32,7 @@ class SlackServer:
     channel: str = "C123"
     messages: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
+    delay: float = 0.0  # seconds every request takes before it is answered (a slow Slack)
     _runner: web.AppRunner | None = None
     _port: int = 0
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -69,6 +71,11 @@ class SlackServer:
     async def _scripted(self) -> web.Response | None:
         """The scripted failure for this request, or None to answer normally."""
         self.requests += 1
+        if self.delay:
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.delay)
+            except TimeoutError:
+                pass
         if not self.answers:
             return None
         answer = self.answers.pop(0)
