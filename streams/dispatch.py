@@ -17,6 +17,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
+from streams.dispatch_lock import SenderLock
 from streams.outbox import Message, Outcome, RetryPolicy, SendResult, Sink, State
 from streams.store import deliveries as outbox
 from streams.store.db import Store, utcnow
@@ -49,9 +50,12 @@ class Dispatcher:
         self._last_send: dict[str, float] = {}
         self._paused_until: dict[str, dt.datetime] = {}
         self._recovered = False
+        self._lock = SenderLock(store.url)
 
     async def recover(self, destination: str | None = None) -> int:
         """Resolve deliveries a crashed sender left in flight; how many were in doubt."""
+        if self.exclusive and not self._recovered and not self._lock.acquire():
+            self.exclusive = False  # another live dispatcher on this store: leases decide
         rows = await outbox.in_doubt(self.store, self.clock(), force=self.exclusive,
                                      destination=destination)
         for d in rows:

@@ -17,6 +17,7 @@ from connectors.jsonl import JsonlSink
 from connectors.slack import SlackSink
 from connectors.smtp import SmtpSink
 from streams.dispatch import Dispatcher
+from streams.store import Store
 from streams.store.alerts import record_alert
 from streams.store.schema import deliveries
 
@@ -93,3 +94,52 @@ async def test_a_slow_slack_delays_neither_email_nor_jsonl(store, tmp_path):
         for sink in sinks.values():
             await sink.aclose()
         smtp.stop()
+
+
+async def test_a_second_dispatcher_starting_mid_send_does_not_resend(store, tmp_path):
+    """A second `newswatch run` on the same store while the first is sending: the first
+    holds the store's sender lock, so the second leaves the row in flight to it (its lease
+    has not run out) instead of calling it in doubt and sending it again."""
+    gate = asyncio.Event()
+    slack = await SlackServer(gate=gate).start()
+    second_store = await Store(store.url).open()
+    first_sink = SlackSink(webhook_url=slack.webhook_url, timeout=BOUND * 4, min_interval=0)
+    second_sink = SlackSink(webhook_url=slack.webhook_url, timeout=BOUND * 4, min_interval=0)
+    first = Dispatcher(store, {"slack": first_sink}, send_timeout=BOUND * 4)
+    await record_alert(store, make_alert(destinations=["slack"]))
+    runner = asyncio.create_task(first.run(asyncio.Event()))
+    second_drain: asyncio.Task[int] | None = None
+    try:
+        assert await _until(lambda: slack.requests == 1), "the first never sent"
+        assert await _states(store, "slack") == ["sending"]  # mid-send
+        second = Dispatcher(second_store, {"slack": second_sink})  # exclusive, as embedded
+        second_drain = asyncio.create_task(second.drain())
+        await _until(lambda: second_drain.done() or slack.requests > 1)
+        assert slack.requests == 1, "the second dispatcher sent it again"
+        assert second_drain.done() and second_drain.result() == 0
+        assert await _states(store, "slack") == ["sending"]
+        gate.set()  # the first send completes
+        assert await _until(lambda: len(slack.messages) == 1)
+        assert await _until_state(store, "sent")
+        assert await second.drain() == 0
+        assert slack.requests == 1 and len(slack.messages) == 1
+    finally:
+        for task in (runner, second_drain):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await slack.stop()
+        await first_sink.aclose()
+        await second_sink.aclose()
+        await second_store.close()
+
+
+async def _until_state(store, state: str) -> bool:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + BOUND
+    while await _states(store, "slack") != [state]:
+        if loop.time() > end:
+            return False
+        await asyncio.sleep(0.05)
+    return True
