@@ -17,9 +17,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
+from streams.delivery_health import dead_delivery_alert
 from streams.dispatch_lock import SenderLock
 from streams.outbox import Message, Outcome, RetryPolicy, SendResult, Sink, State
 from streams.store import deliveries as outbox
+from streams.store.alerts import record_alert
 from streams.store.db import Store, utcnow
 from streams.store.deliveries import Delivery
 
@@ -51,6 +53,7 @@ class Dispatcher:
         self._paused_until: dict[str, dt.datetime] = {}
         self._recovered = False
         self._lock = SenderLock(store.url)
+        self._kicks: dict[str, asyncio.Event] = {}  # run(): wakes each destination's task
 
     async def recover(self, destination: str | None = None) -> int:
         """Resolve deliveries a crashed sender left in flight; how many were in doubt."""
@@ -105,7 +108,7 @@ class Dispatcher:
             except Exception:  # the store hiccuped: log, keep the service alive, try later
                 log.exception("dispatcher: recovery failed; retrying in 5 s")
                 await asyncio.sleep(5)
-        kicks = {dest: asyncio.Event() for dest in self.sinks}
+        kicks = self._kicks = {dest: asyncio.Event() for dest in self.sinks}
         async with asyncio.TaskGroup() as group:
             for dest, kick in kicks.items():
                 group.create_task(self._destination_loop(dest, kick), name=f"dispatch {dest}")
@@ -290,6 +293,15 @@ class Dispatcher:
         if state is State.DEAD:
             log.warning("delivery %s of alert %s to %s is dead: %s",
                         d.id, d.alert_id, d.destination, error)
+            await self._raise_dead(d, error, now)
+
+    async def _raise_dead(self, d: Delivery, error: str, now: dt.datetime) -> None:
+        """Tell the operator through the other destinations (once per destination and day)."""
+        others = [name for name in self.sinks if name != d.destination]
+        alert = dead_delivery_alert(d.destination, d.alert, error, now, others)
+        if alert is not None and await record_alert(self.store, alert, others):
+            for kick in self._kicks.values():
+                kick.set()
 
 
 async def _main(url: str, once: bool) -> None:

@@ -1,6 +1,7 @@
 """Retry horizons per destination kind: an SMTP server refusing connections for ten minutes
 (longer than the old give-up point of eight attempts) and then accepting gets the email;
-past its horizon a delivery is dead with the reason; a requeue starts a fresh horizon.
+past its horizon a delivery is dead with the reason and the operator is told through the
+other destinations (once per destination and day); a requeue starts a fresh horizon.
 
 The dispatcher's clock is a fake one moved to each retry's due time, so minutes of outage
 take milliseconds; the SMTP server and the store are real."""
@@ -8,6 +9,7 @@ take milliseconds; the SMTP server and the store are real."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
 
 import sqlalchemy as sa
@@ -32,9 +34,10 @@ def _closed_port() -> int:
 
 
 def _settings(tmp_path, port: int, **extra):
-    return load_settings(
-        data_dir=tmp_path, console_alerts=False, alerts_jsonl="", smtp_host="127.0.0.1",
-        smtp_port=port, smtp_to=["ops@example.org"], delivery_timeout=5, **extra)
+    options = dict(data_dir=tmp_path, console_alerts=False, alerts_jsonl="",
+                   smtp_host="127.0.0.1", smtp_port=port, smtp_to=["ops@example.org"],
+                   delivery_timeout=5)
+    return load_settings(**(options | extra))
 
 
 class Clock:
@@ -48,6 +51,10 @@ class Clock:
 async def _attempts(store) -> int:
     async with store.begin() as conn:
         return len((await conn.execute(sa.select(attempts))).all())
+
+
+async def _email_rows(store) -> list[outbox.Delivery]:
+    return [r for r in await outbox.list_deliveries(store) if r.destination == "email"]
 
 
 async def _fail_for(dispatcher: Dispatcher, store, clock: Clock, seconds: float) -> None:
@@ -96,15 +103,18 @@ async def test_past_its_horizon_an_email_is_dead_with_the_reason_and_a_requeue_r
     store, tmp_path
 ):
     port = _closed_port()
-    settings = _settings(tmp_path, port, email_retry_horizon=60, email_retry_cap=10)
+    jsonl = tmp_path / "ops.jsonl"
+    settings = _settings(tmp_path, port, email_retry_horizon=60, email_retry_cap=10,
+                         alerts_jsonl=str(jsonl))
     clock = Clock()
     dispatcher = Dispatcher(store, build_sinks(settings), clock=clock,
                             policies=retry_policies(settings))
     await record_alert(store, make_alert(destinations=["email"]))
+    await record_alert(store, make_alert(story="s2", destinations=["email"]))
     started = clock.now
     for _ in range(50):  # bounded: 60 s of horizon at <= 10 s per retry
         await dispatcher.drain()
-        (row,) = await outbox.list_deliveries(store)
+        row, _ = await _email_rows(store)
         if row.state == "dead":
             break
         assert row.next_attempt is not None
@@ -115,12 +125,19 @@ async def test_past_its_horizon_an_email_is_dead_with_the_reason_and_a_requeue_r
     assert clock.now - started >= dt.timedelta(seconds=60)  # the last try is at the horizon
     assert clock.now - started < dt.timedelta(seconds=71)
 
+    # the operator hears of it through the other destination, once for both dead deliveries
+    await dispatcher.drain()
+    assert [r.state for r in await _email_rows(store)] == ["dead", "dead"]
+    (ops,) = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert ops["alert"]["rule_id"] == "delivery-dead"
+    assert "deliveries to email are dead" in ops["alert"]["title"]
+    assert "ConnectionRefused" in ops["alert"]["message"]
+
     # `deliveries retry` (requeue) an hour later: a fresh horizon, not dead at once
     clock.now += dt.timedelta(hours=1)
     assert await outbox.requeue(store, [row.id]) == 1
     await dispatcher.drain()
-    (row,) = await outbox.list_deliveries(store)
-    assert row.state == "retrying"
+    assert (await outbox.get(store, row.id)).state == "retrying"  # type: ignore[union-attr]
 
 
 def test_each_kind_has_its_own_horizon(tmp_path):
