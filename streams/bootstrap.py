@@ -115,7 +115,7 @@ async def build_runtime(
         seed_server=seed_server,
     )
     if deliver:
-        from connectors.sinks import build_sinks
+        from connectors.sinks import build_sinks, retry_policies
         from streams.dispatch import Dispatcher
         from streams.outbox import RetryPolicy
 
@@ -123,6 +123,7 @@ async def build_runtime(
             store,
             build_sinks(settings),
             policy=RetryPolicy(max_attempts=settings.delivery_max_attempts),
+            policies=retry_policies(settings),
             exclusive=settings.embedded,  # one dispatcher per store only when embedded
         )
         # destinations a rule names but the settings do not configure are skipped, not

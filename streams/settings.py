@@ -117,7 +117,14 @@ class Settings(BaseSettings):
 
     # --- delivery (streams/dispatch.py, connectors/ sinks) -------------------------------
     delivery_timeout: float = 15.0  # seconds for one HTTP/SMTP exchange
-    delivery_max_attempts: int = 8  # then dead
+    delivery_max_attempts: int = 8  # then dead (console and JSONL; the others: a horizon)
+    # per kind: retry until this many seconds after the first attempt, backoff capped
+    email_retry_horizon: float = Field(86_400.0, gt=0)
+    email_retry_cap: float = Field(900.0, gt=0)
+    slack_retry_horizon: float = Field(3_600.0, gt=0)
+    slack_retry_cap: float = Field(300.0, gt=0)
+    webhook_retry_horizon: float = Field(3_600.0, gt=0)
+    webhook_retry_cap: float = Field(300.0, gt=0)
     slack_api_url: str = "https://slack.com/api"  # chat.postMessage base (bot token mode)
     slack_min_interval: float = 1.0  # pacing: seconds between two messages to one Slack
     smtp_digest_window: float = 0.0  # > 0: one email per rule per window of this many seconds
