@@ -123,6 +123,7 @@ async def build_runtime(
             build_sinks(settings),
             policy=RetryPolicy(max_attempts=settings.delivery_max_attempts),
             exclusive=settings.embedded,  # one dispatcher per store only when embedded
+            metrics=pipeline.metrics,
         )
         # destinations a rule names but the settings do not configure are skipped, not
         # queued forever (logged once per alert)

@@ -15,7 +15,8 @@ from mode import Service
 from streams.agents import register_agents
 from streams.app import Streams, create_app, create_streams
 from streams.bootstrap import Runtime, build_runtime
-from streams.liveness import check_liveness
+from streams.health import Facts, Health, as_json, assess
+from streams.health_facts import gather_facts
 from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.store.items import count_items, pending_items
@@ -137,21 +138,37 @@ class RuntimeService(Service):
             for alert in alerts:
                 await self.streams.alerts.send(key=alert.story_id, value=alert)
 
+    async def health(self) -> tuple[Health, Facts]:
+        """The health model over the facts of now (streams.health), shown in the metrics."""
+        runtime = self.runtime
+        if runtime is None:
+            facts = Facts(started=False)
+        else:
+            sinks = runtime.dispatcher.sinks if runtime.dispatcher is not None else {}
+            facts = await gather_facts(
+                runtime.store, self.settings, runtime.pipeline.clock(),
+                len(runtime.rules.rulebook.rules), destinations=list(sinks))
+            self.metrics.lag.set(facts.lag)
+        health = assess(facts, self.settings.stall_after)
+        self.metrics.show_health(health)
+        return health, facts
+
     @Service.task
     async def _feed_health_loop(self) -> None:
         from streams.feed_health import check_feed_health
-        from streams.store.alerts import record_alert
+        from streams.operator_alerts import record_operator_alert
 
         runtime = await self.ready()
         while not self.should_stop:
-            await self.sleep(30.0)
+            await self.sleep(self.settings.health_interval)
             try:
                 alerts = await check_feed_health(
                     runtime.store, runtime.pipeline.clock(), self.settings
                 )
                 for alert in alerts:
-                    if await record_alert(runtime.store, alert):
-                        runtime.wake.set()
+                    await record_operator_alert(
+                        runtime.store, alert, runtime.pipeline.destinations, runtime.wake)
+                await self.health()  # keeps the metrics' health gauges current
             except Exception as exc:  # never let health checking stop the worker
                 log.error("feed health check failed: %s: %s", type(exc).__name__, exc)
 
@@ -169,24 +186,19 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
-        runtime = service.runtime
-        if runtime is None:
-            return web.json({"status": "starting"}, status=503)
-        counts = await count_items(runtime.store)
-        live = await check_liveness(runtime.store, runtime.pipeline.clock(), settings.stall_after)
-        runtime.pipeline.metrics.lag.set(live.lag)
-        return web.json(
-            {
-                "status": "ok" if live.alive else "stalled",
-                "problems": list(live.reasons),
-                "lag_seconds": round(live.lag, 1),
-                "feeds": len(runtime.feeds),
-                "rules": len(runtime.rules.rulebook.rules),
-                "items": counts,
-                "polls": service.polls,
-            },
-            status=200 if live.alive else 503,
-        )
+        """200 when ok; 503 with every reason when degraded (or starting)."""
+        model, facts = await service.health()
+        extra: dict[str, Any] = {"polls": service.polls}
+        if service.runtime is not None and not facts.store_error:
+            extra["feeds"] = len(facts.feeds)
+            extra["items"] = await count_items(service.runtime.store)
+        return web.json(as_json(model, facts, extra), status=200 if model.ok else 503)
+
+    @app.page("/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        """For orchestrators: 200 once started with a writable store, else 503."""
+        model, facts = await service.health()
+        return web.json(as_json(model, facts), status=200 if model.ready else 503)
 
     from streams.web import register_web  # the dashboard and /api/, on this same port
 

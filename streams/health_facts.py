@@ -1,0 +1,71 @@
+"""The facts the health model (streams.health) judges, read from the store: a write probe,
+the lag and overdue deliveries (streams.liveness), the watched feeds, and each destination's
+latest delivery attempts. Every failure to read them becomes the store's failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+import sqlalchemy as sa
+
+from streams.health import FAILING_ATTEMPTS, DestinationFacts, Facts, watched
+from streams.liveness import check_liveness
+from streams.store import Store
+from streams.store.deliveries import flags
+from streams.store.feeds import list_feeds
+from streams.store.schema import attempts, deliveries, story_locks
+
+PROBE = "__health_probe__"  # a story_locks row written and removed by each probe
+
+
+async def probe_store(store: Store) -> str:
+    """Write and remove one row in one committed transaction: a full disk, a read-only or
+    corrupted database fails here. The error as text, "" when the write worked."""
+    try:
+        async with store.begin() as conn:
+            await conn.execute(sa.delete(story_locks).where(story_locks.c.type == PROBE))
+            await conn.execute(sa.insert(story_locks).values(type=PROBE, version=0))
+            await conn.execute(sa.delete(story_locks).where(story_locks.c.type == PROBE))
+    except Exception as exc:  # noqa: BLE001 - any failure is the store's failure
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return ""
+
+
+async def destination_facts(store: Store, names: Collection[str]) -> tuple[DestinationFacts, ...]:
+    """Each destination's latest finished attempts (newest first) and its flag."""
+    flagged = await flags(store)
+    out = []
+    async with store.begin() as conn:
+        for name in sorted(names):
+            rows = (await conn.execute(
+                sa.select(attempts.c.outcome, attempts.c.error)
+                .join(deliveries, deliveries.c.id == attempts.c.delivery_id)
+                .where(deliveries.c.destination == name)
+                .where(attempts.c.outcome.is_not(None))
+                .order_by(attempts.c.id.desc())
+                .limit(FAILING_ATTEMPTS)
+            )).all()
+            error = next((r.error for r in rows if r.error), "") if rows else ""
+            out.append(DestinationFacts(name, tuple(str(r.outcome) for r in rows),
+                                        str(error or ""), flagged.get(name, "")))
+    return tuple(out)
+
+
+async def gather_facts(
+    store: Store, settings: Any, now: dt.datetime, rules: int,
+    destinations: Collection[str] = (),
+) -> Facts:
+    """Every fact the model needs; when the store cannot be read, that is the fact."""
+    error = await probe_store(store)
+    if error:
+        return Facts(store_error=error, rules=rules)
+    try:
+        live = await check_liveness(store, now, settings.stall_after)
+        feeds = tuple(f for f in await list_feeds(store) if watched(f, now, settings))
+        dests = await destination_facts(store, destinations)
+    except Exception as exc:  # noqa: BLE001 - a store that fails on reads is failing
+        return Facts(store_error=f"{type(exc).__name__}: {exc}", rules=rules)
+    return Facts(store_error="", rules=rules, lag=live.lag, stuck_deliveries=live.stuck_deliveries,
+                 feeds=feeds, destinations=dests)
