@@ -5,7 +5,9 @@ latest delivery attempts. Every failure to read them becomes the store's failure
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,19 +20,39 @@ from streams.store.feeds import list_feeds
 from streams.store.schema import attempts, deliveries, story_locks
 
 PROBE = "__health_probe__"  # a story_locks row written and removed by each probe
+PROBE_BYTES = 16_384  # on SQLite the probe row is this long: it needs new pages, as work does
+
+
+MIN_FREE_BYTES = 20_000_000  # a SQLite store's disk with less room than this is full
+
+
+def _disk_full(store: Store) -> str:
+    """For a SQLite file: "" or why its disk is (nearly) full."""
+    path = store.url.split(":///", 1)[-1].split("?", 1)[0]
+    if not store.is_sqlite or not path or path == ":memory:":
+        return ""
+    try:
+        free = shutil.disk_usage(Path(path).parent).free
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if free < MIN_FREE_BYTES:
+        return f"disk of {path} nearly full: {free // 1_000_000} MB free"
+    return ""
 
 
 async def probe_store(store: Store) -> str:
     """Write and remove one row in one committed transaction: a full disk, a read-only or
     corrupted database fails here. The error as text, "" when the write worked."""
+    # SQLite ignores the column's length: a long key makes the write allocate pages, so a
+    # full disk (or database) fails the probe; PostgreSQL's own checks need no help
+    key = PROBE + ("." * PROBE_BYTES if store.is_sqlite else "")
     try:
         async with store.begin() as conn:
-            await conn.execute(sa.delete(story_locks).where(story_locks.c.type == PROBE))
-            await conn.execute(sa.insert(story_locks).values(type=PROBE, version=0))
-            await conn.execute(sa.delete(story_locks).where(story_locks.c.type == PROBE))
+            await conn.execute(sa.insert(story_locks).values(type=key, version=0))
+            await conn.execute(sa.delete(story_locks).where(story_locks.c.type == key))
     except Exception as exc:  # noqa: BLE001 - any failure is the store's failure
         return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return ""
+    return _disk_full(store)
 
 
 async def destination_facts(store: Store, names: Collection[str]) -> tuple[DestinationFacts, ...]:

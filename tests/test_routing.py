@@ -65,8 +65,9 @@ def test_route_prefers_the_rules_destinations_then_severity_then_default(env):
 def test_without_routes_alerts_go_only_to_configured_destinations(tmp_path, monkeypatch, caplog):
     """A first run with neither Slack nor email set: console and JSONL, and no warning that
     slack and email are not configured."""
-    from streams.store.alerts import _wanted
     from delivery_support import make_alert
+
+    from streams.store.alerts import _wanted
 
     monkeypatch.setenv("NEWSWATCH_DATA_DIR", str(tmp_path))
     settings = load_settings()
