@@ -35,12 +35,18 @@ class Runtime:
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # new alerts in the outbox
 
     async def close(self) -> None:
-        """Stop the servers and close the clients and the store, in reverse order of start."""
+        """Stop the servers and close the clients and the store, in reverse order of start;
+        one log line per component stopped."""
         self.pipeline.close()
         await self.pipeline.client.aclose()
+        log.info("stopped: pipeline (polling, cleaning, extraction, rules)")
+        if self.dispatcher is not None:
+            log.info("stopped: delivery (%s)", ", ".join(sorted(self.dispatcher.sinks)) or "none")
         if self.seed_server is not None:
             await self.seed_server.stop()
+            log.info("stopped: seed server (%s)", self.seed_server.feed_url)
         await self.store.close()
+        log.info("stopped: store")
 
 
 def load_gazetteer(settings: Settings) -> Gazetteer:
