@@ -35,12 +35,18 @@ class Runtime:
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # new alerts in the outbox
 
     async def close(self) -> None:
-        """Stop the servers and close the clients and the store, in reverse order of start."""
+        """Stop the servers and close the clients and the store, in reverse order of start;
+        one log line per component stopped."""
         self.pipeline.close()
         await self.pipeline.client.aclose()
+        log.info("stopped: pipeline (polling, cleaning, extraction, rules)")
+        if self.dispatcher is not None:
+            log.info("stopped: delivery (%s)", ", ".join(sorted(self.dispatcher.sinks)) or "none")
         if self.seed_server is not None:
             await self.seed_server.stop()
+            log.info("stopped: seed server (%s)", self.seed_server.feed_url)
         await self.store.close()
+        log.info("stopped: store")
 
 
 def load_gazetteer(settings: Settings) -> Gazetteer:
@@ -125,6 +131,7 @@ async def build_runtime(
             policy=RetryPolicy(max_attempts=settings.delivery_max_attempts),
             policies=retry_policies(settings),
             exclusive=settings.embedded,  # one dispatcher per store only when embedded
+            metrics=pipeline.metrics,
         )
         # destinations a rule names but the settings do not configure are skipped, not
         # queued forever (logged once per alert)

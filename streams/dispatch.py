@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from streams.delivery_health import dead_delivery_alert
 from streams.dispatch_lock import SenderLock
@@ -40,6 +41,7 @@ class Dispatcher:
         self, store: Store, sinks: Mapping[str, Sink], clock: Callable[[], dt.datetime] = utcnow,
         policy: RetryPolicy | None = None, lease: float = 120.0, exclusive: bool = True,
         send_timeout: float = 60.0, policies: Mapping[str, RetryPolicy] | None = None,
+        metrics: Any = None,
     ) -> None:
         self.store = store
         self.sinks = dict(sinks)
@@ -49,6 +51,7 @@ class Dispatcher:
         self.lease = lease  # a `sending` row older than this is in doubt even if not exclusive
         self.exclusive = exclusive  # the only dispatcher on this store (embedded mode)
         self.send_timeout = send_timeout  # safety net over the sinks' own timeouts
+        self.metrics = metrics  # streams.metrics.Metrics: deliveries by destination, outcome
         self._last_send: dict[str, float] = {}
         self._paused_until: dict[str, dt.datetime] = {}
         self._recovered = False
@@ -288,6 +291,8 @@ class Dispatcher:
             since = await outbox.retrying_since(self.store, d.id, attempt)
         state, next_attempt, error = policy.next_state(result, attempt, now, since)
         await outbox.finish(self.store, d.id, attempt_id, result, state, next_attempt, error, now)
+        if self.metrics is not None:
+            self.metrics.deliveries.labels(d.destination, result.outcome.value).inc()
         if result.flag_destination:
             await outbox.flag_destination(self.store, d.destination, result.error)
         if state is State.DEAD:

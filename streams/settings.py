@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # required for the dashboard (streams/web) when web_host is not loopback
     dashboard_token: SecretStr | None = None
-    stall_after: float = 300.0  # /health fails when work waits longer than this (seconds)
+    stall_after: float = 300.0  # /health degrades when work waits longer than this (seconds)
+    health_interval: float = 30.0  # seconds between feed-health checks (operator alerts)
 
     # --- feeds -------------------------------------------------------------------------
     feeds: list[str] = Field(default_factory=lambda: list(DEFAULT_FEEDS))

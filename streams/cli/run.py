@@ -18,4 +18,4 @@ def run() -> None:
     except SettingsError as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)
-    run_worker(settings)
+    sys.exit(run_worker(settings))
