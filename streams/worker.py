@@ -125,9 +125,9 @@ class RuntimeService(Service):
 
     @Service.task
     async def _watch_rules(self) -> None:
+        from streams.operator_alerts import record_operator_alert
         from streams.rules_alerts import folder_alert
         from streams.rules_watch import watch_rules
-        from streams.store.alerts import record_alert
 
         runtime = await self.ready()
 
@@ -136,8 +136,9 @@ class RuntimeService(Service):
             now = runtime.pipeline.clock()
             since = runtime.rules.folder_problem_since
             start = dt.datetime.fromtimestamp(since, dt.UTC) if since else now
-            if await record_alert(runtime.store, folder_alert(problem, previous, start, now)):
-                runtime.wake.set()
+            alert = folder_alert(problem, previous, start, now, self.settings)
+            sinks = runtime.dispatcher.sinks if runtime.dispatcher is not None else None
+            await record_operator_alert(runtime.store, alert, sinks, wake=runtime.wake)
 
         await watch_rules(
             runtime.rules,
