@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
+	@echo "newswatch: the command is $(CURDIR)/$(BIN)/newswatch (try: $(BIN)/newswatch alerts list, in another terminal)"
 	$(BIN)/newswatch run
 
 test: $(STAMP)

@@ -17,9 +17,15 @@ def _with_store(work: Callable[[Any], Awaitable[T]]) -> T:
     """Open the configured store, run `work(store)`, close it."""
     from streams.settings import SettingsError, load_settings
     from streams.store import Store, StoreError
+    from streams.store_lock import sqlite_path
 
     async def main() -> T:
-        store = await Store(load_settings().database).open()
+        database = load_settings().database
+        path = sqlite_path(database)
+        if path is not None and not path.exists():  # never create an empty store here
+            raise StoreError(f"no store at {path}: start the service with `newswatch run`, "
+                             "or point NEWSWATCH_HOME / NEWSWATCH_DATA_DIR at its folder")
+        store = await Store(database).open()
         try:
             return await work(store)
         finally:
