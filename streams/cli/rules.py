@@ -72,9 +72,15 @@ def rules() -> None:
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check(folder: Path | None) -> None:
     """Lint the rules of FOLDER (default: the configured rules folder)."""
+    from streams.rule_names import name_warnings
+    from streams.rulebook import rule_files
+
     result, _settings_, folder = _load(folder)
     for error in result.errors:
         click.echo(str(error))
+    if folder.is_dir():  # warnings: a name the gazetteer and the places data do not know
+        for warning in name_warnings(rule_files(folder), result.rulebook.gazetteer):
+            click.echo(f"warning: {warning}")
     if result.errors:
         click.echo(f"{len(result.errors)} mistakes in {folder}", err=True)
         sys.exit(1)
