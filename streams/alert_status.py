@@ -2,7 +2,8 @@
 dashboard.
 
 Status as shown: `new`, `acknowledged` (someone is on it; stored as "acked"), `silenced`
-(not acknowledged, and its deliveries were held or an active silence matches it now).
+(not acknowledged, and its deliveries were held or an active silence matches it now),
+`backfilled` (recorded by `newswatch rules backfill` without --deliver, never sent).
 Alerts stored as "covered" (a story whose article already raised that rule's alert) are
 never sent nor listed, so they have no shown status.
 """
@@ -14,7 +15,8 @@ from typing import Any
 
 # light on imports: the CLI's option choices read these at start
 NEW, ACKNOWLEDGED, SILENCED = "new", "acknowledged", "silenced"
-STATUSES = (NEW, ACKNOWLEDGED, SILENCED)
+BACKFILLED = "backfilled"  # recorded by `rules backfill` without --deliver: never sent
+STATUSES = (NEW, ACKNOWLEDGED, SILENCED, BACKFILLED)
 # streams.rulebook.SEVERITIES, critical first as lists show them (a test keeps them equal)
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 STORED_ACKED = "acked"  # the store's value for an acknowledged alert
@@ -48,6 +50,8 @@ class Judge:
         """new, acknowledged or silenced for an alert row of the store."""
         if row.status == STORED_ACKED:
             return ACKNOWLEDGED
+        if row.status == BACKFILLED:
+            return BACKFILLED
         if row.id in self.held:
             return SILENCED
         if self.active:

@@ -48,7 +48,7 @@ def test_api_refuses_bad_filters_naming_each_parameter(server: DashboardServer) 
         bad = c.get("/api/alerts?status=acked&severity=urgent&since=garbage")
         assert bad.status_code == 400
         error = bad.json()["error"]
-        assert "status: 'acked' is not one of new, acknowledged, silenced" in error
+        assert "status: 'acked' is not one of new, acknowledged, silenced, backfilled" in error
         assert "severity: 'urgent' is not one of critical, high, medium, low, info" in error
         assert "since: 'garbage' is not a day (YYYY-MM-DD)" in error
         assert c.get("/api/alerts?limit=0").status_code == 400

@@ -15,8 +15,10 @@ from streams.alert_status import SEVERITIES, STATUSES
 T = TypeVar("T")
 
 
-def _with_store(work: Callable[[Any], Awaitable[T]]) -> T:
-    """Open the configured store, run `work(store)`, close it."""
+def _with_store(work: Callable[[Any], Awaitable[T]], create: bool = False) -> T:
+    """Open the configured store, run `work(store)`, close it. A SQLite store that does not
+    exist is created only with `create` (a silence may come before the first run); the
+    commands that read say there is none instead of showing an empty one."""
     from streams.settings import SettingsError, load_settings
     from streams.store import Store, StoreError
     from streams.store_lock import sqlite_path
@@ -24,7 +26,7 @@ def _with_store(work: Callable[[Any], Awaitable[T]]) -> T:
     async def main() -> T:
         database = load_settings().database
         path = sqlite_path(database)
-        if path is not None and not path.exists():  # never create an empty store here
+        if not create and path is not None and not path.exists():
             raise StoreError(f"no store at {path}: start the service with `newswatch run`, "
                              "or point NEWSWATCH_HOME / NEWSWATCH_DATA_DIR at its folder")
         store = await Store(database).open()
@@ -142,7 +144,7 @@ def silence_add(rule_id: str | None, story_id: str | None, actor: str | None,
         span = parse_duration(duration)
         sid = _with_store(lambda s: add_silence(
             s, span, rule_id=rule_id, story_id=story_id, actor=actor,
-            destination=destination, reason=reason))
+            destination=destination, reason=reason), create=True)
     except SilenceError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"silence #{sid} for {span}")
