@@ -27,6 +27,7 @@ $(TEST_STAMP): $(RUN_STAMP)
 	touch $(TEST_STAMP)
 
 run: $(RUN_STAMP)
+	@echo "newswatch: the command is $(CURDIR)/$(BIN)/newswatch (try: $(BIN)/newswatch alerts list, in another terminal)"
 	$(BIN)/newswatch run
 
 test: $(TEST_STAMP)

@@ -24,6 +24,7 @@ from streams.clean import clean
 from streams.consolidate import consolidate
 from streams.evaluate import evaluate, tick
 from streams.metrics import Metrics
+from streams.ordering import publication_key
 from streams.records import Alert, Article, ArticleEvents, FeedItem
 from streams.settings import Settings
 from streams.store import Store, utcnow
@@ -57,7 +58,8 @@ class Pipeline:
 
     async def poll(self, urls: Sequence[str]) -> list[FeedItem]:
         """Poll these feeds in one cycle; record their new entries as pending and return
-        them. A feed that fails is recorded in its health row and logged, never raised."""
+        them in order of publication. A feed that fails is recorded in its health row and
+        logged, never raised."""
         schedule = Schedule.from_settings(self.settings)
         results = await poll_feeds(self.client, self.store, list(urls), self.clock(), schedule)
         fresh = []
@@ -68,7 +70,8 @@ class Pipeline:
             if new:
                 self.metrics.items_polled.labels(result.url).inc(len(new))
             fresh.extend(new)
-        return fresh
+        # in order of publication, so that articles reach extraction in the order it sorts
+        return sorted(fresh, key=lambda it: publication_key(it.published, it.link, it.guid))
 
     async def clean(self, item: FeedItem) -> Article | None:
         """Fetch and clean an entry's page; None when the article was already processed."""
@@ -90,8 +93,9 @@ class Pipeline:
 
     async def extract(self, articles: Sequence[Article]) -> list[ArticleEvents]:
         """Extract events from a batch (off the loop) and give each its story, in order of
-        publication, so the first article of a story is the one that opens it."""
-        articles = sorted(articles, key=lambda a: a.published or "")
+        publication (streams.ordering: the backtest's order too), so the first article of a
+        story is the one that opens it."""
+        articles = sorted(articles, key=lambda a: publication_key(a.published, a.url))
         loop = asyncio.get_running_loop()
         lists = await loop.run_in_executor(self.nlp_pool, self.extractor.extract, list(articles))
         out = []

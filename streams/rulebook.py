@@ -148,19 +148,31 @@ def load_rulebook(
     event_types: Collection[str] | None = None,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> LoadResult:
-    """Load every rule file of a folder; a duplicate id is refused where it appears again."""
+    """Load every rule file of a folder; a duplicate id is refused in the file that added it
+    (the one changed last: a new file reusing a shipped rule's id is blamed, not the
+    shipped file), and the other file's rule stays in force."""
     folder = Path(folder)
     errors: list[RuleError] = []
     files: dict[str, tuple[Rule, ...]] = {}
     if not folder.is_dir():
         errors.append(RuleError(str(folder), 1, "", "no such rules folder"))
-    for path in rule_files(folder) if folder.is_dir() else []:
-        rules, file_errors = load_rule_file(path, gazetteer, event_types, max_bytes)
-        taken = {r.id for rs in files.values() for r in rs}
-        errors.extend(file_errors + duplicate_errors(rules, files))
-        files[str(path)] = tuple(r for r in rules if r.id not in taken)
+    loaded = [(path, *load_rule_file(path, gazetteer, event_types, max_bytes))
+              for path in (rule_files(folder) if folder.is_dir() else [])]
+    earlier: dict[str, tuple[Rule, ...]] = {}  # files by last change, oldest first
+    for path, rules, file_errors in sorted(loaded, key=lambda f: (_changed(f[0]), f[0])):
+        taken = {r.id for rs in earlier.values() for r in rs}
+        errors.extend(file_errors + duplicate_errors(rules, earlier))
+        earlier[str(path)] = tuple(r for r in rules if r.id not in taken)
+    files = {str(path): earlier[str(path)] for path, _r, _e in loaded}  # in name order
     in_force = [r for rs in files.values() for r in rs]
     return LoadResult(Rulebook(in_force, gazetteer), errors, files, event_types)
+
+
+def _changed(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def duplicate_errors(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from expected import SEED_ALERTS
+from expected import SEED_ALERT_ARTICLES, SEED_ALERTS, seed_file
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = SEED_ALERTS
@@ -142,6 +142,11 @@ def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
         stored = worker.store_alerts()
         assert Counter(rule for rule, _ in stored) == EXPECTED
         assert len(set(stored)) == len(stored)
+        # the same articles raise them as in `newswatch backtest seeds` (tests/test_backtest.py)
+        assert Counter(
+            (a["alert"]["rule_id"], seed_file(a["alert"]["article_url"]))
+            for a in worker.jsonl if a["kind"] == "alert"
+        ) == SEED_ALERT_ARTICLES
         log = worker.log.read_text()
         assert "zz-broken.yaml" in log and "tpye" in log  # the error names file and field
 

@@ -1,6 +1,8 @@
 """`newswatch rules check|test|status`: lint rules, run their expectations, show what runs.
 
-check   one line per mistake (file:line: field: message), exit 1 if any, else 0.
+check   one line per mistake (file:line: field: message), exit 1 if any, else 0; names
+        the gazetteer does not know are warned about.
+backfill  a new or changed rule over the stored articles of a period (--since 2d).
 test    runs rules/tests/*.yaml through the real extractor (hand-made events need none);
         exit 1 on a failed expectation.
 status  the rules in force and the errors of the running worker, from the status file the
@@ -74,9 +76,15 @@ def rules() -> None:
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check(folder: Path | None) -> None:
     """Lint the rules of FOLDER (default: the configured rules folder)."""
+    from streams.rule_names import name_warnings
+    from streams.rulebook import rule_files
+
     result, _settings_, folder = _load(folder)
     for error in result.errors:
         click.echo(str(error))
+    if folder.is_dir():  # warnings: a name the gazetteer and the places data do not know
+        for warning in name_warnings(rule_files(folder), result.rulebook.gazetteer):
+            click.echo(f"warning: {warning}")
     if result.errors:
         click.echo(f"{len(result.errors)} mistakes in {folder}", err=True)
         sys.exit(1)
@@ -115,6 +123,34 @@ def _extractor(settings: Any) -> Any:
         click.echo("no extractor available: cases with text are skipped", err=True)
         return None
     return build_extractor(settings).extract
+
+
+@rules.command()
+@click.argument("rule_id")
+@click.option("--since", required=True, help="The period of stored articles: 90m, 24h, 2d, 1w.")
+@click.option("--deliver", is_flag=True,
+              help="Send the alerts to their destinations (default: record them only).")
+def backfill(rule_id: str, since: str, deliver: bool) -> None:
+    """Evaluate a new or changed rule over the articles stored in the period and record its
+    alerts; without --deliver they are recorded as backfilled and sent nowhere. (A rule
+    otherwise only sees the articles that arrive after it is saved.)"""
+    from streams.backfill import BackfillError
+    from streams.backfill import backfill as run_backfill
+    from streams.cli.backtest import _duration
+
+    period = _duration(since)
+    assert period is not None
+    try:
+        result = asyncio.run(run_backfill(_settings(), rule_id, period, deliver))
+    except BackfillError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for alert in result.alerts:
+        click.echo(f"{alert.id}  {alert.severity:<8}  {alert.rule_id}  {alert.title}")
+    what = "queued for delivery (the running service sends them)" if deliver else (
+        "recorded as backfilled, not sent")
+    already = f"; {result.already} stories had alerted already" if result.already else ""
+    click.echo(f"{len(result.alerts)} alerts {what}, from {result.articles} articles stored "
+               f"in the last {since}{already}", err=True)
 
 
 @rules.command()
