@@ -71,11 +71,7 @@ class GuardTransport(httpx.AsyncBaseTransport):
 
     def allowed(self, host: str, port: int) -> bool:
         """True when the allow-list names this host (any port) or this host:port."""
-        origin = f"{host}:{port}"
-        return (
-            "*" in self.allow or host in self.allow or origin in self.allow
-            or origin in _OWN_ORIGINS
-        )
+        return _allowed(self.allow, host, port)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -97,6 +93,27 @@ class GuardTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _allowed(allow: set[str], host: str, port: int) -> bool:
+    origin = f"{host}:{port}"
+    return "*" in allow or host in allow or origin in allow or origin in _OWN_ORIGINS
+
+
+async def vet_url(url: str, allow: Iterable[str] = ()) -> None:
+    """The guard's verdict on url without fetching it (as `feeds add` needs): returns when the
+    poller would be let through, raises UnsafeURLError naming the reason when it would be
+    refused, FetchError when the host cannot be resolved now."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise UnsafeURLError(url, str(exc)) from exc
+    if parsed.scheme not in ("http", "https"):
+        raise UnsafeURLError(url, f"scheme {parsed.scheme!r} refused (http and https only)")
+    host = parsed.host.lower()
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    if not _allowed({a.strip().lower() for a in allow if a.strip()}, host, port):
+        await _resolve_public(url, host, port)
 
 
 async def _resolve_public(

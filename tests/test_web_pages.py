@@ -158,6 +158,26 @@ def test_calendar_from_a_reference_day(client: httpx.Client) -> None:
     assert today["from"] == NOW.date().isoformat() and today["days"] == []
 
 
+@pytest.mark.parametrize(("query", "names"), [
+    ("from=9999-12-31", "from is out of range"),
+    ("from=9999-01-01&days=366", "from is out of range"),
+    ("from=2026-13-01", "from must be a date"),
+    ("from=yesterday", "from must be a date"),
+    ("days=many", "days must be a whole number"),
+])
+def test_calendar_refuses_bad_dates_with_400(client: httpx.Client, query: str,
+                                              names: str) -> None:
+    api = client.get(f"/api/calendar?{query}")
+    assert api.status_code == 400
+    assert api.json()["error"].startswith(names)
+    page = client.get(f"/calendar?{query}")
+    assert page.status_code == 400
+    assert names in page.text and 'name="from"' in page.text  # the message and the form
+    # The last day a full calendar can start still answers.
+    assert client.get("/api/calendar?from=9998-12-30").json()["days"] == []
+    assert client.get("/api/calendar?from=9999-12-30&days=1").status_code == 200
+
+
 def test_rules_page_shows_rules_chart_and_errors(client: httpx.Client) -> None:
     html = client.get("/rules").text
     assert 'class="rule-error"' in html

@@ -14,16 +14,25 @@ import click
 T = TypeVar("T")
 
 
-def _with_store(work: Callable[[Any, Any], Awaitable[T]]) -> T:
-    """Open the configured store, run `work(store, settings)`, close it."""
+# Bound on resolving a feed's host at `feeds add`: a slow or absent DNS must not hang the CLI.
+VET_SECONDS = 10.0
+
+
+def _load_settings() -> Any:
     from streams.settings import SettingsError, load_settings
-    from streams.store import Store, StoreError
 
     try:
-        settings = load_settings()
+        return load_settings()
     except SettingsError as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)
+
+
+def _with_store(work: Callable[[Any, Any], Awaitable[T]], settings: Any = None) -> T:
+    """Open the configured store, run `work(store, settings)`, close it."""
+    from streams.store import Store, StoreError
+
+    settings = settings or _load_settings()
 
     async def run() -> T:
         store = await Store(settings.database).open()
@@ -49,6 +58,29 @@ def _check_url(url: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise click.BadParameter(f"{url}: a feed URL must be http:// or https:// with a host")
     return url
+
+
+def _refusals(urls: list[str], allow: list[str]) -> dict[str, str]:
+    """{url: reason} for each URL the poller's SSRF guard would refuse (a private, loopback,
+    link-local or metadata address after DNS, unless NEWSWATCH_ALLOW_HOSTS names it). A host
+    that cannot be resolved now is not refused (DNS may come back): a note says so."""
+    from connectors.http import FetchError, UnsafeURLError, vet_url
+
+    async def vet(url: str) -> str | None:
+        try:
+            await asyncio.wait_for(vet_url(url, allow), VET_SECONDS)
+        except UnsafeURLError as exc:
+            return f"{exc.reason}; set NEWSWATCH_ALLOW_HOSTS to poll it anyway"
+        except (FetchError, TimeoutError) as exc:
+            reason = exc.reason if isinstance(exc, FetchError) else "DNS did not answer"
+            click.echo(f"note: {url}: {reason}; added all the same, the poller will retry",
+                       err=True)
+        return None
+
+    async def vet_all() -> list[str | None]:
+        return await asyncio.gather(*(vet(url) for url in urls))
+
+    return {url: r for url, r in zip(urls, asyncio.run(vet_all()), strict=True) if r}
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -92,6 +124,11 @@ def add_cmd(url: str, interval: float | None) -> None:
     """Poll URL from now on (at the next cycle of a running service)."""
     from streams.store.feeds import ensure_feeds, update_feed
 
+    settings = _load_settings()
+    for bad, reason in _refusals([url], settings.allow_hosts).items():
+        click.echo(f"newswatch: refused {bad}: {reason}", err=True)
+        sys.exit(1)
+
     async def work(store: Any, _settings: Any) -> int:
         added = await ensure_feeds(store, [url], interval=interval, added_by="user")
         if not added:  # already known: make sure it stays polled, apply the new interval
@@ -101,7 +138,7 @@ def add_cmd(url: str, interval: float | None) -> None:
             await update_feed(store, url, **values)
         return added
 
-    click.echo(f"{'added' if _with_store(work) else 'already present'}: {url}")
+    click.echo(f"{'added' if _with_store(work, settings) else 'already present'}: {url}")
 
 
 @feeds.command("remove")
@@ -145,9 +182,13 @@ def import_cmd(file: Path) -> None:
             good.append(_check_url(feed.url))
         except click.BadParameter as exc:
             bad.append(str(exc.message))
+    settings = _load_settings()
+    refused = _refusals(good, settings.allow_hosts)
+    good = [url for url in good if url not in refused]
+    bad += [f"{url}: {reason}" for url, reason in refused.items()]
     titles = {f.url: f.title for f in listed}
     added = _with_store(
-        lambda store, _s: ensure_feeds(store, good, added_by="user", titles=titles)
+        lambda store, _s: ensure_feeds(store, good, added_by="user", titles=titles), settings
     )
     for reason in bad:
         click.echo(f"skipped: {reason}", err=True)

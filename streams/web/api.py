@@ -15,7 +15,7 @@ from typing import Any
 
 from streams.store.silences import SilenceError
 from streams.web import alerts as alert_data
-from streams.web.calendar import MAX_DAYS, calendar, reference_day
+from streams.web.calendar import CalendarQueryError, calendar, calendar_query
 from streams.web.dashboard import DashboardView
 from streams.web.feeds import feed_health
 from streams.web.rules import rules_overview
@@ -78,11 +78,10 @@ class StoryApi(ApiView):
 
 class CalendarApi(ApiView):
     async def get(self, request: Any) -> Any:
-        start = reference_day(request.query.get("from"), self.dash.now().date())
         try:
-            days = int(request.query.get("days") or MAX_DAYS)
-        except ValueError:
-            return self.fail(request, 400, "days must be a whole number")
+            start, days = calendar_query(request.query, self.dash.now().date())
+        except CalendarQueryError as exc:
+            return self.fail(request, 400, str(exc))
         return self.web.json(await calendar(self.dash.runtime.store, start, days))
 
 

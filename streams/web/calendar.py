@@ -1,6 +1,8 @@
 """The calendar: events with status scheduled and a date on or after a reference day
 (meetings, talks, deadlines), grouped by day. The reference day defaults to today; the seeds
-are dated 2025-2026, so pages and tests can set it (?from=2026-01-01).
+are dated 2025-2026, so pages and tests can set it (?from=2026-01-01). A ?from= that is not a
+date, or whose window would end past the last representable day, is refused with a message
+naming the parameter (CalendarQueryError), never a 500.
 
 One entry per story and day: several articles announcing the same meeting show once, with
 every source that announced it.
@@ -20,9 +22,30 @@ from streams.web.queries import parse_day
 MAX_DAYS = 366
 
 
-def reference_day(text: str | None, today: dt.date) -> dt.date:
-    """The day the calendar starts from: ?from= when valid, else today."""
-    return parse_day(text) or today
+class CalendarQueryError(ValueError):
+    """A calendar query parameter that cannot be used; the message names it."""
+
+
+def calendar_query(query: Any, today: dt.date) -> tuple[dt.date, int]:
+    """(start, days) from ?from=YYYY-MM-DD&days=N: from defaults to today, days to MAX_DAYS
+    (clamped to 1..MAX_DAYS). Raises CalendarQueryError naming the parameter at fault."""
+    raw_days = (query.get("days") or "").strip()
+    try:
+        days = max(1, min(int(raw_days), MAX_DAYS)) if raw_days else MAX_DAYS
+    except ValueError:
+        raise CalendarQueryError("days must be a whole number") from None
+    raw_from = (query.get("from") or "").strip()
+    if not raw_from:
+        return today, days
+    start = parse_day(raw_from)
+    if start is None:
+        raise CalendarQueryError(f"from must be a date as YYYY-MM-DD (got {raw_from[:40]!r})")
+    last = dt.date.max - dt.timedelta(days=days)
+    if start > last:
+        raise CalendarQueryError(
+            f"from is out of range: {start.isoformat()} is after {last.isoformat()}, "
+            f"the last day a {days}-day calendar can start")
+    return start, days
 
 
 async def calendar(store: Store, start: dt.date, days: int = MAX_DAYS) -> dict[str, Any]:

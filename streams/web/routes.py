@@ -8,7 +8,7 @@ from typing import Any
 
 from streams.store.silences import SilenceError
 from streams.web import alerts as alert_data
-from streams.web.calendar import calendar, reference_day
+from streams.web.calendar import CalendarQueryError, calendar, calendar_query
 from streams.web.dashboard import HERE, DashboardView
 from streams.web.feeds import feed_health
 from streams.web.rules import rules_overview
@@ -78,8 +78,14 @@ class StoryPage(DashboardView):
 
 class CalendarPage(DashboardView):
     async def get(self, request: Any) -> Any:
-        start = reference_day(request.query.get("from"), self.dash.now().date())
-        data = await calendar(self.dash.runtime.store, start)
+        try:
+            start, days = calendar_query(request.query, self.dash.now().date())
+        except CalendarQueryError as exc:
+            # The page itself, with the message and the form to pick another day.
+            empty = {"from": "", "until": "", "days": []}
+            return self.page(request, "calendar.html", status=400, nav="calendar",
+                             data=empty, error=str(exc))
+        data = await calendar(self.dash.runtime.store, start, days)
         return self.page(request, "calendar.html", nav="calendar", data=data)
 
 
