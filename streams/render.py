@@ -124,8 +124,8 @@ def what_happened(event: Event) -> str:
     out = who_did_what(event)
     if event.location:
         out += " in " + ", ".join(event.location)
-    out += f" on {event.date}" if event.date else " (no date given)"
-    out += f" ({event.status})"
+    out += f" on {event.date} ({event.status})" if event.date else \
+        f" ({event.status}, no date given)"
     if event.quantities:
         out += f" [{quantities_text(event)}]"
     if event.attribution:
@@ -163,8 +163,6 @@ def update_summary(update: Alert) -> str:
     facts = [f"{role} now {text.split(': ', 1)[1]}" for role, text in _roles(update.event)]
     if facts:
         out += ", " + ", ".join(facts)
-    if update.event.attribution:
-        out += f" (claimed by {update.event.attribution})"
     return one_line(out)
 
 
@@ -344,7 +342,10 @@ def slack_update(alert: Alert, update: Alert) -> dict[str, Any]:
     """A thread reply (or, without threads, a short message) for a later article of a story."""
     link = slack_link(update.article_url, cut(update.title, HEADLINE), SLACK_SECTION_TEXT // 2)
     when = f" (published {update.published[:10]})" if update.published else ""
-    text = f"{link}{when}: {slack_escape(update_summary(update), SUMMARY)}"
+    news = update_summary(update)
+    if update.event.attribution:
+        news += f" — claimed by {update.event.attribution}"
+    text = f"{link}{when}: {slack_escape(news, SUMMARY)}"
     if update.event.evidence:
         text += "\n> " + slack_escape(update.event.evidence, SLACK_SECTION_TEXT - len(text) - 3)
     key = f"{alert.id}.{update.article_id}"
