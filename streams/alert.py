@@ -59,4 +59,5 @@ def make_alert(match: _Match, now: dt.datetime, settings: Settings | None = None
         # a digest rule: its deliveries wait for the group (streams/dispatch.py)
         group_wait=match.rule.group.wait if match.rule.group else 0.0,
         group_interval=match.rule.group.interval if match.rule.group else 0.0,
+        published=article.published,
     )

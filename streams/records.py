@@ -137,6 +137,7 @@ class Alert(faust.Record, serializer="json"):
     destinations: list[str]
     group_wait: float = 0.0  # the rule's `group`: seconds the first alert of a group waits
     group_interval: float = 0.0  # and the least seconds between two digests (0, 0: no group)
+    published: str | None = None  # the article's publication date (ISO), when the feed gave one
     version: int = 1
 
 

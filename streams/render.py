@@ -21,6 +21,11 @@ SEVERITY_EMOJI = {
 }
 
 
+# characters of a headline shown in every channel (console line, Slack link label, email
+# title and subject part): a 200-character lede used as a headline is cut at a word
+HEADLINE = 120
+
+
 def alert_to_json(alert: Alert) -> dict[str, Any]:
     """The alert as plain JSON data (no Faust namespace markers)."""
     return _strip_ns(json.loads(alert.dumps()))
@@ -66,6 +71,76 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+# How a pair of roles reads: (first role, second role) -> (joining word, second's word)
+_ROLE_PHRASES = {
+    ("attacker", "attacked"): ("by", "on"),
+    ("authority", "target"): ("by", "on"),
+}
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def who_did_what(event: Event) -> str:
+    """The event with who did what to whom, from its roles, else its sides, else actors:
+    'attack by Russia on Ukraine', 'sanctions by EU on Russia', 'meeting between Russia and
+    Ukraine mediated by Turkey', 'attack involving Russia, Ukraine'."""
+    what = event.type.replace("_", " ")
+    roles = {k: list(v) for k, v in (event.roles or {}).items() if v}
+    for (agent, patient), (by, on) in _ROLE_PHRASES.items():
+        if agent in roles or patient in roles:
+            out = what
+            if roles.get(agent):
+                out += f" {by} {_names(roles.pop(agent))}"
+            if roles.get(patient):
+                out += f" {on} {_names(roles.pop(patient))}"
+            return _with_other_roles(out, roles)
+    if roles.get("party") or roles.get("mediator"):
+        out = what
+        parties = roles.pop("party", [])
+        if len(parties) > 1:
+            out += f" between {_names(parties)}"
+        elif parties:
+            out += f" of {parties[0]}"
+        if roles.get("mediator"):
+            out += f" mediated by {_names(roles.pop('mediator'))}"
+        return _with_other_roles(out, roles)
+    if roles:
+        return _with_other_roles(what, roles)
+    names = list(event.sides or []) or list(event.actors)
+    return f"{what} involving {', '.join(names)}" if names else what
+
+
+def _with_other_roles(text: str, roles: dict[str, list[str]]) -> str:
+    rest = "; ".join(f"{role}: {', '.join(names)}" for role, names in sorted(roles.items()))
+    return f"{text} ({rest})" if rest else text
+
+
+def what_happened(event: Event) -> str:
+    """'attack by Russia on Ukraine in Kherson on 2026-01-02 (occurred) [killed: at least
+    24] — claimed by Russian officials': who did what to whom, where, when, the numbers, and
+    the claimant when the article attributes it (a claim is never stated as fact)."""
+    out = who_did_what(event)
+    if event.location:
+        out += " in " + ", ".join(event.location)
+    out += f" on {event.date} ({event.status})" if event.date else \
+        f" ({event.status}, no date given)"
+    if event.quantities:
+        out += f" [{quantities_text(event)}]"
+    if event.attribution:
+        out += f" — claimed by {event.attribution}"
+    return one_line(out)
+
+
+def article_label(alert: Alert, limit: int = HEADLINE) -> str:
+    """'Kyiv Independent, published 2026-01-02: <headline, cut at a word>'."""
+    head = alert.source or "unknown source"
+    if alert.published:
+        head += f", published {alert.published[:10]}"
+    return one_line(f"{head}: {cut(alert.title, limit)}")
+
+
 def event_summary(event: Event) -> str:
     """'attack (occurred) — Russia, Ukraine @ Kherson on 2026-01-02 [killed: at least 24]'."""
     out = f"{event.type} ({event.status})"
@@ -77,6 +152,8 @@ def event_summary(event: Event) -> str:
         out += f" on {event.date}"
     if event.quantities:
         out += f" [{quantities_text(event)}]"
+    if event.attribution:
+        out += f" — claimed by {event.attribution}"
     return one_line(out)
 
 
@@ -94,17 +171,48 @@ def _roles(event: Event) -> list[tuple[str, str]]:
     return [(p.split(":", 1)[0], p) for p in text.split("; ")] if text else []
 
 
+def roles_text(event: Event) -> str:
+    """'attacker: Russia; attacked: Ukraine' from the event's roles, else its sides, else
+    its actors ('' when none)."""
+    roles = {k: v for k, v in (event.roles or {}).items() if v}
+    if roles:
+        return "; ".join(f"{role}: {', '.join(names)}" for role, names in roles.items())
+    return ", ".join(event.sides or []) or ", ".join(event.actors)
+
+
+def fact_fields(alert: Alert, missing: str = "—") -> list[tuple[str, str]]:
+    """The facts a Slack message and an email show as fields, in this order."""
+    ev = alert.event
+    fields = [
+        ("Event", f"{who_did_what(ev)} ({ev.status})"),
+        ("Actors", roles_text(ev) or missing),
+        ("Place", ", ".join(ev.location) or missing),
+        ("Event date", ev.date or missing),
+        ("Published", (alert.published or "")[:10] or missing),
+    ]
+    if ev.attribution:
+        fields.append(("Claimed by", ev.attribution))
+    if ev.quantities:
+        fields.append(("Numbers", quantities_text(ev)))
+    fields.append(("Source", alert.source or missing))
+    return fields
+
+
 # --- console and JSONL ----------------------------------------------------------------
 
 
 def console_line(alert: Alert, update: Alert | None = None) -> str:
-    """One line: severity, rule id, headline and the event (or what the update adds)."""
+    """One line an analyst can act on: severity, rule, what happened (who did what to whom,
+    where, when, the claimant), the article (source, publication date, headline) and its
+    link. An update names its own article and says which alert it follows."""
     if update is not None:
-        return one_line(f"[update] {alert.rule_id} | {alert.title} | "
-                        f"{update_summary(update)} | {update.article_url}")
+        return one_line(
+            f"[UPDATE] [{alert.severity.upper()}] {alert.rule_id} | {update_summary(update)}"
+            f" | {what_happened(update.event)} | {article_label(update)}"
+            f" | {update.article_url} | follows: {cut(alert.title, HEADLINE // 2)}")
     return one_line(
-        f"[{alert.severity.upper()}] {alert.rule_id} | {alert.title} | "
-        f"{event_summary(alert.event)} | {alert.article_url}"
+        f"[{alert.severity.upper()}] {alert.rule_id} | {what_happened(alert.event)}"
+        f" | {article_label(alert)} | {alert.article_url}"
     )
 
 
@@ -134,7 +242,6 @@ SLACK_FIELDS = 10
 SLACK_FIELD_TEXT = 2000
 SLACK_CONTEXT_ELEMENTS = 10
 SLACK_TEXT = 3000
-HEADLINE = 300  # characters of a headline shown (Slack link label, email subject part)
 SUMMARY = 1000  # characters of an event or update summary in one line of a message
 ELLIPSIS = "…"
 
@@ -207,15 +314,7 @@ def slack_alert(alert: Alert) -> dict[str, Any]:
     """The chat.postMessage / incoming-webhook payload (Block Kit) of an alert."""
     ev = alert.event
     emoji = SEVERITY_EMOJI.get(alert.severity, ":white_circle:")
-    fields = [
-        ("Event", f"{ev.type} ({ev.status})"),
-        ("Actors", ", ".join(ev.actors) or "—"),
-        ("Place", ", ".join(ev.location) or "—"),
-        ("Date", ev.date or "—"),
-    ]
-    if ev.quantities:
-        fields.append(("Numbers", quantities_text(ev)))
-    fields.append(("Source", alert.source or "—"))
+    fields = fact_fields(alert)
     blocks: list[dict[str, Any]] = [
         _section(_headline(emoji, alert.article_url, alert.title)),
         {"type": "section", "fields": [_field(k, v) for k, v in fields[:SLACK_FIELDS]]},
@@ -224,8 +323,8 @@ def slack_alert(alert: Alert) -> dict[str, Any]:
         blocks.append(_section("> " + slack_escape(ev.evidence, SLACK_SECTION_TEXT - 2)))
     blocks.append(_footer(alert.severity, alert.rule_id, f"alert {alert.id}"))
     return {
-        "text": slack_escape(f"[{alert.severity}] {alert.rule_id}: {cut(alert.title, HEADLINE)}",
-                             SLACK_TEXT),
+        "text": slack_escape(f"[{alert.severity}] {alert.rule_id}: {cut(alert.title, HEADLINE)}"
+                             f" — {what_happened(ev)}", SLACK_TEXT),
         "blocks": blocks,
         "unfurl_links": False,
         "metadata": {"event_type": "newswatch_alert", "event_payload": {"key": alert.id}},
@@ -242,7 +341,11 @@ def _footer(severity: str, rule_id: str, what: str) -> dict[str, Any]:
 def slack_update(alert: Alert, update: Alert) -> dict[str, Any]:
     """A thread reply (or, without threads, a short message) for a later article of a story."""
     link = slack_link(update.article_url, cut(update.title, HEADLINE), SLACK_SECTION_TEXT // 2)
-    text = f"{link}: {slack_escape(update_summary(update), SUMMARY)}"
+    when = f" (published {update.published[:10]})" if update.published else ""
+    news = update_summary(update)
+    if update.event.attribution:
+        news += f" — claimed by {update.event.attribution}"
+    text = f"{link}{when}: {slack_escape(news, SUMMARY)}"
     if update.event.evidence:
         text += "\n> " + slack_escape(update.event.evidence, SLACK_SECTION_TEXT - len(text) - 3)
     key = f"{alert.id}.{update.article_id}"
@@ -327,13 +430,9 @@ class EmailContent:
 def _email_view(alert: Alert, update: Alert | None) -> dict[str, Any]:
     shown = update or alert
     ev = shown.event
-    fields = [("Event", f"{ev.type} ({ev.status})"), ("Actors", ", ".join(ev.actors) or "-"),
-              ("Place", ", ".join(ev.location) or "-"), ("Date", ev.date or "-")]
-    if ev.quantities:
-        fields.append(("Numbers", quantities_text(ev)))
-    fields.append(("Source", shown.source or "-"))
+    fields = fact_fields(shown, missing="-")
     return {
-        "title": one_line(shown.title), "url": one_line(shown.article_url),
+        "title": cut(shown.title, HEADLINE), "url": one_line(shown.article_url),
         "news": update_summary(update) if update else "",
         "fields": [(k, one_line(v)) for k, v in fields], "evidence": one_line(ev.evidence),
         "severity": alert.severity, "rule": alert.rule_id, "id": alert.id,
@@ -350,7 +449,7 @@ def email_content(pairs: list[tuple[Alert, Alert | None]]) -> EmailContent:
     else:
         prefix = "Re: " if first_update is not None else f"[{cut(first.severity, 20)}] "
         head = f"{prefix}[newswatch] {rule}: " if first_update else f"[newswatch] {prefix}{rule}: "
-        subject = head + cut(first.title, EMAIL_SUBJECT - len(head))
+        subject = head + cut(first.title, min(HEADLINE, EMAIL_SUBJECT - len(head)))
     text = _TEXT_ENV.from_string(_EMAIL_TEMPLATE).render(alerts=views, html=False)
     html = _HTML_ENV.from_string(_EMAIL_TEMPLATE).render(alerts=views, html=True)
     return EmailContent(subject=cut(subject, EMAIL_SUBJECT), text=text, html=html)

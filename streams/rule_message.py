@@ -14,6 +14,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from streams.records import Article, Event
+from streams.render import HEADLINE, cut, what_happened
 
 log = logging.getLogger(__name__)
 
@@ -70,29 +71,10 @@ def _context(rule: Any, event: Event, article: Article, story: Any, detail: str)
 
 
 def default_message(rule_id: str, event: Event, article: Article, detail: str = "") -> str:
-    """'<rule>: <headline> — <type> <actors> in <places> on <date> (<status>) <numbers>'."""
-    parts = [event.type]
-    if event.actors:
-        parts.append(", ".join(event.actors))
-    if event.location:
-        parts.append("in " + ", ".join(event.location))
-    if event.date:
-        parts.append(f"on {event.date}")
-    parts.append(f"({event.status})")
-    numbers = "; ".join(f"{role} {_quantity(q)}" for role, q in sorted(event.quantities.items()))
-    if numbers:
-        parts.append(numbers)
-    if detail:
-        parts.append(f"[{detail}]")
-    return _one_line(f"{rule_id}: {article.title} — {' '.join(parts)}")
-
-
-def _quantity(q: Any) -> str:
-    if isinstance(q, dict):
-        value = q.get("value")
-        text = f"{int(value)}" if isinstance(value, float) and value.is_integer() else str(value)
-        return f"{q['qualifier']} {text}" if q.get("qualifier") else text
-    return str(q)
+    """'<rule>: <headline> — <who did what to whom> in <places> on <date> (<status>)
+    [<numbers>] — claimed by <claimant>' (streams.render.what_happened), the headline cut."""
+    text = f"{rule_id}: {cut(article.title, HEADLINE)} — {what_happened(event)}"
+    return _one_line(f"{text} [{detail}]" if detail else text)
 
 
 def _one_line(text: str) -> str:

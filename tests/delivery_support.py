@@ -15,6 +15,8 @@ def make_alert(
     title: str = "Russian strike on Kherson kills at least 24", source: str = "Kyiv Independent",
     killed: float | None = 24, destinations: Sequence[str] = ("console", "jsonl"),
     severity: str = "high", actors: Sequence[str] = ("Russia", "Ukraine"),
+    published: str | None = "2026-01-02", roles: dict[str, list[str]] | None = None,
+    attribution: str | None = None,
 ) -> Alert:
     """An alert as the lead's alert stage builds it."""
     quantities: dict[str, Any] = {}
@@ -26,12 +28,13 @@ def make_alert(
         actors=list(actors), location=["Kherson"], quantities=quantities,
         date="2026-01-02", status="occurred",
         evidence=f"{title}, officials said on Friday.", story_id=story,
+        roles=roles, attribution=attribution,
     )
     return Alert(
         id=alert_id(rule, story), rule_id=rule, severity=severity, story_id=story, title=title,
         article_url=f"https://news.example/{article}", article_id=article, source=source,
         event=event, message=title, created="2026-01-02T10:00:00+00:00",
-        destinations=list(destinations),
+        destinations=list(destinations), published=published,
     )
 
 

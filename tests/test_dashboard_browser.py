@@ -119,6 +119,28 @@ def test_alerts_page_lists_alerts_and_acknowledges(server: DashboardServer, page
     expect(page).to_have_url(re.compile(r"/stories/s-strike$"))
 
 
+def test_alerts_page_at_800_px(server: DashboardServer, page: object) -> None:
+    """Usable on a narrow window: no sideways scroll, both dates, one headline per row,
+    critical and high in different colours."""
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.goto(f"{server.url}/")  # `/` leads to the alerts
+    sync_api.expect(page).to_have_url(re.compile(r"/alerts$"))
+    sync_api.expect(page.locator("tr.alert").first).to_be_visible()
+    shot(page, "alerts-800px")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 800
+    strike = row(page, alert_id("mass-casualty-strike", "s-strike"))
+    sync_api.expect(strike.locator(".event-date")).to_have_text("2025-11-18")
+    sync_api.expect(strike.locator(".published")).to_have_text("2025-11-18")
+    assert strike.inner_text().count("Strike kills 24") == 1  # type: ignore[attr-defined]
+    for r in page.locator("tr.alert").all():
+        box = r.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 800
+    colour = "e => getComputedStyle(e).backgroundColor"
+    critical = page.locator("tr.sev-critical .sev").first.evaluate(colour)
+    high = page.locator("tr.sev-high .sev").first.evaluate(colour)
+    assert critical != high
+
+
 def test_new_alert_appears_without_reload(server: DashboardServer, page: object) -> None:
     page.goto(f"{server.url}/alerts")
     before = page.locator("tr.alert").count()

@@ -12,9 +12,13 @@ import pytest
 from delivery_support import make_alert
 
 from streams import render
-from streams.records import Alert
+from streams.records import Alert, Article
+from streams.rule_message import default_message
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
+LEDE = ("At least 24 people were killed and dozens wounded when Russian missiles struck the "
+        "centre of Kherson on Friday morning, hitting a market, a school and several apartment "
+        "blocks, regional officials said")
 HOSTILE = "Strike <!channel> <https://evil.example|x> & co\r\nBcc: victim@evil.example"
 
 CASES: dict[str, list[tuple[Alert, Alert | None]]] = {
@@ -22,7 +26,11 @@ CASES: dict[str, list[tuple[Alert, Alert | None]]] = {
     "hostile_headline": [(make_alert(title=HOSTILE, source="Evil <b>Daily</b>"), None)],
     "no_numbers": [(make_alert(rule="peace-talks-turkey", killed=None, severity="medium"),
                     None)],
-    "update": [(make_alert(), make_alert(article="a2", source="Reuters", killed=26))],
+    "update": [(make_alert(), make_alert(article="a2", source="Reuters", killed=26,
+                                         title="Kherson toll rises to 26",
+                                         published="2026-01-03"))],
+    "claim": [(make_alert(roles={"attacker": ["Russia"], "attacked": ["Ukraine"]},
+                          attribution="Ukrainian officials", title=LEDE), None)],
     "digest": [(make_alert(story=s, article=s), None) for s in ("s1", "s2", "s3")],
 }
 
@@ -69,3 +77,58 @@ def test_alert_json_round_trip():
     alert = make_alert()
     again = render.alert_from_json(render.alert_to_json(alert))
     assert again == alert and again.event.quantity("killed") == 24
+
+
+def test_line_says_who_did_what_where_when_and_the_source():
+    line = render.console_line(make_alert(
+        roles={"attacker": ["Russia"], "attacked": ["Ukraine"]}, published="2026-01-03"))
+    assert line.startswith("[HIGH] mass-casualty-strike | attack by Russia on Ukraine in Kherson"
+                           " on 2026-01-02 (occurred) [killed: at least 24]")
+    assert "Kyiv Independent, published 2026-01-03: Russian strike on Kherson" in line
+    assert line.endswith("| https://news.example/art1")
+
+
+@pytest.mark.parametrize("roles, expected", [
+    ({"authority": ["EU"], "target": ["Russia"]}, "sanctions by EU on Russia"),
+    ({"party": ["Russia", "Ukraine"], "mediator": ["Turkey"]},
+     "sanctions between Russia and Ukraine mediated by Turkey"),
+    ({"attacked": ["Ukraine"]}, "sanctions on Ukraine"),
+    ({}, "sanctions involving Russia, Ukraine"),  # no roles read: the actors
+])
+def test_who_did_what_to_whom_from_roles(roles, expected):
+    alert = make_alert(roles=roles)
+    alert.event.type = "sanctions"
+    assert render.who_did_what(alert.event) == expected
+    assert expected in render.console_line(alert)
+
+
+def test_a_claim_names_its_claimant():
+    alert = make_alert(attribution="Russian officials")
+    assert "[killed: at least 24] — claimed by Russian officials |" in render.console_line(alert)
+    article = Article(id="art1", url=alert.article_url, title=alert.title, text="")
+    assert default_message(alert.rule_id, alert.event, article).endswith(
+        "— claimed by Russian officials")
+    assert ("Claimed by", "Russian officials") in render.fact_fields(alert)
+    assert "Russian officials" in render.email_content([(alert, None)]).text
+
+
+def test_an_update_names_its_own_article():
+    first = make_alert()
+    update = make_alert(article="a2", source="Reuters", killed=26,
+                        title="Kherson toll rises to 26", published="2026-01-03")
+    line = render.console_line(first, update)
+    assert line.startswith("[UPDATE] [HIGH] mass-casualty-strike | also reported by Reuters, "
+                           "killed now at least 26 |")
+    assert "Reuters, published 2026-01-03: Kherson toll rises to 26 | https://news.example/a2" \
+        in line
+    assert "https://news.example/art1" not in line  # the first alert's link is not reused
+    assert line.endswith("follows: Russian strike on Kherson kills at least 24")
+
+
+def test_a_lede_used_as_headline_is_cut_at_a_word():
+    line = render.console_line(make_alert(title=LEDE))
+    shown = line.split("published 2026-01-02: ", 1)[1].split(" | ", 1)[0]
+    assert shown.endswith("…") and len(shown) <= render.HEADLINE
+    assert LEDE.startswith(shown[:-1]) and LEDE[len(shown) - 1] == " "  # cut between words
+    slack = render.slack_alert(make_alert(title=LEDE))
+    assert "…>*" in slack["blocks"][0]["text"]["text"]

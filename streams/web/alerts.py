@@ -16,10 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from streams import alert_status
-from streams.render import alert_from_json
+from streams.records import Alert
+from streams.render import HEADLINE, alert_from_json, cut, what_happened
 from streams.store import Store
 from streams.store.alerts import COVERED, ack_alert
-from streams.store.schema import alerts
+from streams.store.schema import alerts, articles
 from streams.store.silences import add_silence, parse_duration
 from streams.web.queries import day_start, iso, one, parse_day
 
@@ -91,7 +92,10 @@ def _problems(params: Mapping[str, Any]) -> list[str]:
 
 
 def _select(flt: AlertFilter) -> sa.Select[Any]:
-    query = sa.select(alerts).order_by(alerts.c.created.desc(), alerts.c.id)
+    # the article's publication date, for alerts recorded before the Alert carried it
+    query = sa.select(alerts, articles.c.published.label("article_published")).select_from(
+        alerts.outerjoin(articles, articles.c.id == alerts.c.article_id)
+    ).order_by(alerts.c.created.desc(), alerts.c.id)
     query = query.where(alerts.c.status != COVERED)
     if flt.rule:
         query = query.where(alerts.c.rule_id == flt.rule)
@@ -105,25 +109,37 @@ def _select(flt: AlertFilter) -> sa.Select[Any]:
     return query.limit(MAX_ALERTS)
 
 
-def _as_dict(row: Any, status: str) -> dict[str, Any]:
+def _as_dict(row: Any, alert: Alert, status: str) -> dict[str, Any]:
     payload = row.payload or {}
     event = payload.get("event") or {}
+    title = payload.get("title", "")
+    message = payload.get("message", "")
     return {
         "id": row.id,
         "rule_id": row.rule_id,
         "severity": row.severity,
         "status": status,
         "story_id": row.story_id,
-        "title": payload.get("title", ""),
+        "title": title,
+        "headline": cut(title or message, HEADLINE),
         "source": payload.get("source", ""),
         "article_url": payload.get("article_url", ""),
-        "message": payload.get("message", ""),
+        "message": message,
+        # a rule template's own words; the default message only repeats headline and event
+        "custom_message": "" if _default_message(message, row.rule_id, title) else message,
+        "what": what_happened(alert.event),
         "event_type": event.get("type", ""),
         "event_date": event.get("date"),
+        "published": ((payload.get("published") or row.article_published or "")[:10]) or None,
         "created": iso(row.created),
         "acked": iso(row.acked),
         "acked_by": row.acked_by,
     }
+
+
+def _default_message(message: str, rule_id: str, title: str) -> bool:
+    """True for streams.rule_message.default_message's text (old or new), or the headline."""
+    return not message or message == title or message.startswith(f"{rule_id}: {title[:40]}")
 
 
 async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
@@ -135,7 +151,7 @@ async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
     out, sources = [], set()
     for row in rows:
         alert = alert_from_json(row.payload)
-        item = _as_dict(row, judge.status(row, alert))
+        item = _as_dict(row, alert, judge.status(row, alert))
         sources.add(item["source"])
         if flt.status and item["status"] != flt.status:
             continue

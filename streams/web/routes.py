@@ -102,6 +102,13 @@ class FeedsPage(DashboardView):
         return self.page(request, "feeds.html", nav="feeds", feeds=feeds)
 
 
+class Home(DashboardView):
+    """`/`: the dashboard starts at the alerts (instead of Faust's bare {"status": "OK"})."""
+
+    async def get(self, request: Any) -> Any:
+        return self.redirect("/alerts")
+
+
 class Static(DashboardView):
     """The CSS and JS files, by name only (no paths)."""
 
@@ -113,8 +120,10 @@ class Static(DashboardView):
         return self.web.bytes(path.read_bytes(), content_type=CONTENT_TYPES[path.suffix])
 
 
-# "/" stays Faust's own index page; the dashboard starts at /alerts.
+# "/" is registered with the app's pages, before Faust adds its own production index at
+# server start; aiohttp answers with the first route registered for a path, so ours wins.
 ROUTES: dict[str, type[DashboardView]] = {
+    "/": Home,
     "/alerts": AlertsPage,
     "/alerts/rows": AlertRows,
     "/alerts/{alert_id}/ack": AckAlert,
