@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     batch_size: int = 16
     batch_within: float = 0.5  # seconds to wait to fill a batch
 
+    # --- entries through processing (streams/feeder.py, streams/item_retry.py) ---------
+    inflight: int = Field(default=32, ge=1)  # entries in processing at once; the rest wait
+    # (embedded) in one queue per feed, sent round-robin across feeds
+    resend_pending_after: float = Field(default=120.0, gt=0)  # pending this long: sent again
+    item_max_attempts: int = Field(default=5, ge=1)  # then a transient failure is final
+    item_retry_base: float = Field(default=30.0, gt=0)  # first delay before a retry; doubles
+    item_retry_max: float = Field(default=3_600.0, gt=0)  # ceiling of that delay
+
     # --- alert sinks -------------------------------------------------------------------
     console_alerts: bool = True
     alerts_jsonl: Path | None = None  # default: data_dir/alerts.jsonl; "" disables
