@@ -2,26 +2,35 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+FEEDPARSER_SDIST := $(VENV)/share/feedparser-sdist/feedparser-6.0.14.tar.gz
 
 .PHONY: run test bench eval lint clean setup
 
-setup: $(STAMP)
+setup: $(RUN_STAMP)
+
+# One virtualenv at the repository root; direct pins in pyproject.toml, every transitive
+# version in constraints.txt. Two stamps: what running needs (`make run`), and the test
+# tools on top (`make test`, lint, bench, eval). Each re-installs when either file changes.
+$(RUN_STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $(RUN_STAMP)
+	@echo "newswatch installed: the command is $(BIN)/newswatch (e.g. $(BIN)/newswatch --help)"
 
 # feedparser's own test feeds (BSD licence) come from its sdist, read in place by
-# tests/test_feedparser_corpus.py; downloaded at set-up, never committed.
-# One virtualenv at the repository root; direct pins in pyproject.toml, every transitive
-# version in constraints.txt. Re-installs when either changes.
-$(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# tests/test_feedparser_corpus.py; downloaded for the tests only, never committed.
+$(TEST_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
-	test -f $(VENV)/share/feedparser-sdist/feedparser-6.0.14.tar.gz || $(BIN)/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: feedparser==6.0.14 -d $(VENV)/share/feedparser-sdist
-	touch $(STAMP)
+	test -f $(FEEDPARSER_SDIST) || $(BIN)/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: feedparser==6.0.14 -d $(VENV)/share/feedparser-sdist
+	touch $(TEST_STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
+	@echo "newswatch: the command is $(CURDIR)/$(BIN)/newswatch (try: $(BIN)/newswatch alerts list, in another terminal)"
 	$(BIN)/newswatch run
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	bash .ci/system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -rfE
 
@@ -29,14 +38,14 @@ test: $(STAMP)
 # by default the shared development set beside the checkout, when it is there.
 CORPUS ?= $(wildcard ../shared/corpus/real-dev)
 
-eval: $(STAMP)
+eval: $(TEST_STAMP)
 	@test -n "$(strip $(CORPUS))" || echo "eval: no ../shared/corpus/real-dev here; scoring the seeds only (make eval CORPUS=dir)"
 	$(BIN)/python -m streams.quality seeds tests/data/events.yaml $(CORPUS)
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check streams connectors tests
 	$(BIN)/mypy streams connectors
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from streams.outbox import Sink
+from streams.outbox import RetryPolicy, Sink
 from streams.routing import BUILTIN, Destination, destinations
 from streams.settings import Settings
 
@@ -31,6 +31,23 @@ def build_sinks(settings: Settings) -> dict[str, Sink]:
     dests = destinations(settings)
     redact(s.get_secret_value() for d in dests.values() for s in d.secrets.values())
     return {name: make_sink(d, settings) for name, d in dests.items()}
+
+
+def retry_policies(settings: Settings) -> dict[str, RetryPolicy]:
+    """Each remote destination's retry policy by name: email retries for hours (mail servers
+    are down for minutes at a time and keep mail for days), Slack and webhooks for less
+    (an alert an hour late is stale); console and JSONL keep the default attempt count."""
+    by_kind = {
+        "email": (settings.email_retry_horizon, settings.email_retry_cap),
+        "slack": (settings.slack_retry_horizon, settings.slack_retry_cap),
+        "webhook": (settings.webhook_retry_horizon, settings.webhook_retry_cap),
+    }
+    out = {}
+    for name, dest in destinations(settings).items():
+        if dest.kind in by_kind:
+            horizon, cap = by_kind[dest.kind]
+            out[name] = RetryPolicy(max_attempts=None, cap=cap, horizon=horizon)
+    return out
 
 
 def make_sink(dest: Destination, settings: Settings) -> Sink:

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from streams.bootstrap import Runtime, build_runtime
+from streams.ordering import publication_key
 from streams.records import Alert, Article, Event, FeedItem
 from streams.settings import Settings
 from streams.store import Store, utcnow
@@ -59,8 +60,8 @@ class Replayed:
 
 
 def _publication_order(items: list[FeedItem]) -> list[FeedItem]:
-    # stable: entries of the same date keep the feed's order
-    return sorted(items, key=lambda it: it.published or "")
+    # the service's order (streams.ordering): time, then URL, then entry id
+    return sorted(items, key=lambda it: publication_key(it.published, it.link, it.guid))
 
 
 @dataclass
@@ -108,7 +109,7 @@ async def stored_articles(database: str, after: dt.datetime) -> list[Article]:
         )
         for r in rows
     ]
-    return sorted(found, key=lambda a: a.published or "")
+    return sorted(found, key=lambda a: publication_key(a.published, a.url))
 
 
 async def _replay(runtime: Runtime, src: _Source, replayed: list[Replayed] | None = None
@@ -123,6 +124,7 @@ async def _replay(runtime: Runtime, src: _Source, replayed: list[Replayed] | Non
             article = await pipeline.clean(item)
             if article is not None:
                 queue.append(article)
+        queue.sort(key=lambda a: publication_key(a.published, a.url))  # as the service does
     out: list[dict[str, Any]] = []
     for article in queue:
         for batch in await pipeline.extract([article]):

@@ -35,12 +35,18 @@ class Runtime:
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # new alerts in the outbox
 
     async def close(self) -> None:
-        """Stop the servers and close the clients and the store, in reverse order of start."""
+        """Stop the servers and close the clients and the store, in reverse order of start;
+        one log line per component stopped."""
         self.pipeline.close()
         await self.pipeline.client.aclose()
+        log.info("stopped: pipeline (polling, cleaning, extraction, rules)")
+        if self.dispatcher is not None:
+            log.info("stopped: delivery (%s)", ", ".join(sorted(self.dispatcher.sinks)) or "none")
         if self.seed_server is not None:
             await self.seed_server.stop()
+            log.info("stopped: seed server (%s)", self.seed_server.feed_url)
         await self.store.close()
+        log.info("stopped: store")
 
 
 def load_gazetteer(settings: Settings) -> Gazetteer:
@@ -55,10 +61,11 @@ def load_rules(settings: Settings, gazetteer: Gazetteer, rules_dir: Path | None 
 
     folder = Path(rules_dir or settings.rules_dir)
     taxonomy = Taxonomy.load(Path(settings.taxonomy_dir) / "event_types.yaml")
-    result = load_rulebook(folder, gazetteer, taxonomy.types)
+    max_bytes = settings.rules_max_file_bytes
+    result = load_rulebook(folder, gazetteer, taxonomy.types, max_bytes)
     for error in result.errors:
         log.error("rule error: %s", error)
-    return RulebookHolder.from_result(result, folder)
+    return RulebookHolder.from_result(result, folder, max_bytes)
 
 
 async def build_runtime(
@@ -114,7 +121,7 @@ async def build_runtime(
         seed_server=seed_server,
     )
     if deliver:
-        from connectors.sinks import build_sinks
+        from connectors.sinks import build_sinks, retry_policies
         from streams.dispatch import Dispatcher
         from streams.outbox import RetryPolicy
 
@@ -122,7 +129,9 @@ async def build_runtime(
             store,
             build_sinks(settings),
             policy=RetryPolicy(max_attempts=settings.delivery_max_attempts),
+            policies=retry_policies(settings),
             exclusive=settings.embedded,  # one dispatcher per store only when embedded
+            metrics=pipeline.metrics,
         )
         # destinations a rule names but the settings do not configure are skipped, not
         # queued forever (logged once per alert)

@@ -68,9 +68,11 @@ class _Worker:
         root = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        # its own process group: Ctrl-C in the terminal reaches only the parent, which
+        # stops the workers itself (close() at shutdown; EOF on stdin if the parent dies)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams.clean_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, process_group=0,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.send = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
@@ -133,12 +135,13 @@ class WorkerPool:
             self._idle.append(worker)
         return result
 
-    def close(self) -> None:
-        """Stop every idle worker."""
+    def close(self) -> int:
+        """Stop every idle worker; how many were stopped."""
         with self._lock:
             idle, self._idle = self._idle, []
         for worker in idle:
             worker.kill()
+        return len(idle)
 
 
 POOL = WorkerPool()
@@ -146,6 +149,9 @@ atexit.register(POOL.close)
 
 
 if __name__ == "__main__":
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent shuts its workers down
     # fd 0 carries jobs in, fd 1 answers out; anything a library prints goes to stderr
     _out = os.dup(1)
     os.dup2(2, 1)

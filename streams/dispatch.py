@@ -16,9 +16,13 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+from streams.delivery_health import dead_delivery_alert
+from streams.dispatch_lock import SenderLock
 from streams.outbox import Message, Outcome, RetryPolicy, SendResult, Sink, State
 from streams.store import deliveries as outbox
+from streams.store.alerts import record_alert
 from streams.store.db import Store, utcnow
 from streams.store.deliveries import Delivery
 
@@ -28,27 +32,38 @@ IDLE_WAIT = 60.0  # seconds run() sleeps when nothing is open (a wake comes soon
 
 
 class Dispatcher:
-    """Sends due deliveries through `sinks` (destination name -> Sink) and records outcomes."""
+    """Sends due deliveries through `sinks` (destination name -> Sink) and records outcomes.
+
+    `policies` gives a destination its own retry policy (email retries for hours, Slack
+    less: connectors.sinks.retry_policies); others use `policy`."""
 
     def __init__(
         self, store: Store, sinks: Mapping[str, Sink], clock: Callable[[], dt.datetime] = utcnow,
         policy: RetryPolicy | None = None, lease: float = 120.0, exclusive: bool = True,
-        send_timeout: float = 60.0,
+        send_timeout: float = 60.0, policies: Mapping[str, RetryPolicy] | None = None,
+        metrics: Any = None,
     ) -> None:
         self.store = store
         self.sinks = dict(sinks)
         self.clock = clock
         self.policy = policy or RetryPolicy()
+        self.policies = dict(policies or {})
         self.lease = lease  # a `sending` row older than this is in doubt even if not exclusive
         self.exclusive = exclusive  # the only dispatcher on this store (embedded mode)
         self.send_timeout = send_timeout  # safety net over the sinks' own timeouts
+        self.metrics = metrics  # streams.metrics.Metrics: deliveries by destination, outcome
         self._last_send: dict[str, float] = {}
         self._paused_until: dict[str, dt.datetime] = {}
         self._recovered = False
+        self._lock = SenderLock(store.url)
+        self._kicks: dict[str, asyncio.Event] = {}  # run(): wakes each destination's task
 
-    async def recover(self) -> int:
+    async def recover(self, destination: str | None = None) -> int:
         """Resolve deliveries a crashed sender left in flight; how many were in doubt."""
-        rows = await outbox.in_doubt(self.store, self.clock(), force=self.exclusive)
+        if self.exclusive and not self._recovered and not self._lock.acquire():
+            self.exclusive = False  # another live dispatcher on this store: leases decide
+        rows = await outbox.in_doubt(self.store, self.clock(), force=self.exclusive,
+                                     destination=destination)
         for d in rows:
             sink = self.sinks.get(d.destination)
             checked = await sink.reconcile(self._message(d, None)) if sink else None
@@ -60,35 +75,74 @@ class Dispatcher:
             else:
                 await outbox.mark_in_doubt(
                     self.store, d, now, "in doubt after a crash: sent again (at most once more)")
-        self._recovered = True
+        if destination is None:
+            self._recovered = True
         return len(rows)
 
     async def drain(self) -> int:
-        """Send every due delivery once; the number of deliveries attempted."""
-        if not self._recovered:
-            await self.recover()
-        elif not self.exclusive:
-            await self.recover()  # rows whose lease ran out on another worker
-        rows = await self._with_groups(await outbox.due(self.store, self.clock()))
+        """Send every due delivery once, the destinations side by side; how many attempted."""
+        if not self._recovered or not self.exclusive:
+            await self.recover()  # not exclusive: rows whose lease ran out on another worker
+        counts = await asyncio.gather(
+            self._drain_unconfigured(), *(self.drain_destination(dest) for dest in self.sinks))
+        return sum(counts)
+
+    async def drain_destination(self, dest: str) -> int:
+        """Send one destination's due deliveries once; how many attempted."""
+        rows = await self._with_groups(
+            await outbox.due(self.store, self.clock(), destination=dest))
+        return await self._work(dest, rows) if rows else 0
+
+    async def _drain_unconfigured(self) -> int:
+        """Deliveries to a destination no longer configured: dead, with the reason."""
+        rows = await outbox.due(self.store, self.clock(), others_than=list(self.sinks))
         by_dest: dict[str, list[Delivery]] = defaultdict(list)
         for d in rows:
             by_dest[d.destination].append(d)
-        counts = await asyncio.gather(*(self._work(dest, ds) for dest, ds in by_dest.items()))
-        return sum(counts)
+        return sum([await self._work(dest, ds) for dest, ds in by_dest.items()])
 
     async def run(self, wake: asyncio.Event) -> None:
-        """Drain, then sleep until `wake` is set or the next delivery falls due; forever."""
-        while True:
-            wake.clear()  # before draining, so an alert arriving meanwhile is not missed
+        """Each destination drained by its own task, so a slow or hanging one (Slack at one
+        message a second, an SMTP server that never answers) delays only itself; `wake`
+        (an alert recorded) wakes them all. Forever."""
+        while not self._recovered:
             try:
-                await self.drain()
+                await self.recover()
             except Exception:  # the store hiccuped: log, keep the service alive, try later
-                log.exception("dispatcher: drain failed; retrying in 5 s")
+                log.exception("dispatcher: recovery failed; retrying in 5 s")
+                await asyncio.sleep(5)
+        kicks = self._kicks = {dest: asyncio.Event() for dest in self.sinks}
+        async with asyncio.TaskGroup() as group:
+            for dest, kick in kicks.items():
+                group.create_task(self._destination_loop(dest, kick), name=f"dispatch {dest}")
+            while True:
+                wake.clear()  # before passing it on, so an alert arriving meanwhile counts
+                for kick in kicks.values():
+                    kick.set()
+                try:
+                    await self._drain_unconfigured()
+                except Exception:
+                    log.exception("dispatcher: unconfigured destinations: drain failed")
+                try:
+                    await asyncio.wait_for(wake.wait(), IDLE_WAIT)
+                except TimeoutError:
+                    pass
+
+    async def _destination_loop(self, dest: str, kick: asyncio.Event) -> None:
+        """Drain one destination, then sleep until kicked or its next delivery falls due."""
+        while True:
+            kick.clear()  # before draining, so an alert arriving meanwhile is not missed
+            try:
+                if not self.exclusive:
+                    await self.recover(dest)  # rows whose lease ran out on another worker
+                await self.drain_destination(dest)
+                timeout = await self._until_next_due(dest)
+            except Exception:  # the store hiccuped: log, keep the service alive, try later
+                log.exception("dispatcher: %s: drain failed; retrying in 5 s", dest)
                 await asyncio.sleep(5)
                 continue
-            timeout = await self._until_next_due()
             try:
-                await asyncio.wait_for(wake.wait(), timeout)
+                await asyncio.wait_for(kick.wait(), timeout)
             except TimeoutError:
                 pass
 
@@ -100,10 +154,14 @@ class Dispatcher:
                 return
             await asyncio.sleep(await self._until_next_due())
 
-    async def _until_next_due(self) -> float:
-        nxt = await outbox.next_due(self.store)
+    async def _until_next_due(self, dest: str | None = None) -> float:
+        """Seconds until the next delivery (of `dest`) falls due, and its 429 pause is over."""
+        nxt = await outbox.next_due(self.store, dest)
         if nxt is None:
             return IDLE_WAIT
+        paused = self._paused_until.get(dest) if dest is not None else None
+        if paused is not None:
+            nxt = max(nxt, paused)
         return min(IDLE_WAIT, max(0.05, (nxt - self.clock()).total_seconds()))
 
     async def _work(self, dest: str, rows: list[Delivery]) -> int:
@@ -227,22 +285,39 @@ class Dispatcher:
     async def _record(self, d: Delivery, attempt_id: int | None, result: SendResult) -> None:
         now = self.clock()
         attempt = d.attempts + 1
-        state, next_attempt, error = self.policy.next_state(result, attempt, now)
+        policy = self.policies.get(d.destination, self.policy)
+        since = None
+        if policy.horizon is not None and attempt_id is not None:
+            since = await outbox.retrying_since(self.store, d.id, attempt)
+        state, next_attempt, error = policy.next_state(result, attempt, now, since)
         await outbox.finish(self.store, d.id, attempt_id, result, state, next_attempt, error, now)
+        if self.metrics is not None:
+            self.metrics.deliveries.labels(d.destination, result.outcome.value).inc()
         if result.flag_destination:
             await outbox.flag_destination(self.store, d.destination, result.error)
         if state is State.DEAD:
             log.warning("delivery %s of alert %s to %s is dead: %s",
                         d.id, d.alert_id, d.destination, error)
+            await self._raise_dead(d, error, now)
+
+    async def _raise_dead(self, d: Delivery, error: str, now: dt.datetime) -> None:
+        """Tell the operator through the other destinations (once per destination and day)."""
+        others = [name for name in self.sinks if name != d.destination]
+        alert = dead_delivery_alert(d.destination, d.alert, error, now, others)
+        if alert is not None and await record_alert(self.store, alert, others):
+            for kick in self._kicks.values():
+                kick.set()
 
 
 async def _main(url: str, once: bool) -> None:
-    from connectors.sinks import build_sinks
+    from connectors.sinks import build_sinks, retry_policies
     from streams.settings import load_settings
 
     store = await Store(url).open()
-    sinks = build_sinks(load_settings())
-    dispatcher = Dispatcher(store, sinks)
+    settings = load_settings()
+    sinks = build_sinks(settings)
+    dispatcher = Dispatcher(store, sinks, policy=RetryPolicy(settings.delivery_max_attempts),
+                            policies=retry_policies(settings))
     try:
         if once:
             await dispatcher.settle()

@@ -1,14 +1,14 @@
 """Operator alerts about the feeds themselves: failing for too long, silent for longer than
-usual, and recovered. Returned as ordinary Alert records so they travel the normal alert path
-(store, dedupe by rule + story, delivery); one alert per feed and episode."""
+usual, and recovered. Built by streams.operator_alerts, so they travel the one alert path
+(routed by severity, stored, deduplicated by rule + story, delivered); one per feed and episode."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from streams.records import Alert, Event, alert_id, content_key
-from streams.rulebook import DEFAULT_DESTINATIONS
+from streams.operator_alerts import operator_alert
+from streams.records import Alert
 from streams.store.db import Store
 from streams.store.feeds import list_feeds, update_feed
 
@@ -41,14 +41,17 @@ def _assess(
     failing_since = feed.get("failing_since")
     if feed.get("failures") and failing_since is not None:
         if health != "failing" and now - failing_since >= _secs(settings.feed_failing_after):
-            return "failing", failing_since, _alert(FAILING, "warning", feed, failing_since, now)
+            alert = _alert(FAILING, "high", feed, failing_since, now, settings)
+            return "failing", failing_since, alert
         return None
     if health == "failing" or (health == "silent" and _new_since(feed, feed.get("health_since"))):
-        return "ok", None, _alert(RECOVERED, "info", feed, feed.get("health_since"), now)
+        alert = _alert(RECOVERED, "info", feed, feed.get("health_since"), now, settings)
+        return "ok", None, alert
     quiet_since = feed.get("last_new_item") or feed.get("added")
     if health == "ok" and quiet_since is not None and feed.get("last_success") is not None:
         if now - quiet_since >= _silence_threshold(feed, settings):
-            return "silent", quiet_since, _alert(SILENT, "warning", feed, quiet_since, now)
+            alert = _alert(SILENT, "medium", feed, quiet_since, now, settings)
+            return "silent", quiet_since, alert
     return None
 
 
@@ -71,7 +74,8 @@ def _secs(seconds: float) -> dt.timedelta:
 
 
 def _alert(
-    rule: str, severity: str, feed: dict[str, Any], since: dt.datetime | None, now: dt.datetime
+    rule: str, severity: str, feed: dict[str, Any], since: dt.datetime | None, now: dt.datetime,
+    settings: Any,
 ) -> Alert:
     url = feed["url"]
     name = feed.get("title") or url
@@ -82,30 +86,7 @@ def _alert(
         SILENT: f"feed {name} ({url}) silent since {since_text}: no new items",
         RECOVERED: f"feed {name} ({url}) recovered (trouble since {since_text})",
     }[rule]
-    story = content_key(rule, url, since_text)
-    event = Event(
-        id=content_key("feed-health-event", rule, url, since_text),
-        article_id="",
-        type="feed_health",
-        actors=[name],
-        location=[],
-        quantities={"failures": {"value": float(feed.get("failures") or 0), "text": "failures"}},
-        date=now.date().isoformat(),
-        status="occurred",
-        evidence=message,
-        story_id=story,
-    )
-    return Alert(
-        id=alert_id(rule, story),
-        rule_id=rule,
-        severity=severity,
-        story_id=story,
-        title=message,
-        article_url=url,
-        article_id="",
-        source=name,
-        event=event,
-        message=message,
-        created=now.isoformat(),
-        destinations=list(DEFAULT_DESTINATIONS),
+    return operator_alert(
+        rule, url, message, severity=severity, now=now, episode=since_text, link=url,
+        settings=settings, source=name,
     )

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from streams.rule_yaml import YamlLimitError, read_bounded_yaml
+
 if TYPE_CHECKING:
     from spacy.tokens import Span
 
@@ -64,8 +66,10 @@ class Gazetteer:
         world=False leaves out the world index (tests of the file alone)."""
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            data = yaml.safe_load(read_bounded_yaml(path)) or {}  # no aliases, at most 1 MiB
+        except YamlLimitError as exc:
+            raise GazetteerError(f"{path}:{exc.line}: {exc.message}") from exc
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise GazetteerError(f"{path}: {exc}") from exc
         gaz = cls()
         for n, raw in enumerate(data.get("entities") or [], 1):

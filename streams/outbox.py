@@ -113,16 +113,19 @@ class Sink(Protocol):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter, capped; at least Retry-After; dead after max_attempts."""
+    """Exponential backoff with jitter, capped; at least Retry-After. Dead after max_attempts
+    (None: no count limit), or when an attempt fails at or past `horizon` seconds after the
+    first one (None: no time limit); the last retry is moved up to the horizon itself."""
 
-    max_attempts: int = 8
+    max_attempts: int | None = 8
     base: float = 2.0  # seconds before the second attempt, before jitter
     cap: float = 900.0
+    horizon: float | None = None
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        ceiling = min(self.cap, self.base * 2 ** min(attempt - 1, 64))
         # "equal jitter": half fixed, half random, so retries of many deliveries spread out
         # but never collapse to zero
         wait = ceiling / 2 + self.rng.uniform(0, ceiling / 2)
@@ -131,17 +134,36 @@ class RetryPolicy:
         return wait
 
     def next_state(
-        self, result: SendResult, attempt: int, now: dt.datetime
+        self, result: SendResult, attempt: int, now: dt.datetime,
+        since: dt.datetime | None = None,
     ) -> tuple[State, dt.datetime | None, str]:
-        """The delivery's state, next attempt time and error after this attempt's result."""
+        """The delivery's state, next attempt time and error after this attempt's result;
+        `since` is when the first attempt began (for the horizon; default: now)."""
         if result.outcome is Outcome.SENT:
             return State.SENT, None, result.error
         if result.outcome is Outcome.DEAD:
             return State.DEAD, None, result.error
-        if attempt >= self.max_attempts:
+        if self.max_attempts is not None and attempt >= self.max_attempts:
             return State.DEAD, None, f"gave up after {attempt} attempts: {result.error}"
-        wait = self.delay(attempt, result.retry_after)
-        return State.RETRYING, now + dt.timedelta(seconds=wait), result.error
+        later = now + dt.timedelta(seconds=self.delay(attempt, result.retry_after))
+        if self.horizon is not None:
+            end = (since or now) + dt.timedelta(seconds=self.horizon)
+            if later > end and now < end:
+                later = end  # one last attempt when the horizon is reached
+            elif later > end:
+                return State.DEAD, None, (f"gave up after {attempt} attempts over "
+                                          f"{_duration((now - (since or now)).total_seconds())}"
+                                          f": {result.error}")
+        return State.RETRYING, later, result.error
+
+
+def _duration(seconds: float) -> str:
+    """'3 h 5 min', '4 min', '12 s' for a reason a person reads."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    if hours:
+        return f"{hours} h {rest // 60} min" if rest >= 60 else f"{hours} h"
+    return f"{rest // 60} min" if rest >= 60 else f"{rest} s"
 
 
 class SinkBase:

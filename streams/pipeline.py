@@ -25,6 +25,7 @@ from streams.consolidate import consolidate
 from streams.evaluate import evaluate, tick
 from streams.item_retry import is_transient, retry_delay
 from streams.metrics import Metrics
+from streams.ordering import publication_key
 from streams.records import Alert, Article, ArticleEvents, FeedItem
 from streams.settings import Settings
 from streams.store import Store, utcnow
@@ -58,12 +59,13 @@ class Pipeline:
     # feeds whose entries the store refused, polled again unconditionally (connectors.poll)
     store_failures: StoreFailures = field(default_factory=StoreFailures)
     on_finished: Callable[[str], None] | None = None  # an entry left processing (the feeder)
+    wake: asyncio.Event | None = None  # the dispatcher's, for operator alerts (the worker's)
 
     async def poll(self, urls: Sequence[str]) -> list[FeedItem]:
         """Poll these feeds; each feed's new entries are recorded as pending together with
-        its row (one transaction), and returned. A feed that fails, or whose entries the
-        store refuses, is recorded in its health row (or in memory) and logged, never
-        raised; the latter is polled again without ETag/Last-Modified."""
+        its row (one transaction), and returned in order of publication. A feed that fails,
+        or whose entries the store refuses, is recorded in its health row (or in memory) and
+        logged, never raised; the latter is polled again without ETag/Last-Modified."""
         schedule = Schedule.from_settings(self.settings)
         results = await poll_feeds(
             self.client, self.store, list(urls), self.clock(), schedule,
@@ -76,7 +78,8 @@ class Pipeline:
             if result.items:
                 self.metrics.items_polled.labels(result.url).inc(len(result.items))
             fresh.extend(result.items)
-        return fresh
+        # in order of publication, so that articles reach extraction in the order it sorts
+        return sorted(fresh, key=lambda it: publication_key(it.published, it.link, it.guid))
 
     async def clean(self, item: FeedItem) -> Article | None:
         """Fetch and clean an entry's page; None when the article was already processed."""
@@ -98,8 +101,9 @@ class Pipeline:
 
     async def extract(self, articles: Sequence[Article]) -> list[ArticleEvents]:
         """Extract events from a batch (off the loop) and give each its story, in order of
-        publication, so the first article of a story is the one that opens it."""
-        articles = sorted(articles, key=lambda a: a.published or "")
+        publication (streams.ordering: the backtest's order too), so the first article of a
+        story is the one that opens it."""
+        articles = sorted(articles, key=lambda a: publication_key(a.published, a.url))
         loop = asyncio.get_running_loop()
         lists = await loop.run_in_executor(self.nlp_pool, self.extractor.extract, list(articles))
         out = []
@@ -178,11 +182,32 @@ class Pipeline:
             if state == FAILED:
                 log.error("item %s failed for good: %s", item_key, reason)
                 self.metrics.failed_items.inc()
+                await self._failed_alert(item_key, reason)
             else:
                 log.warning("item %s failed, will be retried: %s", item_key, reason)
         if self.on_finished is not None:
             self.on_finished(item_key)
         return state
+
+    async def _failed_alert(self, item_key: str, reason: str) -> None:
+        """Tell the operator (once per feed and day) that an entry failed for good."""
+        from streams.operator_alerts import operator_alert, record_operator_alert
+        from streams.store.items import get_item
+
+        try:
+            row = await get_item(self.store, item_key) or {}
+            feed, link = row.get("feed") or "?", row.get("link") or item_key
+            now = self.clock()
+            alert = operator_alert(
+                "entry-failed", feed,
+                f"an entry of {feed} failed for good: {link}: {reason} "
+                "(`newswatch feeds failed` lists every one)",
+                now=now, episode=now.date().isoformat(), link=link, settings=self.settings,
+            )
+            await record_operator_alert(self.store, alert, self.destinations, wake=self.wake)
+        except Exception as exc:  # telling the operator must not fail the entry's record
+            log.error("operator alert for item %s failed: %s: %s", item_key,
+                      type(exc).__name__, exc)
 
     def close(self) -> None:
         self.nlp_pool.shutdown(wait=False, cancel_futures=True)

@@ -124,15 +124,60 @@ def json_record(alert: Alert, update: Alert | None = None) -> dict[str, Any]:
 # --- Slack ------------------------------------------------------------------------------
 
 
-def slack_escape(text: str) -> str:
-    """Slack's three control characters escaped; line breaks flattened."""
-    return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# Slack's documented Block Kit limits (api.slack.com/reference/block-kit): a message holds
+# at most 50 blocks; a section's text at most 3,000 characters, its fields at most 10 of
+# 2,000 each; a context at most 10 elements (a text object: 3,000). The notification `text`
+# is kept as short as a section's. A headline is cut well before that, to stay readable.
+SLACK_BLOCKS = 50
+SLACK_SECTION_TEXT = 3000
+SLACK_FIELDS = 10
+SLACK_FIELD_TEXT = 2000
+SLACK_CONTEXT_ELEMENTS = 10
+SLACK_TEXT = 3000
+HEADLINE = 300  # characters of a headline shown (Slack link label, email subject part)
+SUMMARY = 1000  # characters of an event or update summary in one line of a message
+ELLIPSIS = "…"
 
 
-def slack_link(url: str, label: str) -> str:
-    """<url|label> where neither part can close the link early or open another."""
+def cut(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters: cut at a word if one is near, with
+    an ellipsis."""
+    text = one_line(text)
+    if len(text) <= limit:
+        return text
+    head = text[: max(0, limit - 1)]
+    space = head.rfind(" ")
+    if space >= limit * 3 // 4:  # a word boundary close to the end: cut there
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def slack_escape(text: str, limit: int | None = None) -> str:
+    """Slack's three control characters escaped; line breaks flattened; with `limit`, cut
+    (before escaping, so never inside an entity) until the escaped text fits."""
+    def esc(t: str) -> str:
+        return one_line(t).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    out = esc(text)
+    if limit is None or len(out) <= limit:
+        return out
+    keep = limit
+    while True:
+        out = esc(cut(text, keep))
+        if len(out) <= limit or keep <= 1:
+            return out[:limit]  # keep <= 1: a lone ellipsis
+        keep -= len(out) - limit
+
+
+def slack_link(url: str, label: str, limit: int = SLACK_SECTION_TEXT) -> str:
+    """<url|label> where neither part can close the link early or open another; at most
+    `limit` characters: the label is cut, the link kept (a URL that cannot fit is shown as
+    its label alone)."""
     safe_url = slack_escape(url).replace("|", "%7C").replace(" ", "%20")
-    return f"<{safe_url}|{slack_escape(label)}>"
+    room = limit - len(safe_url) - 3
+    if room < 1:
+        return slack_escape(label, limit)
+    return f"<{safe_url}|{slack_escape(label, room)}>"
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -140,7 +185,22 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 
 def _section(text: str) -> dict[str, Any]:
+    """A section block; text beyond Slack's limit is cut (callers fit their parts first)."""
+    if len(text) > SLACK_SECTION_TEXT:
+        text = text[: SLACK_SECTION_TEXT - 1] + ELLIPSIS
     return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _headline(emoji: str, url: str, title: str) -> str:
+    """'<emoji> *<url|title>*', the title cut to HEADLINE characters, the link kept."""
+    prefix = f"{emoji} *"
+    link = slack_link(url, cut(title, HEADLINE), SLACK_SECTION_TEXT - len(prefix) - 1)
+    return f"{prefix}{link}*"
+
+
+def _field(name: str, value: str) -> dict[str, Any]:
+    label = f"*{name}*\n"
+    return _mrkdwn(label + slack_escape(value, SLACK_FIELD_TEXT - len(label)))
 
 
 def slack_alert(alert: Alert) -> dict[str, Any]:
@@ -157,37 +217,44 @@ def slack_alert(alert: Alert) -> dict[str, Any]:
         fields.append(("Numbers", quantities_text(ev)))
     fields.append(("Source", alert.source or "—"))
     blocks: list[dict[str, Any]] = [
-        _section(f"{emoji} *{slack_link(alert.article_url, alert.title)}*"),
-        {"type": "section", "fields": [_mrkdwn(f"*{k}*\n{slack_escape(v)}") for k, v in fields]},
+        _section(_headline(emoji, alert.article_url, alert.title)),
+        {"type": "section", "fields": [_field(k, v) for k, v in fields[:SLACK_FIELDS]]},
     ]
     if ev.evidence:
-        blocks.append(_section("> " + slack_escape(ev.evidence)))
-    footer = (f"severity *{slack_escape(alert.severity)}* · rule "
-              f"`{slack_escape(alert.rule_id)}` · alert {alert.id}")
-    blocks.append({"type": "context", "elements": [_mrkdwn(footer)]})
+        blocks.append(_section("> " + slack_escape(ev.evidence, SLACK_SECTION_TEXT - 2)))
+    blocks.append(_footer(alert.severity, alert.rule_id, f"alert {alert.id}"))
     return {
-        "text": slack_escape(f"[{alert.severity}] {alert.rule_id}: {alert.title}"),
+        "text": slack_escape(f"[{alert.severity}] {alert.rule_id}: {cut(alert.title, HEADLINE)}",
+                             SLACK_TEXT),
         "blocks": blocks,
         "unfurl_links": False,
         "metadata": {"event_type": "newswatch_alert", "event_payload": {"key": alert.id}},
     }
 
 
+def _footer(severity: str, rule_id: str, what: str) -> dict[str, Any]:
+    """The context block: severity, rule and what this is (one element, within limits)."""
+    text = (f"severity *{slack_escape(severity, 100)}* · rule `{slack_escape(rule_id, 300)}`"
+            f" · {slack_escape(what, 300)}")
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
 def slack_update(alert: Alert, update: Alert) -> dict[str, Any]:
     """A thread reply (or, without threads, a short message) for a later article of a story."""
-    text = f"{slack_link(update.article_url, update.title)}: {slack_escape(update_summary(update))}"
+    link = slack_link(update.article_url, cut(update.title, HEADLINE), SLACK_SECTION_TEXT // 2)
+    text = f"{link}: {slack_escape(update_summary(update), SUMMARY)}"
     if update.event.evidence:
-        text += "\n> " + slack_escape(update.event.evidence)
+        text += "\n> " + slack_escape(update.event.evidence, SLACK_SECTION_TEXT - len(text) - 3)
     key = f"{alert.id}.{update.article_id}"
     return {
-        "text": slack_escape(f"{alert.rule_id}: {update_summary(update)}"),
+        "text": slack_escape(f"{alert.rule_id}: {update_summary(update)}", SLACK_TEXT),
         "blocks": [_section(text)],
         "unfurl_links": False,
         "metadata": {"event_type": "newswatch_alert", "event_payload": {"key": key}},
     }
 
 
-DIGEST_LINES = 40  # a Slack message holds at most 50 blocks; the rest are counted
+DIGEST_LINES = SLACK_BLOCKS - 10  # a message holds at most 50 blocks; the rest are counted
 
 
 def slack_digest(alerts: list[Alert]) -> dict[str, Any]:
@@ -195,19 +262,20 @@ def slack_digest(alerts: list[Alert]) -> dict[str, Any]:
     Every alert's key is in the metadata, so a resend after a crash finds each of them."""
     first = alerts[0]
     emoji = SEVERITY_EMOJI.get(first.severity, ":white_circle:")
-    rule = slack_escape(first.rule_id)
+    rule = slack_escape(first.rule_id, 300)
     blocks = [_section(f"{emoji} *{len(alerts)} alerts* · rule `{rule}`")]
     for a in alerts[:DIGEST_LINES]:
         blocks.append(_section(
-            f"• {slack_link(a.article_url, a.title)}\n{slack_escape(event_summary(a.event))}"
-            f" · {slack_escape(a.source or '—')}"))
+            f"• {slack_link(a.article_url, cut(a.title, HEADLINE), SLACK_SECTION_TEXT // 2)}\n"
+            f"{slack_escape(event_summary(a.event), SUMMARY)}"
+            f" · {slack_escape(a.source or '—', 200)}"))
     if len(alerts) > DIGEST_LINES:
         blocks.append(_section(f"… and {len(alerts) - DIGEST_LINES} more"))
-    footer = f"severity *{slack_escape(first.severity)}* · rule `{rule}` · digest"
-    blocks.append({"type": "context", "elements": [_mrkdwn(footer)]})
+    blocks.append(_footer(first.severity, first.rule_id, "digest"))
     keys = [a.id for a in alerts]
     return {
-        "text": slack_escape(f"[{first.severity}] {first.rule_id}: {len(alerts)} alerts"),
+        "text": slack_escape(f"[{first.severity}] {first.rule_id}: {len(alerts)} alerts",
+                             SLACK_TEXT),
         "blocks": blocks,
         "unfurl_links": False,
         "metadata": {"event_type": "newswatch_alert",
@@ -244,6 +312,9 @@ _HTML_ENV = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
 _TEXT_ENV = jinja2.Environment(autoescape=False, keep_trailing_newline=True)
 
 
+EMAIL_SUBJECT = 200  # characters: a subject stays one readable line (RFC 5322 allows 998)
+
+
 @dataclass(frozen=True)
 class EmailContent:
     """Subject (one line, safe for a header), plain text and HTML of one email."""
@@ -273,12 +344,13 @@ def email_content(pairs: list[tuple[Alert, Alert | None]]) -> EmailContent:
     """One email (text + HTML from the same template) for one alert, an update, or a digest."""
     views = [_email_view(a, u) for a, u in pairs]
     first, first_update = pairs[0]
+    rule = cut(first.rule_id, 100)
     if len(pairs) > 1:
-        subject = f"[newswatch] {first.rule_id}: {len(pairs)} alerts"
-    elif first_update is not None:
-        subject = f"Re: [newswatch] {first.rule_id}: {first.title}"
+        subject = f"[newswatch] {rule}: {len(pairs)} alerts"
     else:
-        subject = f"[newswatch] [{first.severity}] {first.rule_id}: {first.title}"
+        prefix = "Re: " if first_update is not None else f"[{cut(first.severity, 20)}] "
+        head = f"{prefix}[newswatch] {rule}: " if first_update else f"[newswatch] {prefix}{rule}: "
+        subject = head + cut(first.title, EMAIL_SUBJECT - len(head))
     text = _TEXT_ENV.from_string(_EMAIL_TEMPLATE).render(alerts=views, html=False)
     html = _HTML_ENV.from_string(_EMAIL_TEMPLATE).render(alerts=views, html=True)
-    return EmailContent(subject=one_line(subject)[:250], text=text, html=html)
+    return EmailContent(subject=cut(subject, EMAIL_SUBJECT), text=text, html=html)

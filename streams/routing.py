@@ -9,7 +9,8 @@ jsonl, slack, email and webhook keep coming from the flat NEWSWATCH_* settings; 
 destination with a built-in name replaces that one.
 
 NEWSWATCH_ROUTES maps a severity (or "default") to destination names; `route` applies it
-when a rule names no destinations. Without a route the historical default applies.
+when a rule names no destinations. Without a route: console, jsonl, slack and email, each
+only when it is configured.
 """
 
 from __future__ import annotations
@@ -262,7 +263,8 @@ def route(
     rule_destinations: Sequence[str], severity: str, settings: Settings | None
 ) -> tuple[str, ...]:
     """Where an alert goes: the rule's own destinations if it names any, else the route of
-    its severity, else the "default" route, else console, jsonl, slack and email."""
+    its severity, else the "default" route, else those of console, jsonl, slack and email
+    that are configured."""
     if rule_destinations:
         return tuple(dict.fromkeys(rule_destinations))
     routes: Mapping[str, Sequence[str]] = settings.routes if settings is not None else {}
@@ -270,7 +272,13 @@ def route(
         return tuple(dict.fromkeys(routes[severity]))
     if DEFAULT_ROUTE in routes:
         return tuple(dict.fromkeys(routes[DEFAULT_ROUTE]))
-    return FALLBACK
+    if settings is None:
+        return FALLBACK
+    # no route given: the fallback destinations that are configured (a first run without
+    # Slack or email goes to the console and JSONL, with no warning about the others)
+    configured = builtin_destinations(settings)
+    configured.update(parse_destinations(settings.destinations))
+    return tuple(name for name in FALLBACK if name in configured)
 
 
 def describe(settings: Settings) -> dict[str, Any]:

@@ -3,6 +3,12 @@
 PyYAML's composer keeps the position of every node; we keep it too, keyed by the field's
 path ('rules', 0, 'when', 'quantities'), so that an error names the line an analyst has to
 fix. Only YAML's safe types are built: nothing in a rule file is ever executed.
+
+Parsing costs at most about linear time in the file's size: a file over `max_bytes` is
+refused before it is read, and anchors and aliases (`&x`, `*x`) are refused before anything
+is built from them, since ten nested levels of aliases expand to billions of values (the
+"alias bomb"); nesting deeper than MAX_DEPTH is refused while building. The taxonomy and
+gazetteer readers use the same size and alias checks (`read_bounded_yaml`).
 """
 
 from __future__ import annotations
@@ -15,6 +21,53 @@ import yaml
 
 Path_ = tuple[str | int, ...]
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_FILE_BYTES = 1 << 20  # default size limit of one rule file (setting rules_max_file_bytes)
+MAX_DEPTH = 50  # nesting levels of mappings and lists; real rules use fewer than 15
+
+
+_NO_ALIASES = "aliases are not allowed in rule files ({} here): write the value out"
+
+
+class YamlLimitError(Exception):
+    """A YAML file over the limits: `line` (1-based) is where the fault is."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+def read_bounded_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The text of a YAML file, after checking its size and that it has no anchor or alias.
+
+    Raises YamlLimitError (over a limit), OSError or UnicodeDecodeError (unreadable), or
+    yaml.YAMLError (a syntax error met while scanning)."""
+    with open(path, "rb") as fh:  # read at most one byte over: never a huge file into memory
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise YamlLimitError(1, f"file larger than the limit of {max_bytes:,} bytes")
+    text = raw.decode("utf-8")
+    check_yaml_limits(text)
+    return text
+
+
+def check_yaml_limits(text: str) -> None:
+    """Refuse anchors and aliases, from the parser's events (nothing is composed or built);
+    a YAML syntax error is left for the reader to report with its line."""
+    if "&" not in text and "*" not in text:
+        return  # neither can be written without its sign: no scan (a quarter of a load)
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            line = event.start_mark.line + 1 if event.start_mark else 1
+            if isinstance(event, yaml.AliasEvent):
+                raise YamlLimitError(line, _NO_ALIASES.format(f"*{event.anchor}"))
+            if getattr(event, "anchor", None) is not None:
+                raise YamlLimitError(line, _NO_ALIASES.format(f"anchor &{event.anchor}"))
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
 
 
 @dataclass(frozen=True)
@@ -71,11 +124,15 @@ def field_name(path: Path_) -> str:
     return out
 
 
-def read_rule_file(path: Path, shown: str | None = None) -> tuple[Doc | None, RuleError | None]:
+def read_rule_file(
+    path: Path, shown: str | None = None, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[Doc | None, RuleError | None]:
     """Parse one YAML file; on a syntax error return a RuleError with the line of the fault."""
     name = shown or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded_yaml(path, max_bytes)
+    except YamlLimitError as exc:
+        return None, RuleError(name, exc.line, "", exc.message)
     except (OSError, UnicodeDecodeError) as exc:
         return None, RuleError(name, 1, "", f"cannot read file: {exc}")
     # libyaml's loader keeps node positions too and composes ~10x faster (hot reload of a
@@ -91,6 +148,8 @@ def read_rule_file(path: Path, shown: str | None = None) -> tuple[Doc | None, Ru
         return None, RuleError(name, line, "", f"invalid YAML: {exc.problem or exc}")
     except _DuplicateKey as exc:
         return None, RuleError(name, exc.line, exc.field, "this field is given twice")
+    except YamlLimitError as exc:
+        return None, RuleError(name, exc.line, "", exc.message)
     except yaml.YAMLError as exc:
         return None, RuleError(name, 1, "", f"invalid YAML: {exc}")
     finally:
@@ -106,6 +165,8 @@ class _DuplicateKey(Exception):
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict, name: str) -> Any:
     lines[path] = node.start_mark.line + 1
+    if len(path) > MAX_DEPTH:
+        raise YamlLimitError(lines[path], f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:

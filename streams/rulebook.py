@@ -23,7 +23,15 @@ from streams.gazetteer import Gazetteer
 from streams.phrases import PhraseMatcher
 from streams.routing import NAME as DESTINATION_NAME
 from streams.rule_message import TemplateProblem, compile_template
-from streams.rule_yaml import Doc, Path_, RuleError, RuleSyntaxError, parse_duration, read_rule_file
+from streams.rule_yaml import (
+    MAX_FILE_BYTES,
+    Doc,
+    Path_,
+    RuleError,
+    RuleSyntaxError,
+    parse_duration,
+    read_rule_file,
+)
 from streams.rulekinds import KINDS, parse_params
 
 __all__ = ["LoadResult", "Rule", "RuleError", "Rulebook", "load_rule_file", "load_rulebook"]
@@ -135,21 +143,36 @@ def rule_files(folder: Path) -> list[Path]:
 
 
 def load_rulebook(
-    folder: Path, gazetteer: Gazetteer, event_types: Collection[str] | None = None
+    folder: Path,
+    gazetteer: Gazetteer,
+    event_types: Collection[str] | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> LoadResult:
-    """Load every rule file of a folder; a duplicate id is refused where it appears again."""
+    """Load every rule file of a folder; a duplicate id is refused in the file that added it
+    (the one changed last: a new file reusing a shipped rule's id is blamed, not the
+    shipped file), and the other file's rule stays in force."""
     folder = Path(folder)
     errors: list[RuleError] = []
     files: dict[str, tuple[Rule, ...]] = {}
     if not folder.is_dir():
         errors.append(RuleError(str(folder), 1, "", "no such rules folder"))
-    for path in rule_files(folder) if folder.is_dir() else []:
-        rules, file_errors = load_rule_file(path, gazetteer, event_types)
-        taken = {r.id for rs in files.values() for r in rs}
-        errors.extend(file_errors + duplicate_errors(rules, files))
-        files[str(path)] = tuple(r for r in rules if r.id not in taken)
+    loaded = [(path, *load_rule_file(path, gazetteer, event_types, max_bytes))
+              for path in (rule_files(folder) if folder.is_dir() else [])]
+    earlier: dict[str, tuple[Rule, ...]] = {}  # files by last change, oldest first
+    for path, rules, file_errors in sorted(loaded, key=lambda f: (_changed(f[0]), f[0])):
+        taken = {r.id for rs in earlier.values() for r in rs}
+        errors.extend(file_errors + duplicate_errors(rules, earlier))
+        earlier[str(path)] = tuple(r for r in rules if r.id not in taken)
+    files = {str(path): earlier[str(path)] for path, _r, _e in loaded}  # in name order
     in_force = [r for rs in files.values() for r in rs]
     return LoadResult(Rulebook(in_force, gazetteer), errors, files, event_types)
+
+
+def _changed(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def duplicate_errors(
@@ -170,10 +193,14 @@ def duplicate_errors(
 
 
 def load_rule_file(
-    path: Path, gazetteer: Gazetteer, event_types: Collection[str] | None = None
+    path: Path,
+    gazetteer: Gazetteer,
+    event_types: Collection[str] | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[tuple[Rule, ...], list[RuleError]]:
-    """The valid rules of one file and the mistakes in it."""
-    doc, error = read_rule_file(Path(path))
+    """The valid rules of one file and the mistakes in it (a file over `max_bytes`, or with
+    YAML anchors or aliases, is one mistake: see streams.rule_yaml)."""
+    doc, error = read_rule_file(Path(path), max_bytes=max_bytes)
     if doc is None:
         return (), [error] if error else []
     items, base, errors = _rule_items(doc)

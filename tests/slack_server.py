@@ -2,9 +2,11 @@
 methods chat.postMessage, conversations.history and conversations.replies.
 
 `answers` is a script: each request pops the next answer ("ok", "429:2", "400", "404",
-"500", "hang"); when it is empty every request succeeds. Webhook error bodies are the words
-Slack sends (invalid_payload, channel_not_found...). Messages posted are kept with their ts,
-thread_ts and metadata, so tests can count top-level messages and thread replies.
+"500", "hang"); when it is empty every request succeeds. `delay` makes every request take
+that many seconds (a slow Slack); `gate` holds every request until it is set. Webhook error
+bodies are the words Slack sends (invalid_payload, channel_not_found...). Messages posted are
+kept with their ts, thread_ts and metadata, so tests can count top-level messages and thread
+replies.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class SlackServer:
     channel: str = "C123"
     messages: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
+    delay: float = 0.0  # seconds every request takes before it is answered (a slow Slack)
+    gate: asyncio.Event | None = None  # when set up, every request waits until it is set
     _runner: web.AppRunner | None = None
     _port: int = 0
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -69,6 +73,17 @@ class SlackServer:
     async def _scripted(self) -> web.Response | None:
         """The scripted failure for this request, or None to answer normally."""
         self.requests += 1
+        if self.delay:
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.delay)
+            except TimeoutError:
+                pass
+        if self.gate is not None:
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            opened = asyncio.ensure_future(self.gate.wait())
+            await asyncio.wait({stopping, opened}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            opened.cancel()
         if not self.answers:
             return None
         answer = self.answers.pop(0)

@@ -52,10 +52,11 @@ class Handler:
 
 
 class LoopbackSmtp(Controller):
-    """aiosmtpd on 127.0.0.1, a free port; optional TLS / STARTTLS / login."""
+    """aiosmtpd on 127.0.0.1, a free port (or `port`); optional TLS / STARTTLS / login."""
 
     def __init__(self, handler: Handler, tls: ssl.SSLContext | None = None,
-                 starttls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None):
+                 starttls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None,
+                 port: int = 0):
         kwargs: dict[str, Any] = {}
         if starttls is not None:
             kwargs.update(tls_context=starttls, require_starttls=True)
@@ -67,7 +68,7 @@ class LoopbackSmtp(Controller):
                 return AuthResult(success=ok, handled=False)
             kwargs.update(authenticator=check, auth_required=True,
                           auth_require_tls=starttls is not None or tls is not None)
-        super().__init__(handler, hostname="127.0.0.1", port=0, ssl_context=tls,
+        super().__init__(handler, hostname="127.0.0.1", port=port, ssl_context=tls,
                          server_hostname="127.0.0.1", **kwargs)
 
     @property

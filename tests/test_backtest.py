@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
-from expected import SEED_ALERTS
+from expected import SEED_ALERT_ARTICLES, SEED_ALERTS
 
 from streams.backtest import backtest, compare
 from streams.bootstrap import build_runtime
@@ -35,6 +35,8 @@ def _settings(tmp: Path, **extra):  # type: ignore[no-untyped-def]
 async def test_seeds_fire_exactly_the_expected_alerts(tmp_path: Path, extractor) -> None:
     alerts = await backtest(str(SEEDS), _settings(tmp_path), extractor=extractor)
     assert Counter(a["rule"] for a in alerts) == EXPECTED
+    # the articles the service raises them on (tests/test_end_to_end.py checks the service)
+    assert Counter((a["rule"], a["article"]) for a in alerts) == SEED_ALERT_ARTICLES
     by_rule: dict[str, list[dict]] = {}
     for a in alerts:
         by_rule.setdefault(a["rule"], []).append(a)
@@ -55,6 +57,34 @@ async def test_seeds_fire_exactly_the_expected_alerts(tmp_path: Path, extractor)
         assert set(a) >= {"rule", "article", "title", "story", "severity", "event"}
         assert set(a["event"]) >= {"type", "actors", "location", "date", "quantities", "evidence"}
         assert a["event"]["evidence"]
+
+
+async def test_same_day_articles_take_one_order_in_service_and_backtest(
+    tmp_path: Path, extractor
+) -> None:
+    """Two seed articles published the same day reach the service's extraction in either
+    order (its cleaning runs concurrently); both it and the backtest take 002 first."""
+    from connectors.seed_server import SeedServer
+    from streams.backtest import _publication_order
+
+    settings = _settings(tmp_path, serve_seeds=False, feeds=[])
+    runtime = await build_runtime(settings, deliver=False, extractor=extractor)
+    try:
+        async with SeedServer(SEEDS, port=0) as server:
+            items = await runtime.pipeline.poll([server.feed_url])
+            same_day = [it for it in items if it.published.startswith("2025-11-18")]
+            assert len(same_day) == 2
+            for arrival in (same_day, same_day[::-1]):
+                assert [server.article_file(it.link) for it in _publication_order(arrival)] == [
+                    "002_b0e4fce43a16b728.txt", "003_af930ad4295694b6.txt"
+                ]
+            cleaned = [await runtime.pipeline.clean(it) for it in same_day[::-1]]
+            batch = await runtime.pipeline.extract([a for a in cleaned if a is not None])
+            assert [server.article_file(b.article.url) for b in batch] == [
+                "002_b0e4fce43a16b728.txt", "003_af930ad4295694b6.txt"
+            ]
+    finally:
+        await runtime.close()
 
 
 async def test_changed_rules_report_added_and_removed(tmp_path: Path, extractor) -> None:

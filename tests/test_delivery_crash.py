@@ -71,6 +71,15 @@ async def test_sigkill_at_random_points_never_loses_or_doubles(tmp_path):
         async with store.begin() as conn:
             rows = (await conn.execute(sa.select(deliveries))).all()
             tries = (await conn.execute(sa.select(attempts))).all()
+        # the dead Slack delivery told the operator by email, once (streams/delivery_health)
+        ours = {make_alert(story=f"story{i}", article=f"art{i}").id for i in range(ALERTS)}
+        (ops,) = [r for r in rows if r.alert_id not in ours]
+        assert (ops.destination, ops.state) == ("email", "sent")
+        rows = [r for r in rows if r.alert_id in ours]
+        ops_mail = [m for _, m in handler.received if m["X-Newswatch-Alert"] == ops.alert_id]
+        assert len(ops_mail) >= 1 and "deliveries to slack are dead" in ops_mail[0]["Subject"]
+        handler.received = [(to, m) for to, m in handler.received
+                            if m["X-Newswatch-Alert"] != ops.alert_id]
         by_state = collections.Counter((r.destination, r.state) for r in rows)
         assert sum(by_state.values()) == 2 * ALERTS
         assert {s for _, s in by_state} <= {"sent", "dead"}, (seed, by_state)

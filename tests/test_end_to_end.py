@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from expected import SEED_ALERTS
+from expected import SEED_ALERT_ARTICLES, SEED_ALERTS, seed_file
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = SEED_ALERTS
@@ -72,7 +72,8 @@ class Worker:
             r = httpx.get(f"http://127.0.0.1:{self.web_port}/health", timeout=2)
         except httpx.HTTPError:
             return None
-        return r.json() if r.status_code == 200 else None
+        # 200 ok, 503 degraded: both answer with the model's body (status and reasons)
+        return r.json() if r.status_code in (200, 503) else None
 
     def wait(self, predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
@@ -141,6 +142,11 @@ def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
         stored = worker.store_alerts()
         assert Counter(rule for rule, _ in stored) == EXPECTED
         assert len(set(stored)) == len(stored)
+        # the same articles raise them as in `newswatch backtest seeds` (tests/test_backtest.py)
+        assert Counter(
+            (a["alert"]["rule_id"], seed_file(a["alert"]["article_url"]))
+            for a in worker.jsonl if a["kind"] == "alert"
+        ) == SEED_ALERT_ARTICLES
         log = worker.log.read_text()
         assert "zz-broken.yaml" in log and "tpye" in log  # the error names file and field
 
@@ -159,6 +165,26 @@ def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
         assert not any("zz-broken.yaml" in e for e in status["errors"])
         shipped.write_text(original)  # the restart below runs the shipped rules
         (rules / "extra.yaml").unlink()
+
+        # a ten-level YAML alias bomb is refused: /health answers, the other rules stay
+        lol = '["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
+        bomb = [f"a0: &a0 {lol}"] + [f"a{i}: &a{i} [{','.join([f'*a{i-1}'] * 10)}]"
+                                     for i in range(1, 10)]  # fmt: skip
+        (rules / "zz-bomb.yaml").write_text("\n".join(bomb) + "\nid: b\nwhen: {text: *a9}\n")
+        status = worker.wait(lambda: (s := _rules_status(worker, "mass-casualty-strike"))
+                             and any("zz-bomb.yaml" in e for e in s["errors"]) and s,
+                             30, "the alias bomb refused")  # fmt: skip
+        assert any("aliases are not allowed in rule files" in e for e in status["errors"])
+        assert worker.health() is not None
+        (rules / "zz-bomb.yaml").unlink()
+        # the rules folder moved away: the rules stay in force, /health says degraded
+        shutil.move(rules, tmp_path / "rules-away")
+        health = worker.wait(lambda: (h := worker.health()) and h["status"] == "degraded" and h,
+                             30, "/health degraded")  # fmt: skip
+        assert any("rules folder missing" in p for p in health["reasons"])
+        assert health["rules"] == 5
+        shutil.move(tmp_path / "rules-away", rules)
+        worker.wait(lambda: (h := worker.health()) and h["status"] == "ok", 30, "folder back")
     finally:
         code = worker.stop()
     assert code == 0, worker.log.read_text()[-3000:]
@@ -177,6 +203,8 @@ def test_seed_feed_to_alerts_restart_and_broken_rule(tmp_path: Path) -> None:
         status = _rules_status(worker, "mass-casualty-strike", errors=False)
         assert status is not None and len(status["rules"]) == 5  # the rules were in force
         assert _rule_ids(worker.jsonl) == EXPECTED
-        assert Counter(rule for rule, _ in worker.store_alerts()) == EXPECTED
+        stored = Counter(rule for rule, _ in worker.store_alerts())
+        # the operator alerts of the rules folder moved away and back, once each
+        assert stored == EXPECTED + Counter(["rules-folder-problem", "rules-folder-back"])
     finally:
         assert worker.stop() == 0

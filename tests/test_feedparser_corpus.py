@@ -2,7 +2,7 @@
 and polled through the connector in one run: nothing escapes, every feed yields items or a
 recorded error, and no script, on*= handler or javascript: URL reaches stored text.
 
-The sdist is fetched at set-up (the Makefile's $(STAMP) recipe puts it in
+The sdist is fetched at set-up (the Makefile's $(TEST_STAMP) recipe puts it in
 .venv/share/feedparser-sdist); it is read in place, never extracted or committed. Its files are
 feedparser's, under its BSD 2-clause licence (LICENSE inside the archive), used here as test
 input only.

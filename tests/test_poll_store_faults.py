@@ -232,6 +232,12 @@ async def test_transient_failures_are_retried_with_backoff_then_failed_and_liste
 
     out = await _feeds_failed(runtime, monkeypatch)
     assert given_up.link in out and "gave up after 3 attempts" in out
+    # and the operator is told, once for the feed that day
+    async with runtime.store.begin() as conn:
+        told = (await conn.execute(
+            sa.text("SELECT payload FROM alerts WHERE rule_id = 'entry-failed'")
+        )).all()
+    assert len(told) == 1 and given_up.link in str(told[0][0])
 
 
 async def test_a_permanent_failure_is_failed_at_once_and_listed(

@@ -52,5 +52,5 @@ def test_the_delivery_examples_run_and_print_no_secret(tmp_path):
     assert len(secrets) >= 3 and not any(s in out or s in done.stderr for s in secrets[:3])
     assert '"webhook_url_env": "SLACK_OPS_WEBHOOK"' in out and '"bot_token": "***"' in out
     assert "silence #1" in out and "silence #2" in out
-    assert f"acked {alert_id} by ana" in out and "silence #1 ended" in out
+    assert f"acknowledged {alert_id} by ana" in out and "silence #1 ended" in out
     assert "requeued 0 deliveries" in out

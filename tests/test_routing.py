@@ -62,6 +62,22 @@ def test_route_prefers_the_rules_destinations_then_severity_then_default(env):
     assert route((), "low", None) == FALLBACK
 
 
+def test_without_routes_alerts_go_only_to_configured_destinations(tmp_path, monkeypatch, caplog):
+    """A first run with neither Slack nor email set: console and JSONL, and no warning that
+    slack and email are not configured."""
+    from delivery_support import make_alert
+
+    from streams.store.alerts import _wanted
+
+    monkeypatch.setenv("NEWSWATCH_DATA_DIR", str(tmp_path))
+    settings = load_settings()
+    assert route((), "high", settings) == ("console", "jsonl")
+    alert = make_alert(destinations=route((), "high", settings))
+    with caplog.at_level("WARNING"):
+        assert _wanted(alert, {"console", "jsonl"}) == ["console", "jsonl"]
+    assert "not configured" not in caplog.text
+
+
 def test_severities_are_the_rulebooks():
     from streams.rulebook import SEVERITIES as RULEBOOK
 

@@ -72,7 +72,7 @@ def test_silence_by_actor_and_removal(env):
 def test_silence_needs_a_criterion_and_a_duration(env):
     result = CliRunner().invoke(main, ["silence", "add", "--for", "2h"])
     assert result.exit_code != 0 and "--rule, --story or --actor" in result.output
-    result = CliRunner().invoke(main, ["silence", "add", "--rule", "x", "--for", "soon"])
+    result = CliRunner().invoke(main, ["silence", "add", "--rule", "ceasefire", "--for", "soon"])
     assert result.exit_code != 0 and "cannot read duration 'soon'" in result.output
 
 
@@ -85,7 +85,7 @@ def test_alerts_list_show_ack_and_dead_retry(env):
     assert alert.id in cli("alerts", "list", "--status", "new")
     shown = cli("alerts", "show", alert.id[:6])
     assert "Kherson" in shown and "dead" in shown and "invalid_payload" in shown
-    assert f"acked {alert.id} by ana" in cli("alerts", "ack", alert.id, "--by", "ana")
+    assert f"acknowledged {alert.id} by ana" in cli("alerts", "ack", alert.id, "--by", "ana")
     assert cli("alerts", "list", "--status", "new") == ""
     assert "invalid_payload" in cli("deliveries", "list", "--dead")
     assert "requeued 1" in cli("deliveries", "retry", "--dead")

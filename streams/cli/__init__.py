@@ -4,6 +4,9 @@ modules import heavy libraries (spaCy, Faust) inside the command, so `--help` st
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from pathlib import Path
 
 import click
 
@@ -20,10 +23,33 @@ _COMMANDS: dict[str, str] = {
 }
 
 
+# commands that work without a project (they read only the environment)
+_NO_PROJECT = frozenset({"config"})
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newswatch")
-def main() -> None:
-    """newswatch: watches news feeds and alerts when something you care about happens."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """newswatch: watches news feeds and alerts when something you care about happens.
+
+    It works on a project folder (rules/, seeds/, the store in var/): NEWSWATCH_HOME, else
+    the current folder, else the folder above the store NEWSWATCH_DATA_DIR points at,
+    else the checkout it is installed from."""
+    from streams.env_check import unknown_variables
+    from streams.home import HomeError, use_home
+
+    for warning in unknown_variables(os.environ):
+        click.echo(f"newswatch: warning: {warning}", err=True)
+    if ctx.resilient_parsing or {"-h", "--help"} & set(sys.argv[1:]):
+        return
+    try:
+        use_home(os.environ, Path.cwd())
+    except HomeError as exc:
+        if ctx.invoked_subcommand in _NO_PROJECT:
+            return
+        click.echo(f"newswatch: {exc}", err=True)
+        sys.exit(2)
 
 
 for _module, _attr in _COMMANDS.items():

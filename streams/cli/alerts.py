@@ -10,16 +10,26 @@ from typing import Any, TypeVar
 
 import click
 
+from streams.alert_status import SEVERITIES, STATUSES
+
 T = TypeVar("T")
 
 
-def _with_store(work: Callable[[Any], Awaitable[T]]) -> T:
-    """Open the configured store, run `work(store)`, close it."""
+def _with_store(work: Callable[[Any], Awaitable[T]], create: bool = False) -> T:
+    """Open the configured store, run `work(store)`, close it. A SQLite store that does not
+    exist is created only with `create` (a silence may come before the first run); the
+    commands that read say there is none instead of showing an empty one."""
     from streams.settings import SettingsError, load_settings
     from streams.store import Store, StoreError
+    from streams.store_lock import sqlite_path
 
     async def main() -> T:
-        store = await Store(load_settings().database).open()
+        database = load_settings().database
+        path = sqlite_path(database)
+        if not create and path is not None and not path.exists():
+            raise StoreError(f"no store at {path}: start the service with `newswatch run`, "
+                             "or point NEWSWATCH_HOME / NEWSWATCH_DATA_DIR at its folder")
+        store = await Store(database).open()
         try:
             return await work(store)
         finally:
@@ -41,16 +51,29 @@ def alerts_group() -> None:
 
 
 @alerts_group.command("list")
-@click.option("--status", type=click.Choice(["new", "acked"]), help="Only alerts in this state.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only alerts in this state.")
+@click.option("--severity", type=click.Choice(SEVERITIES), help="Only alerts of this severity.")
 @click.option("--rule", "rule_id", help="Only alerts of this rule.")
 @click.option("--limit", default=50, show_default=True)
-def alerts_list(status: str | None, rule_id: str | None, limit: int) -> None:
-    """Newest alerts first: id, time, status, severity, rule, headline."""
+def alerts_list(status: str | None, severity: str | None, rule_id: str | None,
+                limit: int) -> None:
+    """Newest alerts first: id, time, status (new, acknowledged, silenced), severity, rule,
+    headline; the statuses and severities the dashboard and the API use."""
+    from streams.alert_status import Judge
     from streams.store.alerts import list_alerts
 
-    for row in _with_store(lambda s: list_alerts(s, status, rule_id, limit)):
+    async def work(store: Any) -> list[tuple[Any, str]]:
+        filtered = status is not None or severity is not None
+        rows = await list_alerts(store, None, rule_id, 1_000_000 if filtered else limit)
+        async with store.begin() as conn:
+            judge = await Judge.read(conn)
+        shown = [(row, judge.status(row)) for row in rows]
+        return [(row, st) for row, st in shown
+                if status in (None, st) and severity in (None, row.severity)][:limit]
+
+    for row, shown_status in _with_store(work):
         title = row.payload.get("title", "")
-        click.echo(f"{row.id}  {_when(row.created)}  {row.status:<5}  {row.severity:<8}  "
+        click.echo(f"{row.id}  {_when(row.created)}  {shown_status:<12}  {row.severity:<8}  "
                    f"{row.rule_id}  {title}")
 
 
@@ -91,7 +114,7 @@ def alerts_ack(alert_id: str, by: str) -> None:
     full = _with_store(lambda s: ack_alert(s, alert_id, by))
     if full is None:
         raise click.ClickException(f"no single alert matches {alert_id!r}")
-    click.echo(f"acked {full} by {by}")
+    click.echo(f"acknowledged {full} by {by}")
 
 
 @click.group("silence")
@@ -111,14 +134,40 @@ def silence_add(rule_id: str | None, story_id: str | None, actor: str | None,
     """Add a silence."""
     from streams.store.silences import SilenceError, add_silence, parse_duration
 
+    if rule_id is not None:
+        known = _known_rule_ids()
+        if rule_id not in known:
+            raise click.BadParameter(
+                f"no rule {rule_id!r}; known rules: {', '.join(sorted(known))}",
+                param_hint="--rule")
     try:
         span = parse_duration(duration)
         sid = _with_store(lambda s: add_silence(
             s, span, rule_id=rule_id, story_id=story_id, actor=actor,
-            destination=destination, reason=reason))
+            destination=destination, reason=reason), create=True)
     except SilenceError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"silence #{sid} for {span}")
+
+
+def _known_rule_ids() -> set[str]:
+    """The ids of the rules in the configured folder and of the operator (feed health)."""
+    from streams.feed_health import FAILING, RECOVERED, SILENT
+    from streams.rule_yaml import read_rule_file
+    from streams.rulebook import rule_files
+    from streams.settings import SettingsError, load_settings
+
+    try:
+        folder = load_settings().rules_dir
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    ids = {FAILING, SILENT, RECOVERED}
+    for path in rule_files(folder) if folder.is_dir() else []:
+        doc, _error = read_rule_file(path)
+        data = doc.data if doc is not None else None
+        items = data.get("rules", [data]) if isinstance(data, dict) else []
+        ids.update(str(r["id"]) for r in items if isinstance(r, dict) and r.get("id"))
+    return ids
 
 
 @silence_group.command("list")

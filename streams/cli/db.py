@@ -94,15 +94,35 @@ def db_current(database: str | None) -> None:
 @db.command("check")
 @_database_option
 def db_check(database: str | None) -> None:
-    """Exit 1 when the database's tables differ from streams/store/schema.py."""
+    """Exit 1 when the database is damaged (SQLite's integrity check) or its tables differ
+    from streams/store/schema.py."""
     from streams.store.migrate import drift
 
-    diffs = _on_database(_database_url(database), drift, write=False)
+    url = _database_url(database)
+    problems = _on_database(url, integrity, write=False)
+    for problem in problems[:20]:
+        click.echo(f"  {problem}")
+    if problems:
+        raise click.ClickException(
+            f"database {url} is corrupted ({len(problems)} problem(s) found by "
+            "PRAGMA integrity_check): restore it from a backup")
+    diffs = _on_database(url, drift, write=False)
     for diff in diffs:
         click.echo(f"  {diff}")
     if diffs:
         raise click.ClickException(f"{len(diffs)} difference(s): write a migration")
-    click.echo("schema matches streams/store/schema.py")
+    click.echo("integrity ok; schema matches streams/store/schema.py")
+
+
+def integrity(conn: Any) -> list[str]:
+    """SQLite's PRAGMA integrity_check: what it found wrong ([] when ok; other databases
+    check themselves)."""
+    if conn.dialect.name != "sqlite":
+        return []
+    from sqlalchemy import text
+
+    rows = [str(r[0]) for r in conn.execute(text("PRAGMA integrity_check")).all()]
+    return [] if rows == ["ok"] else rows
 
 
 @db.command("revision")

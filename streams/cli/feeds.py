@@ -63,6 +63,7 @@ def feeds() -> None:
 @feeds.command("list")
 def list_cmd() -> None:
     """Show every feed with its health: attempts, status, failures, next attempt, items."""
+    from streams.health import feed_state
     from streams.store.feeds import list_feeds
 
     rows = _with_store(lambda store, _s: list_feeds(store))
@@ -72,7 +73,7 @@ def list_cmd() -> None:
         (
             r["url"], _when(r["last_attempt"]), _when(r["last_success"]),
             str(r["status"] or "-"), str(r["failures"]), _when(r["next_attempt"]),
-            str(r["items_seen"]), r["health"] + (f" ({r['error']})" if r["error"] else ""),
+            str(r["items_seen"]), feed_state(r) + (f" ({r['error']})" if r["error"] else ""),
         )
         for r in rows
     ]

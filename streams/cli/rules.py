@@ -1,6 +1,8 @@
 """`newswatch rules check|test|status`: lint rules, run their expectations, show what runs.
 
-check   one line per mistake (file:line: field: message), exit 1 if any, else 0.
+check   one line per mistake (file:line: field: message), exit 1 if any, else 0; names
+        the gazetteer does not know are warned about.
+backfill  a new or changed rule over the stored articles of a period (--since 2d).
 test    runs rules/tests/*.yaml through the real extractor (hand-made events need none);
         exit 1 on a failed expectation.
 status  the rules in force and the errors of the running worker, from the status file the
@@ -60,7 +62,9 @@ def _load(folder: Path | None) -> tuple[Any, Any, Path]:
     settings = _settings()
     folder = Path(folder or settings.rules_dir)
     gazetteer = Gazetteer.load(Path(settings.taxonomy_dir) / "gazetteer.yaml")
-    return load_rulebook(folder, gazetteer, event_types(settings.taxonomy_dir)), settings, folder
+    types = event_types(settings.taxonomy_dir)
+    result = load_rulebook(folder, gazetteer, types, settings.rules_max_file_bytes)
+    return result, settings, folder
 
 
 @click.group()
@@ -72,9 +76,15 @@ def rules() -> None:
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check(folder: Path | None) -> None:
     """Lint the rules of FOLDER (default: the configured rules folder)."""
+    from streams.rule_names import name_warnings
+    from streams.rulebook import rule_files
+
     result, _settings_, folder = _load(folder)
     for error in result.errors:
         click.echo(str(error))
+    if folder.is_dir():  # warnings: a name the gazetteer and the places data do not know
+        for warning in name_warnings(rule_files(folder), result.rulebook.gazetteer):
+            click.echo(f"warning: {warning}")
     if result.errors:
         click.echo(f"{len(result.errors)} mistakes in {folder}", err=True)
         sys.exit(1)
@@ -116,6 +126,34 @@ def _extractor(settings: Any) -> Any:
 
 
 @rules.command()
+@click.argument("rule_id")
+@click.option("--since", required=True, help="The period of stored articles: 90m, 24h, 2d, 1w.")
+@click.option("--deliver", is_flag=True,
+              help="Send the alerts to their destinations (default: record them only).")
+def backfill(rule_id: str, since: str, deliver: bool) -> None:
+    """Evaluate a new or changed rule over the articles stored in the period and record its
+    alerts; without --deliver they are recorded as backfilled and sent nowhere. (A rule
+    otherwise only sees the articles that arrive after it is saved.)"""
+    from streams.backfill import BackfillError
+    from streams.backfill import backfill as run_backfill
+    from streams.cli.backtest import _duration
+
+    period = _duration(since)
+    assert period is not None
+    try:
+        result = asyncio.run(run_backfill(_settings(), rule_id, period, deliver))
+    except BackfillError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for alert in result.alerts:
+        click.echo(f"{alert.id}  {alert.severity:<8}  {alert.rule_id}  {alert.title}")
+    what = "queued for delivery (the running service sends them)" if deliver else (
+        "recorded as backfilled, not sent")
+    already = f"; {result.already} stories had alerted already" if result.already else ""
+    click.echo(f"{len(result.alerts)} alerts {what}, from {result.articles} articles stored "
+               f"in the last {since}{already}", err=True)
+
+
+@rules.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json: bool) -> None:
     """The rules in force and the errors of the running worker."""
@@ -137,18 +175,20 @@ def status(as_json: bool) -> None:
             off = "" if rule.get("enabled", True) else " (disabled)"
             click.echo(f"  {rule['id']:<28} {rule['kind']:<13} {rule['severity']:<9} "
                        f"{rule['file']}:{rule['line']}{off}")  # fmt: skip
+        for problem in data.get("problems", ()):
+            click.echo(f"problem: {problem} (the rules listed stay in force)")
         click.echo(f"{len(data['rules'])} rules in force, {len(data['errors'])} errors")
         for error in data["errors"]:
             click.echo(f"  {error}")
-    if data["errors"]:
+    if data["errors"] or data.get("problems"):
         sys.exit(1)
 
 
 def _recomputed() -> dict[str, Any]:
     from streams.rules_watch import RulebookHolder
 
-    result, _settings_, folder = _load(None)
-    return RulebookHolder.from_result(result, folder).status()
+    result, settings, folder = _load(None)
+    return RulebookHolder.from_result(result, folder, settings.rules_max_file_bytes).status()
 
 
 def _when(stamp: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -11,11 +12,19 @@ import click
 def run() -> None:
     """Start the monitor (embedded by default; NEWSWATCH_BROKER=kafka://... for cluster)."""
     from streams.settings import SettingsError, load_settings
-    from streams.worker import run_worker
+    from streams.store_lock import StoreLocked, lock_store
 
     try:
         settings = load_settings()
-    except SettingsError as exc:
+        lock = lock_store(settings.database)  # held until this process ends
+    except (SettingsError, StoreLocked) as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)
-    run_worker(settings)
+    from streams.worker import run_worker
+
+    try:
+        code = run_worker(settings)
+    finally:
+        if lock is not None:
+            os.close(lock)
+    sys.exit(code)

@@ -69,15 +69,19 @@ async def _outbox_rows(
 # The status of a story's alert row when the article that first told it raised the rule's
 # alert for another story: recorded (its later articles are updates), never sent or listed.
 COVERED = "covered"
+# A rule's alert recorded by `newswatch rules backfill` without --deliver: listed, not sent.
+BACKFILLED = "backfilled"
 
 
 async def record_alert(
-    store: Store, alert: Alert, configured: Collection[str] | None = None, deliver: bool = True
+    store: Store, alert: Alert, configured: Collection[str] | None = None, deliver: bool = True,
+    undelivered: str = COVERED,
 ) -> bool:
     """Write the alert and one delivery per destination, atomically.
 
-    With `deliver` False the alert is recorded with no delivery: a story told first by an
-    article that already raised this rule's alert (see Pipeline._record).
+    With `deliver` False the alert is recorded with no delivery, with status `undelivered`:
+    COVERED for a story told first by an article that already raised this rule's alert
+    (see Pipeline._record), BACKFILLED for `rules backfill` without --deliver.
 
     False (nothing written) when the rule already alerted for this story. Destinations not
     in `configured` (the keys of `build_sinks(settings)`) are skipped; silenced ones are
@@ -88,7 +92,7 @@ async def record_alert(
         result = await conn.execute(store.insert_ignore(alerts, {
             "id": alert.id, "rule_id": alert.rule_id, "story_id": alert.story_id,
             "severity": alert.severity, "article_id": alert.article_id,
-            "status": "new" if deliver else COVERED,
+            "status": "new" if deliver else undelivered,
             "payload": alert_to_json(alert), "created": utcnow(),
         }))
         if result.rowcount == 0:

@@ -71,27 +71,43 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
-async def due(store: Store, now: dt.datetime, limit: int = 500) -> list[Delivery]:
-    """Pending and retrying deliveries whose time has come, oldest first."""
-    query = _query().where(deliveries.c.state.in_(OPEN), deliveries.c.next_attempt <= now)
+def _to(query: sa.Select[Any], destination: str | None, others_than: Sequence[str]) -> Any:
+    """Only one destination's rows, or only those of destinations not in `others_than`."""
+    if destination is not None:
+        query = query.where(deliveries.c.destination == destination)
+    if others_than:
+        query = query.where(deliveries.c.destination.not_in(others_than))
+    return query
+
+
+async def due(
+    store: Store, now: dt.datetime, limit: int = 500, destination: str | None = None,
+    others_than: Sequence[str] = (),
+) -> list[Delivery]:
+    """Pending and retrying deliveries whose time has come, oldest first (of one destination,
+    or of every destination but `others_than`)."""
+    query = _to(_query().where(deliveries.c.state.in_(OPEN), deliveries.c.next_attempt <= now),
+                destination, others_than)
     async with store.begin() as conn:
         rows = (await conn.execute(query.order_by(deliveries.c.id).limit(limit))).all()
     return [_delivery(r) for r in rows]
 
 
-async def in_doubt(store: Store, now: dt.datetime, force: bool) -> list[Delivery]:
+async def in_doubt(
+    store: Store, now: dt.datetime, force: bool, destination: str | None = None
+) -> list[Delivery]:
     """Rows left `sending`: all of them when `force` (we are the only sender), else past lease."""
-    query = _query().where(deliveries.c.state == State.SENDING)
+    query = _to(_query().where(deliveries.c.state == State.SENDING), destination, ())
     if not force:
         query = query.where(deliveries.c.next_attempt <= now)
     async with store.begin() as conn:
         return [_delivery(r) for r in (await conn.execute(query.order_by(deliveries.c.id))).all()]
 
 
-async def next_due(store: Store) -> dt.datetime | None:
+async def next_due(store: Store, destination: str | None = None) -> dt.datetime | None:
     """When the next open (or leased) delivery falls due, or None when nothing is open."""
-    query = sa.select(sa.func.min(deliveries.c.next_attempt)).where(
-        deliveries.c.state.in_((*OPEN, State.SENDING)))
+    query = _to(sa.select(sa.func.min(deliveries.c.next_attempt)).where(
+        deliveries.c.state.in_((*OPEN, State.SENDING))), destination, ())
     async with store.begin() as conn:
         return aware((await conn.execute(query)).scalar())
 
@@ -124,6 +140,15 @@ async def claim(store: Store, d: Delivery, now: dt.datetime, lease: float) -> in
             return None
         inserted = await conn.execute(sa.insert(attempts).values(delivery_id=d.id, started=now))
         return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def retrying_since(store: Store, delivery_id: int, attempts_made: int) -> dt.datetime | None:
+    """When the current run of attempts began: the start of the `attempts_made`-th latest
+    attempt (a requeue resets the count, so a requeued delivery gets a fresh horizon)."""
+    query = (sa.select(attempts.c.started).where(attempts.c.delivery_id == delivery_id)
+             .order_by(attempts.c.id.desc()).offset(max(0, attempts_made - 1)).limit(1))
+    async with store.begin() as conn:
+        return aware((await conn.execute(query)).scalar())
 
 
 async def finish(

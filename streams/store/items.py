@@ -113,6 +113,16 @@ async def due_again(
     return out
 
 
+async def get_item(store: Store, key: str) -> dict[str, Any] | None:
+    """One entry's row (key, feed, link, state, attempts, error), or None."""
+    async with store.begin() as conn:
+        row = (await conn.execute(
+            sa.select(items.c.key, items.c.feed, items.c.link, items.c.state, items.c.attempts,
+                      items.c.error).where(items.c.key == key)
+        )).first()
+    return dict(row._mapping) if row is not None else None
+
+
 async def failed_items(store: Store) -> list[dict[str, Any]]:
     """Entries failed for good and those waiting to be retried, newest first: key, feed,
     link, state, attempts, next attempt, reason."""

@@ -15,15 +15,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams import alert_status
 from streams.render import alert_from_json
-from streams.store import Store, utcnow
+from streams.store import Store
 from streams.store.alerts import COVERED, ack_alert
-from streams.store.schema import alerts, deliveries, silences
-from streams.store.silences import add_silence, matches, parse_duration
-from streams.web.queries import aware, day_start, iso, one, parse_day
+from streams.store.schema import alerts
+from streams.store.silences import add_silence, parse_duration
+from streams.web.queries import day_start, iso, one, parse_day
 
-STATUSES = ("new", "acknowledged", "silenced")
-SEVERITIES = ("critical", "high", "medium", "low")
+STATUSES, SEVERITIES = alert_status.STATUSES, alert_status.SEVERITIES
 SILENCE_SCOPES = ("story", "rule")
 MAX_ALERTS = 500
 
@@ -41,10 +41,15 @@ class AlertFilter:
     limit: int = 200
 
     @classmethod
-    def from_query(cls, params: Mapping[str, Any]) -> AlertFilter:
-        """From the page's or the API's query string; unknown values are ignored."""
+    def from_query(cls, params: Mapping[str, Any], strict: bool = False) -> AlertFilter:
+        """From the page's or the API's query string. The page ignores values it does not
+        know; `strict` (the API) raises FilterError naming each parameter at fault."""
         status = one(params, "status")
         severity = one(params, "severity")
+        if strict:
+            problems = _problems(params)
+            if problems:
+                raise FilterError("; ".join(problems))
         try:
             limit = max(1, min(MAX_ALERTS, int(one(params, "limit") or 200)))
         except ValueError:
@@ -65,6 +70,26 @@ class AlertFilter:
         return {name: getattr(self, name) for name in fields if getattr(self, name)}
 
 
+class FilterError(ValueError):
+    """A query parameter of /api/alerts is wrong; the message names it."""
+
+
+def _problems(params: Mapping[str, Any]) -> list[str]:
+    out = []
+    for name, known in (("status", STATUSES), ("severity", SEVERITIES)):
+        value = one(params, name)
+        if value and value not in known:
+            out.append(f"{name}: {value!r} is not one of {', '.join(known)}")
+    for name in ("since", "until"):
+        value = one(params, name)
+        if value and parse_day(value) is None:
+            out.append(f"{name}: {value!r} is not a day (YYYY-MM-DD)")
+    limit = one(params, "limit")
+    if limit and not (limit.isdigit() and 1 <= int(limit) <= MAX_ALERTS):
+        out.append(f"limit: {limit!r} is not a whole number from 1 to {MAX_ALERTS}")
+    return out
+
+
 def _select(flt: AlertFilter) -> sa.Select[Any]:
     query = sa.select(alerts).order_by(alerts.c.created.desc(), alerts.c.id)
     query = query.where(alerts.c.status != COVERED)
@@ -78,21 +103,6 @@ def _select(flt: AlertFilter) -> sa.Select[Any]:
     if until:
         query = query.where(alerts.c.created < day_start(until + dt.timedelta(days=1)))
     return query.limit(MAX_ALERTS)
-
-
-async def _held_ids(conn: Any) -> set[str]:
-    rows = await conn.execute(
-        sa.select(deliveries.c.alert_id).where(deliveries.c.state == "held").distinct()
-    )
-    return set(rows.scalars().all())
-
-
-def _status(row: Any, alert: Any, held: set[str], active: list[Any]) -> str:
-    if row.status == "acked":
-        return "acknowledged"
-    if row.id in held or any(matches(s, alert) for s in active):
-        return "silenced"
-    return "new"
 
 
 def _as_dict(row: Any, status: str) -> dict[str, Any]:
@@ -118,19 +128,14 @@ def _as_dict(row: Any, status: str) -> dict[str, Any]:
 
 async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
     """{'alerts': [...newest first], 'rules': [...], 'sources': [...]} for the filter."""
-    now = utcnow()
     async with store.begin() as conn:
         rows = (await conn.execute(_select(flt))).all()
-        held = await _held_ids(conn)
-        active = [
-            s for s in (await conn.execute(sa.select(silences))).all()
-            if (aware(s.until) or now) > now
-        ]
+        judge = await alert_status.Judge.read(conn)
         rules = (await conn.execute(sa.select(alerts.c.rule_id).distinct())).scalars().all()
     out, sources = [], set()
     for row in rows:
         alert = alert_from_json(row.payload)
-        item = _as_dict(row, _status(row, alert, held, active))
+        item = _as_dict(row, judge.status(row, alert))
         sources.add(item["source"])
         if flt.status and item["status"] != flt.status:
             continue

@@ -28,7 +28,10 @@ class ApiView(DashboardView):
 
 class AlertsApi(ApiView):
     async def get(self, request: Any) -> Any:
-        flt = alert_data.AlertFilter.from_query(request.query)
+        try:
+            flt = alert_data.AlertFilter.from_query(request.query, strict=True)
+        except alert_data.FilterError as exc:
+            return self.fail(request, 400, str(exc))
         data = await alert_data.list_alerts(self.dash.runtime.store, flt)
         return self.web.json({"filter": flt.query_args(), **data})
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams.health import feed_state
 from streams.store import Store
 from streams.store.feeds import list_feeds
 from streams.store.schema import items
@@ -15,13 +16,6 @@ from streams.web.queries import iso
 
 ORDER = {"failing": 0, "silent": 1}
 RATE_DAYS = 7  # items per day are averaged over this many days
-
-
-def _health(row: dict[str, Any]) -> str:
-    health = row.get("health") or "ok"
-    if health == "ok" and row.get("failures"):
-        return "failing"
-    return str(health)
 
 
 async def _recent_counts(store: Store, since: dt.datetime) -> dict[str, int]:
@@ -38,7 +32,7 @@ async def feed_health(store: Store, now: dt.datetime) -> list[dict[str, Any]]:
     counts = await _recent_counts(store, now - dt.timedelta(days=RATE_DAYS))
     out = []
     for row in await list_feeds(store):
-        health = _health(row)
+        health = feed_state(row)  # as /health and `feeds list` say
         out.append({
             "url": row["url"],
             "title": row.get("title") or "",

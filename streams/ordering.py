@@ -1,0 +1,28 @@
+"""One order of publication for the service and the backtest: publication time, then the
+article's URL (then the feed entry's id) as a stable tie-break, so two articles published
+the same day are taken in the same order wherever they are replayed, and the first one
+opens their story in both (the order of arrival, which differs between the service's
+concurrent cleaning and the backtest's loop, never decides)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)  # undated articles first
+
+
+def _moment(published: str | None) -> dt.datetime:
+    if not published:
+        return _UNDATED
+    try:
+        when = dt.datetime.fromisoformat(published.strip())
+    except ValueError:
+        return _UNDATED
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def publication_key(
+    published: str | None, url: str, guid: str = ""
+) -> tuple[dt.datetime, str, str]:
+    """Sort key: (publication moment in UTC, URL, feed entry id)."""
+    return (_moment(published), url, guid)
