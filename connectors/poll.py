@@ -1,6 +1,7 @@
-"""Poll one feed: conditional GET, feedparser (sanitiser on), new FeedItems out, the feed's
-health and next attempt written to the store. Expected failures (network, HTTP status, not a
-feed) come back as a PollResult with an error and one log line; they never raise."""
+"""Poll one feed: conditional GET, feedparser (sanitiser on), new FeedItems recorded as
+pending together with the feed's health and next attempt (one transaction per feed).
+Expected failures (network, HTTP status, not a feed, the store refusing) come back as a
+PollResult with an error and one log line; they never raise."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from typing import Any
 
 import feedparser
 import httpx
+import sqlalchemy as sa
 
 from connectors.http import FetchError, fetch, parse_retry_after
 from streams.records import FeedItem, content_key
-from streams.store.db import Store, utcnow
-from streams.store.feeds import due_feeds, ensure_feeds, get_feeds, seen_keys_many, write_polls
+from streams.store.db import Store, StoreError, utcnow
+from streams.store.feeds import due_feeds, ensure_feeds, get_feeds, update_feed
+from streams.store.polls import record_poll
 
 __all__ = [
-    "PollResult", "Schedule", "poll_feed", "poll_feeds", "due_feeds", "ensure_feeds", "parse_feed",
+    "PollResult", "Schedule", "StoreFailures", "poll_feed", "poll_feeds", "due_feeds",
+    "ensure_feeds", "parse_feed",
 ]
 
 log = logging.getLogger("newswatch.poll")
@@ -83,15 +87,43 @@ class PollResult:
         return self.error is None
 
 
+class StoreFailures:
+    """The feeds whose last poll could not be stored (in memory: the store may refuse the
+    feed's row as well). Such a feed is polled again without ETag/Last-Modified, so the
+    entries that were not stored come back, after a backoff that grows per failure."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, int] = {}
+        self._not_before: dict[str, dt.datetime] = {}
+
+    def unconditional(self, url: str) -> bool:
+        return url in self._failures
+
+    def due(self, urls: list[str], now: dt.datetime) -> list[str]:
+        """Those of `urls` not waiting out a store failure."""
+        return [u for u in urls if u not in self._not_before or self._not_before[u] <= now]
+
+    def failed(self, url: str, now: dt.datetime, schedule: Schedule) -> dt.datetime:
+        self._failures[url] = self._failures.get(url, 0) + 1
+        when = now + dt.timedelta(seconds=schedule.backoff(self._failures[url]))
+        self._not_before[url] = when
+        return when
+
+    def stored(self, url: str) -> None:
+        self._failures.pop(url, None)
+        self._not_before.pop(url, None)
+
+
 async def poll_feed(
     client: httpx.AsyncClient,
     store: Store,
     url: str,
     now: dt.datetime | None = None,
     schedule: Schedule | None = None,
+    store_failures: StoreFailures | None = None,
 ) -> PollResult:
     """Poll `url` once and record the outcome; return the entries not seen before."""
-    return (await poll_feeds(client, store, [url], now, schedule))[0]
+    return (await poll_feeds(client, store, [url], now, schedule, store_failures=store_failures))[0]
 
 
 async def poll_feeds(
@@ -101,37 +133,68 @@ async def poll_feeds(
     now: dt.datetime | None = None,
     schedule: Schedule | None = None,
     concurrency: int = 32,
+    store_failures: StoreFailures | None = None,
 ) -> list[PollResult]:
-    """Poll many feeds at once (one result per distinct URL, in order). The store is read
-    and written once for the whole cycle, not per feed: that keeps an unchanged feed (304)
-    a small fraction of the cost of a changed one (see tests/bench/bench_poll.py)."""
+    """Poll many feeds at once (one result per distinct URL, in order). Each feed's new
+    entries and its row are recorded in one transaction as soon as that feed answers; when
+    the store refuses them, neither is written, the result carries the store's error and
+    the feed is polled again unconditionally (`store_failures`)."""
     now = now or utcnow()
     schedule = schedule or Schedule()
+    failures = store_failures if store_failures is not None else StoreFailures()
     urls = list(dict.fromkeys(urls))
     rows = await get_feeds(store, urls)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(url: str) -> PollResult:
+        row = rows.get(url) or {}
         async with gate:
-            return await _poll(client, url, rows.get(url) or {}, now, schedule)
+            result = await _poll(
+                client, url, row, now, schedule, conditional=not failures.unconditional(url)
+            )
+        await _record(store, result, row, now, schedule, failures)
+        return result
 
-    results = await asyncio.gather(*(one(u) for u in urls))
-    seen = await seen_keys_many(store, [i.key for r in results for i in r.items])
-    for result in results:
-        if result.ok:
-            _keep_new(result, rows.get(result.url) or {}, seen, now)
-    await write_polls(store, [(r.url, r.updates) for r in results], now)
-    return results
+    return list(await asyncio.gather(*(one(u) for u in urls)))
+
+
+async def _record(
+    store: Store, result: PollResult, row: dict[str, Any], now: dt.datetime,
+    schedule: Schedule, failures: StoreFailures,
+) -> None:
+    if_new = {"last_new_item": now, "usual_gap": _usual_gap(row, now)}
+    try:
+        result.items = await record_poll(
+            store, result.url, result.updates, result.items, now, if_new
+        )
+    except (sa.exc.SQLAlchemyError, OSError, StoreError) as exc:
+        when = failures.failed(result.url, now, schedule)
+        cause = getattr(exc, "orig", None) or exc
+        reason = _one_line(f"store write failed: {type(cause).__name__}: {cause}")
+        log.warning(
+            "feed %s: %s; %d entries not recorded, polled again without ETag/Last-Modified "
+            "in %.0f s", result.url, reason, len(result.items), (when - now).total_seconds(),
+        )
+        result.items, result.error, result.next_attempt = [], reason, when
+        try:  # the row may still take this (a disk full of entries); nothing lost if not
+            await update_feed(
+                store, result.url, etag=None, last_modified=None, error=reason,
+                last_attempt=now, next_attempt=when,
+            )
+        except (sa.exc.SQLAlchemyError, OSError, StoreError):
+            pass
+    else:
+        failures.stored(result.url)
 
 
 async def _poll(
     client: httpx.AsyncClient, url: str, row: dict[str, Any], now: dt.datetime,
-    schedule: Schedule,
+    schedule: Schedule, conditional: bool = True,
 ) -> PollResult:
     headers = {}
-    if row.get("etag"):
+    if conditional and row.get("etag"):
         headers["If-None-Match"] = row["etag"]
-    if row.get("last_modified"):
+    if conditional and row.get("last_modified"):
         headers["If-Modified-Since"] = row["last_modified"]
     try:
         got = await fetch(client, url, headers)
@@ -152,14 +215,6 @@ async def _poll(
     result = _succeeded(url, row, now, schedule, got.status, got.headers, items, parsed)
     result.entries = len(items)
     return result
-
-
-def _keep_new(result: PollResult, row: dict[str, Any], seen: set[str], now: dt.datetime) -> None:
-    result.items = [i for i in result.items if i.key not in seen]
-    result.updates["items_seen"] = int(row.get("items_seen") or 0) + len(result.items)
-    if result.items:
-        result.updates["last_new_item"] = now
-        result.updates["usual_gap"] = _usual_gap(row, now)
 
 
 def parse_feed(content: bytes, base_url: str, headers: httpx.Headers | None = None) -> Any:

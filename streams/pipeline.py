@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +18,12 @@ from typing import Any
 import httpx
 
 from connectors.fetch_page import fetch_page
-from connectors.poll import Schedule, poll_feeds
+from connectors.poll import Schedule, StoreFailures, poll_feeds
 from streams.alert import make_alert
 from streams.clean import clean
 from streams.consolidate import consolidate
 from streams.evaluate import evaluate, tick
+from streams.item_retry import is_transient, retry_delay
 from streams.metrics import Metrics
 from streams.ordering import publication_key
 from streams.records import Alert, Article, ArticleEvents, FeedItem
@@ -30,7 +31,7 @@ from streams.settings import Settings
 from streams.store import Store, utcnow
 from streams.store.alerts import record_alert, record_story_update
 from streams.store.articles import get_article, save_article
-from streams.store.items import DONE, FAILED, mark_item, record_item
+from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
 from streams.store.stories import assign_stories
 
 log = logging.getLogger(__name__)
@@ -55,21 +56,28 @@ class Pipeline:
     clean_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="clean")
     )
+    # feeds whose entries the store refused, polled again unconditionally (connectors.poll)
+    store_failures: StoreFailures = field(default_factory=StoreFailures)
+    on_finished: Callable[[str], None] | None = None  # an entry left processing (the feeder)
+    wake: asyncio.Event | None = None  # the dispatcher's, for operator alerts (the worker's)
 
     async def poll(self, urls: Sequence[str]) -> list[FeedItem]:
-        """Poll these feeds in one cycle; record their new entries as pending and return
-        them in order of publication. A feed that fails is recorded in its health row and
-        logged, never raised."""
+        """Poll these feeds; each feed's new entries are recorded as pending together with
+        its row (one transaction), and returned in order of publication. A feed that fails,
+        or whose entries the store refuses, is recorded in its health row (or in memory) and
+        logged, never raised; the latter is polled again without ETag/Last-Modified."""
         schedule = Schedule.from_settings(self.settings)
-        results = await poll_feeds(self.client, self.store, list(urls), self.clock(), schedule)
+        results = await poll_feeds(
+            self.client, self.store, list(urls), self.clock(), schedule,
+            store_failures=self.store_failures,
+        )
         fresh = []
         for result in results:
             if result.error:
                 self.metrics.poll_errors.labels(result.url).inc()
-            new = [item for item in result.items if await record_item(self.store, item)]
-            if new:
-                self.metrics.items_polled.labels(result.url).inc(len(new))
-            fresh.extend(new)
+            if result.items:
+                self.metrics.items_polled.labels(result.url).inc(len(result.items))
+            fresh.extend(result.items)
         # in order of publication, so that articles reach extraction in the order it sorts
         return sorted(fresh, key=lambda it: publication_key(it.published, it.link, it.guid))
 
@@ -86,7 +94,7 @@ class Pipeline:
                 return stored
             log.info("duplicate article skipped: %s", article.url)
             self.metrics.articles.labels("duplicate").inc()
-            await mark_item(self.store, item.key, DONE)
+            await self._done(item.key)
             return None
         self.metrics.articles.labels("fallback" if article.fallback else "page").inc()
         return article
@@ -114,8 +122,13 @@ class Pipeline:
         matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
         fresh = await self._record(matches, updates=True)
         if batch.article.item_key:
-            await mark_item(self.store, batch.article.item_key, DONE)
+            await self._done(batch.article.item_key)
         return fresh
+
+    async def _done(self, key: str) -> None:
+        await mark_item(self.store, key, DONE)
+        if self.on_finished is not None:
+            self.on_finished(key)
 
     async def tick(self) -> list[Alert]:
         """Time-driven rules (flatline) at this moment; records and returns new alerts."""
@@ -145,11 +158,56 @@ class Pipeline:
                 await record_story_update(self.store, alert, self.destinations)
         return fresh
 
-    async def fail(self, item_key: str, exc: BaseException) -> None:
-        """Record why an entry could not be processed; it stays in the store for a retry."""
-        log.error("item %s failed: %s: %s", item_key, type(exc).__name__, exc)
-        self.metrics.failed_items.inc()
-        await mark_item(self.store, item_key, FAILED, f"{type(exc).__name__}: {exc}")
+    async def fail(self, item_key: str, exc: BaseException) -> str | None:
+        """Record why an entry could not be processed: retried later (with backoff, up to
+        the attempts allowed) when the failure may be transient, failed for good at once
+        when not. Never raises: when the store cannot take even this, the entry stays
+        pending and the re-send sweep sends it again. Returns the new state (None then)."""
+        transient = is_transient(exc)
+        cause = getattr(exc, "orig", None) or exc  # a store error: the driver's own message
+        reason = " ".join(f"{type(cause).__name__}: {cause}".split())[:500]
+        state: str | None = None
+        try:
+            state = await retry_or_fail(
+                self.store, item_key, reason, transient=transient, now=self.clock(),
+                max_attempts=self.settings.item_max_attempts,
+                delay=lambda n: retry_delay(
+                    n, self.settings.item_retry_base, self.settings.item_retry_max
+                ),
+            )
+        except Exception as store_exc:  # the store itself failing: the entry stays pending
+            log.error("item %s failed (%s) and could not be recorded: %s: %s", item_key,
+                      reason, type(store_exc).__name__, store_exc)
+        else:
+            if state == FAILED:
+                log.error("item %s failed for good: %s", item_key, reason)
+                self.metrics.failed_items.inc()
+                await self._failed_alert(item_key, reason)
+            else:
+                log.warning("item %s failed, will be retried: %s", item_key, reason)
+        if self.on_finished is not None:
+            self.on_finished(item_key)
+        return state
+
+    async def _failed_alert(self, item_key: str, reason: str) -> None:
+        """Tell the operator (once per feed and day) that an entry failed for good."""
+        from streams.operator_alerts import operator_alert, record_operator_alert
+        from streams.store.items import get_item
+
+        try:
+            row = await get_item(self.store, item_key) or {}
+            feed, link = row.get("feed") or "?", row.get("link") or item_key
+            now = self.clock()
+            alert = operator_alert(
+                "entry-failed", feed,
+                f"an entry of {feed} failed for good: {link}: {reason} "
+                "(`newswatch feeds failed` lists every one)",
+                now=now, episode=now.date().isoformat(), link=link, settings=self.settings,
+            )
+            await record_operator_alert(self.store, alert, self.destinations, wake=self.wake)
+        except Exception as exc:  # telling the operator must not fail the entry's record
+            log.error("operator alert for item %s failed: %s: %s", item_key,
+                      type(exc).__name__, exc)
 
     def close(self) -> None:
         self.nlp_pool.shutdown(wait=False, cancel_futures=True)

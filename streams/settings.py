@@ -150,6 +150,21 @@ class Settings(BaseSettings):
     batch_within: float = 0.5  # seconds to wait to fill a batch
     """seconds to wait to fill a batch"""
 
+    # --- entries through processing (streams/feeder.py, streams/item_retry.py) ---------
+    inflight: int = Field(default=32, ge=1)
+    """entries in processing at once; the others wait in one queue per feed, sent round-robin
+    across feeds"""
+    resend_pending_after: float = Field(default=120.0, gt=0)
+    """seconds after which an entry still pending is sent to processing again (no restart
+    needed)"""
+    item_max_attempts: int = Field(default=5, ge=1)
+    """attempts of an entry failing for a reason that may pass (the store, a timeout, a
+    shutdown) before it is failed for good"""
+    item_retry_base: float = Field(default=30.0, gt=0)
+    """seconds before an entry's first retry; the wait doubles at each retry"""
+    item_retry_max: float = Field(default=3_600.0, gt=0)
+    """the longest wait between two retries of an entry (seconds)"""
+
     # --- alert sinks -------------------------------------------------------------------
     console_alerts: bool = True
     """one line per alert on stdout"""

@@ -18,9 +18,11 @@ from mode import Service
 from streams.agents import register_agents
 from streams.app import Streams, create_app, create_streams
 from streams.bootstrap import Runtime, build_runtime
+from streams.feeder import FairFeeder
 from streams.health import Facts, Health, as_json, assess
 from streams.health_facts import gather_facts
 from streams.metrics import Metrics
+from streams.poll_loop import PollLoop
 from streams.settings import SEED_FEED, Settings
 from streams.store.items import count_items, pending_items
 
@@ -40,7 +42,9 @@ class RuntimeService(Service):
         self.runtime: Runtime | None = None
         self._ready = asyncio.Event()
         self._failed: BaseException | None = None
-        self.polls = 0  # completed poll cycles with at least one feed polled
+        self.feeder: FairFeeder = None  # type: ignore[assignment]  # built in on_start
+        self.poller: PollLoop = None  # type: ignore[assignment]
+        self._resend_after = settings.resend_pending_after
         self.metrics = Metrics()
         self.faust_app: faust.App | None = None  # set by create_worker_app (leader check)
         super().__init__(**kwargs)
@@ -67,11 +71,21 @@ class RuntimeService(Service):
             stuck_before = self.runtime.pipeline.clock() - dt.timedelta(
                 seconds=self.settings.stall_after
             )
+        self._resend_after = self.settings.resend_pending_after
+        if not self.settings.embedded:  # the stuck ones only: Kafka redelivers the rest
+            self._resend_after = max(self._resend_after, self.settings.stall_after)
+        self.feeder = FairFeeder(
+            self._send_item,
+            self.settings.inflight if self.settings.embedded else None,
+            expire_after=self._resend_after,
+        )
+        self.runtime.pipeline.on_finished = self.feeder.finished
+        self.runtime.pipeline.wake = self.runtime.wake  # operator alerts of failed entries
+        self.poller = PollLoop(self.runtime.pipeline, self.feeder)
         pending = await pending_items(self.runtime.store, recorded_before=stuck_before)
         if pending:
             log.info("re-processing %d entries left pending by the last run", len(pending))
-        for item in pending:
-            await self.streams.items.send(key=item.key, value=item)
+        self.feeder.add(pending)
         log.info(
             "newswatch started: %d feeds, %d rules, store %s",
             len(self.runtime.feeds),
@@ -91,31 +105,55 @@ class RuntimeService(Service):
         if cleaners:
             log.info("stopped: %d page-cleaning worker process(es)", cleaners)
 
+    async def _send_item(self, item: Any) -> None:
+        await self.streams.items.send(key=item.key, value=item)
+
     @Service.task
     async def _poll_loop(self) -> None:
-        from streams.store.feeds import all_feeds, due_feeds, ensure_feeds
+        from streams.store.feeds import all_feeds, ensure_feeds
 
         runtime = await self.ready()
         await ensure_feeds(runtime.store, runtime.feeds)
-        while not self.should_stop:
-            if not self.settings.embedded and not self._is_leader():
-                # on Kafka one worker polls (the group's leader, re-elected when it dies);
-                # the others only process what the topics bring
+        try:
+            while not self.should_stop:
+                if not self.settings.embedded and not self._is_leader():
+                    # on Kafka one worker polls (the group's leader, re-elected when it dies);
+                    # the others only process what the topics bring
+                    await self.sleep(1.0)
+                    continue
+                try:  # each due feed its own task (streams/poll_loop.py)
+                    # configured feeds plus those added with `newswatch feeds add/import`
+                    await self.poller.start_due(await all_feeds(runtime.store, runtime.feeds))
+                except Exception as exc:  # the store failing must not stop the worker
+                    log.error("poll cycle failed: %s: %s", type(exc).__name__, exc)
                 await self.sleep(1.0)
+        finally:
+            await self.poller.stop()
+
+    @property
+    def polls(self) -> int:
+        """Feed polls completed (0 before the runtime is built)."""
+        return self.poller.polls if self.poller is not None else 0
+
+    @Service.task
+    async def _feed_loop(self) -> None:
+        """Entries to processing, round-robin by feed (streams/feeder.py)."""
+        await self.ready()
+        await self.feeder.run()
+
+    @Service.task
+    async def _resend_loop(self) -> None:
+        """Lost entries and due retries sent again, without a restart."""
+        await self.ready()
+        after = self._resend_after
+        while not self.should_stop:
+            await self.sleep(max(1.0, min(30.0, after / 4)))
+            if not self.settings.embedded and not self._is_leader():
                 continue
-            # configured feeds plus those added with `newswatch feeds add/import`
-            feeds = await all_feeds(runtime.store, runtime.feeds)
-            due = await due_feeds(runtime.store, feeds, runtime.pipeline.clock())
-            if due:
-                try:
-                    fresh = await runtime.pipeline.poll(due)
-                except Exception as exc:  # a bug in polling must not stop the worker
-                    log.exception("poll cycle failed: %s: %s", type(exc).__name__, exc)
-                    fresh = []
-                for item in fresh:
-                    await self.streams.items.send(key=item.key, value=item)
-                self.polls += 1
-            await self.sleep(1.0)
+            try:
+                await self.poller.resend(after)
+            except Exception as exc:  # the store failing must not stop the worker
+                log.error("re-send sweep failed: %s: %s", type(exc).__name__, exc)
 
     @Service.task
     async def _dispatch_loop(self) -> None:

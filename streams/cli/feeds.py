@@ -210,3 +210,17 @@ def export_cmd(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"exported {len(rows)} feeds to {output}", err=True)
+
+
+@feeds.command("failed")
+def failed_cmd() -> None:
+    """Entries that failed for good (with the reason) and those waiting for a retry."""
+    from streams.store.items import failed_items
+
+    rows = _with_store(lambda store, _s: failed_items(store))
+    for r in rows:
+        when = f" next attempt {_when(r['next_attempt'])}" if r["state"] == "retrying" else ""
+        click.echo(f"{r['state']:<8}  {r['link'] or r['key']}  ({r['feed']}){when}")
+        click.echo(f"          {r['error'] or '-'}")
+    if not rows:
+        click.echo("no failed entries")

@@ -121,36 +121,3 @@ async def get_feeds(store: Store, urls: list[str]) -> dict[str, dict[str, Any]]:
             rows = await conn.execute(sa.select(feeds).where(feeds.c.url.in_(urls[n:n + _CHUNK])))
             out.update((r.url, _row(r)) for r in rows)
     return out
-
-
-async def seen_keys_many(store: Store, keys: list[str]) -> set[str]:
-    """The entry keys already in the items table, for any number of keys."""
-    from streams.store.items import seen_keys
-
-    seen: set[str] = set()
-    for n in range(0, len(keys), _CHUNK):
-        seen |= await seen_keys(store, keys[n:n + _CHUNK])
-    return seen
-
-
-async def write_polls(
-    store: Store, updates: list[tuple[str, dict[str, Any]]], now: dt.datetime
-) -> None:
-    """Record a whole poll cycle in one transaction: rows created where missing, then one
-    executemany UPDATE per set of columns written."""
-    if not updates:
-        return
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for url, values in updates:
-        groups.setdefault(tuple(sorted(values)), []).append({"_url": url, **values})
-    async with store.begin() as conn:
-        await conn.execute(
-            store.insert_ignore(feeds, [{"url": u, "added": now, "title": ""} for u, _ in updates])
-        )
-        for columns, params in groups.items():
-            stmt = (
-                sa.update(feeds)
-                .where(feeds.c.url == sa.bindparam("_url"))
-                .values({c: sa.bindparam(c) for c in columns})
-            )
-            await conn.execute(stmt, params)

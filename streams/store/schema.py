@@ -44,11 +44,14 @@ items = sa.Table(
     sa.Column("feed", sa.String(2048), nullable=False),
     sa.Column("guid", sa.Text, nullable=False),
     sa.Column("link", sa.Text, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),  # pending | done | failed
+    sa.Column("state", sa.String(16), nullable=False),  # pending | retrying | done | failed
     sa.Column("payload", sa.JSON, nullable=False),  # the FeedItem, to re-process after a crash
     sa.Column("error", sa.Text),
     sa.Column("recorded", sa.DateTime(timezone=True), nullable=False),
     sa.Column("done", sa.DateTime(timezone=True)),
+    # failed processing attempts so far, and when a retrying entry is due again
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt", sa.DateTime(timezone=True)),
 )
 
 articles = sa.Table(
