@@ -35,9 +35,9 @@ async def watched(tmp_path: Path, store):
     told: list[tuple[str | None, str | None]] = []
 
     async def operator_alert(problem: str | None, previous: str | None) -> None:
-        told.append((problem, previous))
         now = dt.datetime.now(dt.UTC)
         await record_alert(store, folder_alert(problem, previous, now, now))
+        told.append((problem, previous))  # once recorded: the test reads the store after
 
     task = asyncio.create_task(
         watch_rules(holder, folder, gaz, status_path=status, on_problem=operator_alert)
@@ -71,6 +71,7 @@ async def test_folder_moved_away_keeps_the_rules_and_reports(watched, store, cap
 
     shutil.move(moved, folder)  # back: the problem clears, nothing was reloaded
     await until(lambda: not holder.problems(), "the folder back")
+    await until(lambda: len(told) == 2, "the operator alert of the folder back")
     assert told[-1] == (None, f"rules folder missing: {folder}")
     assert FOLDER_BACK in {a.rule_id for a in await list_alerts(store)}
     assert holder.reloads == 0 and await fires(holder, "meeting") == ["watched"]
@@ -85,6 +86,7 @@ async def test_emptied_folder_keeps_the_rules_a_single_removal_withdraws(watched
     (folder / "a.yaml").unlink()  # the last one: the folder is empty, nothing is withdrawn
     await until(lambda: holder.problems(), "the folder reported empty")
     assert holder.problems() == [f"rules folder empty: {folder}"]
+    await until(lambda: told, "the operator alert")
     assert told == [(f"rules folder empty: {folder}", None)]
     assert await fires(holder, "meeting") == ["watched"]
     write_rules(folder, "a.yaml", RULE.format(type="attack"))  # a file again: loaded
