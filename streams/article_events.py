@@ -197,7 +197,7 @@ class ArticleReader:
                 delegations=any(t.lemma_.lower() in _DELEGATIONS for t in sent),
                 roles=roles,
                 trigger=primary.lemma_.lower(),
-                topic=topic_of(etype, primary, sent, location),
+                topic=topic_of(etype, primary, location),
                 background=self._recalled(sent, primary, scope, reporter, date),
             )
             self._drafts.append(draft)
@@ -238,9 +238,7 @@ class ArticleReader:
             auxes = {c.lower_ for c in verb.children if c.dep_ in ("aux", "auxpass")}
             if "had" in auxes:
                 return True  # past perfect outside reported speech (no backshift): earlier
-        ent = self._date_ents.get(trigger.i) if trigger.i in self._date_ents else _date_entity(
-            sent, trigger
-        )
+        ent = self._date_entity(sent, trigger)
         return ent is not None and any(w in ent.text.lower() for w in _RECALL_DATES)
 
     def _clause_sides(self, found: list[Any], trigger: Token, scope: list[Token]) -> list[str]:
@@ -253,12 +251,17 @@ class ArticleReader:
         ]
         return list(dict.fromkeys(n for n in names if n))
 
+    def _date_entity(self, sent: Span, trigger: Token) -> Span | None:
+        """The trigger's DATE entity, found once per trigger (date and recall both ask)."""
+        if trigger.i not in self._date_ents:
+            self._date_ents[trigger.i] = _date_entity(sent, trigger)
+        return self._date_ents[trigger.i]
+
     def _date(self, sent: Span, triggers: list[Token], status: str) -> dt.date | None:
         if self.published is None:
             return None
         for trigger in triggers:
-            ent = _date_entity(sent, trigger)
-            self._date_ents[trigger.i] = ent
+            ent = self._date_entity(sent, trigger)
             if ent is None:
                 continue
             words = ent.text.lower().split()

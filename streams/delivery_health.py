@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from streams.records import Alert, Event, alert_id, content_key
+from streams.operator_alerts import operator_alert
+from streams.records import Alert
 
 DEAD = "delivery-dead"
 
@@ -20,19 +21,11 @@ def dead_delivery_alert(
     nowhere else to say it, or the dead delivery was itself such an alert."""
     if dead.rule_id == DEAD or not others:
         return None
-    day = now.date().isoformat()
-    story = content_key(DEAD, destination, day)
     message = (f"deliveries to {destination} are dead: alert {dead.id} ({dead.rule_id}) "
                f"gave up: {error}; `newswatch deliveries list --dead` lists them, "
                f"`newswatch deliveries retry --destination {destination}` sends them again")
-    event = Event(
-        id=content_key("delivery-dead-event", destination, day), article_id="",
-        type="delivery_health", actors=[destination], location=[], quantities={}, date=day,
-        status="occurred", evidence=message, story_id=story,
-    )
-    return Alert(
-        id=alert_id(DEAD, story), rule_id=DEAD, severity="high", story_id=story,
-        title=f"deliveries to {destination} are dead", article_url=dead.article_url,
-        article_id="", source="newswatch", event=event, message=message,
-        created=now.isoformat(), destinations=list(others),
+    return operator_alert(
+        DEAD, destination, message, severity="high", now=now,
+        episode=now.date().isoformat(), link=dead.article_url,
+        title=f"deliveries to {destination} are dead", destinations=others,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from streams.records import Alert, Event, alert_id, content_key
@@ -33,12 +33,15 @@ def operator_alert(
     settings: Any = None,
     quantities: dict[str, dict[str, Any]] | None = None,
     source: str = OPERATOR_SOURCE,
+    title: str = "",
+    destinations: Sequence[str] | None = None,
 ) -> Alert:
     """The Alert telling the operator about `subject` (a feed URL, a destination, a folder).
 
     `kind` is the alert's rule id ("feed-failing", "deliveries-dead"...); `detail` is the
     sentence a person reads; `episode` tells apart two episodes of the same trouble (when it
-    started), so each episode alerts once. Destinations: the route of `severity`."""
+    started), so each episode alerts once. Destinations: the route of `severity`, unless
+    given (a dead destination's alert goes to the others); `title` defaults to `detail`."""
     now = now or dt.datetime.now(dt.UTC)
     story = content_key(kind, subject, episode)
     event = Event(
@@ -58,14 +61,15 @@ def operator_alert(
         rule_id=kind,
         severity=severity,
         story_id=story,
-        title=detail,
+        title=title or detail,
         article_url=link,
         article_id="",
         source=source,
         event=event,
         message=detail,
         created=now.isoformat(),
-        destinations=list(route((), severity, settings)),
+        destinations=list(route((), severity, settings) if destinations is None
+                          else destinations),
     )
 
 

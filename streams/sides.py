@@ -32,7 +32,6 @@ _ADJUNCT_PREPS = frozenset(
 )
 _WHERE_PREPS = frozenset("in at near inside outside around across within throughout".split())
 _TARGET_PREPS = frozenset({"on", "against", "targeting", "upon", "at"})
-_PARTY_PREPS = frozenset({"between", "with", "among", "of", "from", "to", "by"})
 # "talks mediated by Turkey", "a swap brokered by the UAE", "talks hosted by Turkey"
 MEDIATE = frozenset("mediate broker host chair facilitate sponsor organise organize".split())
 _MEDIATION_NOUNS = frozenset({"mediation", "mediator", "auspices", "help", "facilitation"})
@@ -144,13 +143,8 @@ def _role_of(steps: list[Token], anchor: Token, mediated: bool, trigger: Token) 
     if not steps:
         return "agent"
     last = steps[-1]  # the link into the event's clause
-    if last.dep_ == "prep":
-        prep = last.lower_
-        if prep in _TARGET_PREPS:
-            return "target"
-        if prep == "by" and anchor.tag_ == "VBN":
-            return "agent"  # "sanctions imposed by the EU"
-        return "agent" if prep in _PARTY_PREPS else "agent"
+    if last.dep_ == "prep":  # "sanctions on Russia"; "talks with", "imposed by the EU"
+        return "target" if last.lower_ in _TARGET_PREPS else "agent"
     if last.dep_ in ("dobj", "dative", "nsubjpass") and anchor.lemma_.lower() in _HITTING:
         return "target"  # "sanctioned Russia", "Kharkiv was struck"
     if last.dep_ in ("dobj", "dative") and trigger.head == anchor and trigger.dep_ == "nsubj":

@@ -45,8 +45,7 @@ def status_of(
     special = _special(trigger, scope, taxonomy, reporter, etype)
     if special is not None:
         return special, True
-    status, explicit = _status(trigger, scope, taxonomy, reporter)
-    return status, explicit
+    return _status(trigger, scope, taxonomy)
 
 
 def _special(
@@ -100,9 +99,7 @@ def _special(
 _PLANNED = frozenset({"take", "begin", "start", "hold", "resume"})
 
 
-def _status(
-    trigger: Token, scope: list[Token], taxonomy: Taxonomy, reporter: Token | None
-) -> tuple[str, bool]:
+def _status(trigger: Token, scope: list[Token], taxonomy: Taxonomy) -> tuple[str, bool]:
     cancelled, proposed = taxonomy.cues("cancelled"), taxonomy.cues("proposed")
     scheduled = taxonomy.cues("scheduled")
     weak: str | None = None

@@ -57,11 +57,6 @@ class StoryState:
         return self.seen or self.last
 
 
-def anchor(event: Event, published: str | None) -> dt.date | None:
-    """The date used for closeness in time: the event's date, else publication."""
-    return parse_published(event.date) or parse_published(published)
-
-
 def absorb(
     story: StoryState,
     event: Event,

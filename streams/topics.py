@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Token
 
 # the war's vocabulary: a meeting about one of these is about the war
 WAR_WORDS = frozenset(
@@ -55,14 +55,14 @@ _LABEL = re.compile(r"(?:package|round|tranche|batch) \d+")
 _SUBJECT_VERBS = frozenset("focus centre center concentrate address discuss cover concern".split())
 
 
-def topic_of(etype: str, trigger: Token, sent: Span, places: Iterable[str]) -> list[str]:
+def topic_of(etype: str, trigger: Token, places: Iterable[str]) -> list[str]:
     """The topic words of the event whose trigger this is (empty when it names none)."""
     out: list[str] = []
     if etype == "ceasefire":
-        out += _scope(trigger, sent, places)
+        out += _scope(trigger, places)
     elif etype == "meeting":
         out += _subject(trigger)
-    out += _numbered(trigger, sent)
+    out += _numbered(trigger)
     return list(dict.fromkeys(out))
 
 
@@ -121,7 +121,7 @@ def _nouns(token: Token, depth: int) -> list[str]:
     return out
 
 
-def _scope(trigger: Token, sent: Span, places: Iterable[str]) -> list[str]:
+def _scope(trigger: Token, places: Iterable[str]) -> list[str]:
     words = {t.lemma_.lower() for t in trigger.subtree if t.i != trigger.i}
     head = trigger.head
     if trigger.dep_ in ("dobj", "nsubjpass") and head.pos_ == "VERB":
@@ -136,7 +136,7 @@ def _scope(trigger: Token, sent: Span, places: Iterable[str]) -> list[str]:
     return sorted(set(out))
 
 
-def _numbered(trigger: Token, sent: Span) -> list[str]:
+def _numbered(trigger: Token) -> list[str]:
     """'the 16th package', 'the second round': the ordinal of a package or round that the
     trigger belongs to (its own phrase or the noun it hangs off)."""
     head = trigger.head.head if trigger.head.lower_ == "of" else trigger.head

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 from typing import Any
@@ -71,3 +72,44 @@ def write_rules(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# --- a watched rules folder (hot reload, limits, a folder gone) ---------------------------
+
+RULE = "rules:\n- id: watched\n  when: {{type: {type}}}\n"
+
+
+def held_folder(
+    tmp_path: Path, more: dict[str, str] | None = None
+) -> tuple[Any, Path, Path, Gazetteer]:
+    """(holder, folder, status file, gazetteer): a rules folder with `watched` (a meeting
+    rule) and `more` files, loaded into a RulebookHolder as the worker does."""
+    from streams.rulebook import load_rulebook
+    from streams.rules_watch import STATUS_FILE, RulebookHolder
+
+    folder = tmp_path / "rules"
+    write_rules(folder, "a.yaml", RULE.format(type="meeting"))
+    for name, text in (more or {}).items():
+        write_rules(folder, name, text)
+    gaz = gazetteer()
+    holder = RulebookHolder.from_result(load_rulebook(folder, gaz, EVENT_TYPES), folder)
+    return holder, folder, tmp_path / "data" / STATUS_FILE, gaz
+
+
+async def until(predicate: Any, what: str) -> None:
+    """Wait for predicate, generously for a loaded CI machine (the watcher polls every 0.5 s)."""
+    for _ in range(200):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not seen within 10 s: {what}")
+
+
+async def fires(holder: Any, type_: str) -> list[str]:
+    """The ids of the holder's rules that fire on one event of this type."""
+    from streams.evaluate import evaluate
+    from streams.store.rule_state import MemoryRuleState
+
+    art = article()
+    matches = await evaluate(holder.rulebook, batch(art, event(art, type_)), MemoryRuleState())
+    return sorted(m.rule.id for m in matches)

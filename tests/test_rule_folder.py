@@ -14,24 +14,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rules_support import EVENT_TYPES, gazetteer, write_rules
-from test_rule_watch import RULE, fires, until
+from rules_support import RULE, fires, held_folder, until, write_rules
 
 from streams.cli import main
-from streams.rulebook import load_rulebook
 from streams.rules_alerts import FOLDER_BACK, FOLDER_PROBLEM, folder_alert
-from streams.rules_watch import STATUS_FILE, RulebookHolder, watch_rules
+from streams.rules_watch import watch_rules
 from streams.store.alerts import list_alerts, record_alert
 
 
 @pytest.fixture
 async def watched(tmp_path: Path, store):
-    folder = tmp_path / "rules"
-    write_rules(folder, "a.yaml", RULE.format(type="meeting"))
-    write_rules(folder, "b.yaml", "rules:\n- id: second\n  when: {type: sanctions}\n")
-    gaz = gazetteer()
-    holder = RulebookHolder.from_result(load_rulebook(folder, gaz, EVENT_TYPES), folder)
-    status = tmp_path / "data" / STATUS_FILE
+    holder, folder, status, gaz = held_folder(
+        tmp_path, {"b.yaml": "rules:\n- id: second\n  when: {type: sanctions}\n"})
     told: list[tuple[str | None, str | None]] = []
 
     async def operator_alert(problem: str | None, previous: str | None) -> None:

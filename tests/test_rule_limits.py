@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rules_support import EVENT_TYPES, ROOT, gazetteer, write_rules
-from test_rule_watch import RULE, fires, until
+from rules_support import EVENT_TYPES, ROOT, RULE, fires, gazetteer, held_folder, until, write_rules
 
 import streams.rules_watch as rules_watch
 from streams.cli import main
 from streams.gazetteer import Gazetteer, GazetteerError
 from streams.rulebook import load_rulebook
-from streams.rules_watch import STATUS_FILE, RulebookHolder, watch_rules
+from streams.rules_watch import watch_rules
 
 ALIASES = "aliases are not allowed in rule files"
 
@@ -86,12 +85,7 @@ def test_gazetteer_with_aliases_is_refused(tmp_path: Path) -> None:
 
 @pytest.fixture
 async def watched(tmp_path: Path):
-    folder = tmp_path / "rules"
-    write_rules(folder, "a.yaml", RULE.format(type="meeting"))
-    gaz = gazetteer()
-    holder = RulebookHolder.from_result(load_rulebook(folder, gaz, EVENT_TYPES), folder)
-    status = tmp_path / "data" / STATUS_FILE
-    return holder, folder, status, gaz
+    return held_folder(tmp_path)
 
 
 async def _run(holder, folder, gaz, status, **kw):

@@ -10,39 +10,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rules_support import EVENT_TYPES, article, batch, event, gazetteer, write_rules
+from rules_support import RULE, fires, held_folder, until, write_rules
 
 from streams.cli import main
-from streams.evaluate import evaluate
-from streams.rulebook import load_rulebook
-from streams.rules_watch import STATUS_FILE, RulebookHolder, watch_rules
-from streams.store.rule_state import MemoryRuleState
-
-RULE = "rules:\n- id: watched\n  when: {{type: {type}}}\n"
-
-
-async def until(predicate, what: str) -> None:
-    # generous deadline for a loaded CI machine; the watcher itself polls every 0.5 s
-    for _ in range(200):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not seen within 10 s: {what}")
-
-
-async def fires(holder: RulebookHolder, type_: str) -> list[str]:
-    art = article()
-    matches = await evaluate(holder.rulebook, batch(art, event(art, type_)), MemoryRuleState())
-    return sorted(m.rule.id for m in matches)
+from streams.rules_watch import watch_rules
 
 
 @pytest.fixture
 async def watched(tmp_path: Path):
-    folder = tmp_path / "rules"
-    write_rules(folder, "a.yaml", RULE.format(type="meeting"))
-    gaz = gazetteer()
-    holder = RulebookHolder.from_result(load_rulebook(folder, gaz, EVENT_TYPES), folder)
-    status = tmp_path / "data" / STATUS_FILE
+    holder, folder, status, gaz = held_folder(tmp_path)
     task = asyncio.create_task(watch_rules(holder, folder, gaz, status_path=status))
     yield holder, folder, status
     task.cancel()
