@@ -19,7 +19,7 @@ import httpx
 import sqlalchemy as sa
 
 from connectors.http import FetchError, fetch, parse_retry_after
-from streams.records import FeedItem, content_key
+from streams.core.records import FeedItem, content_key
 from streams.store.db import Store, StoreError, utcnow
 from streams.store.feeds import due_feeds, ensure_feeds, get_feeds, update_feed
 from streams.store.polls import record_poll

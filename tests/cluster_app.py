@@ -12,9 +12,9 @@ from typing import Any
 
 import faust
 
-from streams.app import Streams, create_app, create_streams
-from streams.records import Article, FeedItem, content_key
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.core.records import Article, FeedItem, content_key
+from streams.runtime.app import Streams, create_app, create_streams
 
 
 def article_of(item: FeedItem) -> Article:

@@ -39,14 +39,14 @@ def pg_url() -> Iterator[str]:
         drop_database(url)
 
 
-# --- the extractor (streams/extract.py): the spaCy model loads once per test session ------
+# --- the extractor (streams/extract/extractor.py): the spaCy model loads once per session --
 
 
 @pytest.fixture(scope="session")
 def extractor():  # type: ignore[no-untyped-def]
     """The extractor over the shipped taxonomy, gazetteer and the installed model."""
-    from streams.extract import build_extractor
-    from streams.settings import load_settings
+    from streams.config.settings import load_settings
+    from streams.extract.extractor import build_extractor
 
     taxonomy = Path(__file__).parent.parent / "rules" / "taxonomy"
     return build_extractor(load_settings(taxonomy_dir=taxonomy))

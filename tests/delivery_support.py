@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from streams.outbox import Message, SendResult, SinkBase
-from streams.records import Alert, Event, alert_id, content_key
+from streams.core.records import Alert, Event, alert_id, content_key
+from streams.deliver.retry_policy import Message, SendResult, SinkBase
 from streams.store import Store
 
 

@@ -7,8 +7,8 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from streams.gazetteer import Gazetteer
-from streams.records import Article, ArticleEvents, Event, content_key
+from streams.core.records import Article, ArticleEvents, Event, content_key
+from streams.knowledge.gazetteer import Gazetteer
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENT_TYPES = ("meeting", "prisoner_exchange", "ceasefire", "attack", "sanctions", "agreement")
@@ -17,7 +17,7 @@ _ids = itertools.count()
 
 def gazetteer() -> Gazetteer:
     """The project's gazetteer plus a few places outside the war, for must-not-fire cases."""
-    from streams.gazetteer import Entity
+    from streams.knowledge.gazetteer import Entity
 
     gaz = Gazetteer.load(ROOT / "rules" / "taxonomy" / "gazetteer.yaml")
     for name, kind, country in (
@@ -84,8 +84,8 @@ def held_folder(
 ) -> tuple[Any, Path, Path, Gazetteer]:
     """(holder, folder, status file, gazetteer): a rules folder with `watched` (a meeting
     rule) and `more` files, loaded into a RulebookHolder as the worker does."""
-    from streams.rulebook import load_rulebook
-    from streams.rules_watch import STATUS_FILE, RulebookHolder
+    from streams.evaluate.hot_reload import STATUS_FILE, RulebookHolder
+    from streams.evaluate.rulebook import load_rulebook
 
     folder = tmp_path / "rules"
     write_rules(folder, "a.yaml", RULE.format(type="meeting"))
@@ -107,7 +107,7 @@ async def until(predicate: Any, what: str) -> None:
 
 async def fires(holder: Any, type_: str) -> list[str]:
     """The ids of the holder's rules that fire on one event of this type."""
-    from streams.evaluate import evaluate
+    from streams.evaluate.matcher import evaluate
     from streams.store.rule_state import MemoryRuleState
 
     art = article()

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from streams.agents import register_agents
-from streams.app import create_app, create_streams
-from streams.records import Article, FeedItem
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.core.records import Article, FeedItem
+from streams.runtime.agents import register_agents
+from streams.runtime.app import create_app, create_streams
 
 
 @dataclass
 class FakePipeline:
-    """Stands in for streams.pipeline.Pipeline: records what the agents asked of it."""
+    """Stands in for streams.runtime.pipeline.Pipeline: records what the agents asked of it."""
 
     cleaned: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.backfill import BackfillError, backfill
-from streams.bootstrap import build_runtime
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.runtime.backfill import BackfillError, backfill
+from streams.runtime.bootstrap import build_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

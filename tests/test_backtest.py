@@ -14,9 +14,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from expected import SEED_ALERT_ARTICLES, SEED_ALERTS
 
-from streams.backtest import backtest, compare
-from streams.bootstrap import build_runtime
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.runtime.backtest import backtest, compare
+from streams.runtime.bootstrap import build_runtime
 from streams.store import Store
 from streams.store.schema import articles
 
@@ -65,7 +65,7 @@ async def test_same_day_articles_take_one_order_in_service_and_backtest(
     """Two seed articles published the same day reach the service's extraction in either
     order (its cleaning runs concurrently); both it and the backtest take 002 first."""
     from connectors.seed_server import SeedServer
-    from streams.backtest import _publication_order
+    from streams.runtime.backtest import _publication_order
 
     settings = _settings(tmp_path, serve_seeds=False, feeds=[])
     runtime = await build_runtime(settings, deliver=False, extractor=extractor)

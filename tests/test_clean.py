@@ -11,10 +11,10 @@ from connectors.http import make_client
 from connectors.poll import poll_feed
 from connectors.seed_folder import read_seed_folder
 from connectors.seed_server import SeedServer
-from streams.canonical import canonical_url, fingerprint
-from streams.clean import UNSAFE_TEXT, clean, html_to_text
-from streams.records import FeedItem, content_key
-from streams.settings import load_settings
+from streams.clean.page import UNSAFE_TEXT, clean, html_to_text
+from streams.config.settings import load_settings
+from streams.core.canonical import canonical_url, fingerprint
+from streams.core.records import FeedItem, content_key
 from streams.store.articles import count_articles, save_article
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

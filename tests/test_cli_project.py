@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.home import HomeError, find_home
-from streams.store_lock import lock_store
+from streams.config.home import HomeError, find_home
+from streams.runtime.store_lock import lock_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ import pytest
 from broker import TansuBroker
 from cluster_support import WorkerProcess, produce, topic_partitions
 
-from streams.app import ALERTS_TOPIC, ARTICLES_TOPIC, EVENTS_TOPIC, ITEMS_TOPIC
-from streams.records import FeedItem, content_key
+from streams.core.records import FeedItem, content_key
+from streams.runtime.app import ALERTS_TOPIC, ARTICLES_TOPIC, EVENTS_TOPIC, ITEMS_TOPIC
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 

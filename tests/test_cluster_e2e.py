@@ -29,7 +29,7 @@ from cluster_support import (
 )
 from feedgen import combine, write_feed
 
-from streams.app import ALERTS_TOPIC, ARTICLES_TOPIC, EVENTS_TOPIC, ITEMS_TOPIC
+from streams.runtime.app import ALERTS_TOPIC, ARTICLES_TOPIC, EVENTS_TOPIC, ITEMS_TOPIC
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = 300

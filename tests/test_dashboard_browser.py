@@ -35,7 +35,7 @@ from test_web_support import (
     make_settings,
 )
 
-from streams.records import alert_id
+from streams.core.records import alert_id
 from streams.store.alerts import record_alert
 from streams.web.harness import DashboardServer
 

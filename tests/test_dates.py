@@ -1,4 +1,4 @@
-"""Date expressions resolved against the publication date (streams/dates.py, pure)."""
+"""Date expressions resolved against the publication date (streams/extract/dates.py, pure)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from streams.dates import resolve_date
+from streams.extract.dates import resolve_date
 
 THU = dt.date(2025, 5, 15)  # a Thursday
 NEW_YEAR = dt.date(2026, 1, 1)

@@ -9,12 +9,12 @@ import json
 import sqlalchemy as sa
 from delivery_support import ScriptedSink, make_alert, open_store
 
-from connectors.console import ConsoleSink
-from connectors.jsonl import JsonlSink
-from connectors.sinks import build_sinks
-from streams.dispatch import Dispatcher
-from streams.outbox import RetryPolicy, SendResult
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.retry_policy import RetryPolicy, SendResult
+from streams.deliver.sinks.console import ConsoleSink
+from streams.deliver.sinks.jsonl import JsonlSink
+from streams.deliver.sinks.registry import build_sinks
 from streams.store import deliveries as outbox
 from streams.store.alerts import record_alert, record_story_update
 from streams.store.schema import alerts, attempts, deliveries

@@ -14,12 +14,12 @@ from delivery_support import ScriptedSink, make_alert
 from slack_server import SlackServer
 from smtp_server import Handler, LoopbackSmtp
 
-from connectors.slack import SlackSink
-from connectors.smtp import SmtpSink
-from streams.dispatch import Dispatcher
-from streams.outbox import RetryPolicy
-from streams.records import Alert
-from streams.render import alert_from_json, alert_to_json
+from streams.core.records import Alert
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.render import alert_from_json, alert_to_json
+from streams.deliver.retry_policy import RetryPolicy
+from streams.deliver.sinks.slack import SlackSink
+from streams.deliver.sinks.smtp import SmtpSink
 from streams.store import Store
 from streams.store import deliveries as outbox
 from streams.store.alerts import list_alerts, record_alert

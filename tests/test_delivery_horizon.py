@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from delivery_support import make_alert
 from smtp_server import Handler, LoopbackSmtp
 
-from connectors.sinks import build_sinks, retry_policies
-from streams.dispatch import Dispatcher
-from streams.outbox import RetryPolicy
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.retry_policy import RetryPolicy
+from streams.deliver.sinks.registry import build_sinks, retry_policies
 from streams.store import deliveries as outbox
 from streams.store.alerts import record_alert
 from streams.store.db import utcnow

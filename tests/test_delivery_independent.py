@@ -13,10 +13,10 @@ from delivery_support import make_alert
 from slack_server import SlackServer
 from smtp_server import Handler, LoopbackSmtp
 
-from connectors.jsonl import JsonlSink
-from connectors.slack import SlackSink
-from connectors.smtp import SmtpSink
-from streams.dispatch import Dispatcher
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.sinks.jsonl import JsonlSink
+from streams.deliver.sinks.slack import SlackSink
+from streams.deliver.sinks.smtp import SmtpSink
 from streams.store import Store
 from streams.store.alerts import record_alert
 from streams.store.schema import deliveries

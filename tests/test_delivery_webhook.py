@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from aiohttp import web
 from delivery_support import make_alert, open_store
 
-from connectors.webhook import WebhookSink, signature
-from streams.dispatch import Dispatcher
-from streams.outbox import RetryPolicy
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.retry_policy import RetryPolicy
+from streams.deliver.sinks.webhook import WebhookSink, signature
 from streams.store.alerts import record_alert
 from streams.store.schema import deliveries
 

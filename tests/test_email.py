@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from delivery_support import make_alert
 from smtp_server import Handler, LoopbackSmtp, self_signed
 
-from connectors.smtp import SmtpSink
-from streams.dispatch import Dispatcher
-from streams.outbox import RetryPolicy
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.retry_policy import RetryPolicy
+from streams.deliver.sinks.smtp import SmtpSink
 from streams.store.alerts import record_alert, record_story_update
 from streams.store.schema import deliveries
 

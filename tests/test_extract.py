@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from streams.cli.extract import extract, extract_lines, read_articles
-from streams.extract import Extractor
+from streams.core.records import Article
+from streams.extract.extractor import Extractor
 from streams.quality.seeds import evaluate
-from streams.records import Article
 
 ROOT = Path(__file__).parent.parent
 SEEDS = ROOT / "seeds"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from streams.backtest import backtest
-from streams.consolidate import consolidate, most_specific
-from streams.gazetteer import Gazetteer
-from streams.records import Event, content_key
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.core.records import Event, content_key
+from streams.extract.consolidate import consolidate, most_specific
+from streams.knowledge.gazetteer import Gazetteer
+from streams.runtime.backtest import backtest
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = yaml.safe_load(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from streams.records import Article, Event, content_key
+from streams.core.records import Article, Event, content_key
 
 GOLDEN = Path(__file__).parent / "golden" / "extract"
 

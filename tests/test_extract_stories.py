@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from streams.records import Article, Event, content_key
+from streams.core.records import Article, Event, content_key
 from streams.store import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table

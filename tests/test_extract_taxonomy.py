@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.gazetteer import Gazetteer
-from streams.taxonomy import Taxonomy, TaxonomyError
+from streams.knowledge.gazetteer import Gazetteer
+from streams.knowledge.taxonomy import Taxonomy, TaxonomyError
 
 SHIPPED = Path(__file__).parent.parent / "rules" / "taxonomy"
 REQUIRED = {
@@ -64,9 +64,9 @@ def test_an_unknown_status_is_refused(tmp_path: Path) -> None:
 
 def test_a_new_type_is_an_edit_of_the_file(tmp_path: Path) -> None:
     """Adding a type needs no code: the matcher picks it up."""
-    from streams.extract import Extractor
-    from streams.nlp import load_nlp
-    from streams.records import Article
+    from streams.core.records import Article
+    from streams.extract.extractor import Extractor
+    from streams.extract.nlp import load_nlp
 
     text = (SHIPPED / "event_types.yaml").read_text(encoding="utf-8").replace(
         "types:\n", "types:\n  evacuation:\n    patterns:\n      - [{LEMMA: evacuate}]\n", 1

@@ -21,7 +21,7 @@ from aiohttp import web
 from feeds_support import Loopback, client_for, open_store
 
 from connectors.poll import Schedule, poll_feed
-from streams.clean import UNSAFE_TEXT, clean
+from streams.clean.page import UNSAFE_TEXT, clean
 from streams.store.articles import save_article
 from streams.store.feeds import list_feeds
 from streams.store.schema import articles

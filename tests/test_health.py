@@ -1,5 +1,5 @@
 """One health model: /health, /ready, `feeds list`, /api/feeds and the metrics read the same
-pure judgement (streams.health.assess), degraded with each reason: a feed failing (on
+pure judgement (streams.runtime.health.assess), degraded with each reason: a feed failing (on
 loopback), a destination failing (a Slack answering 500), no rules, lag beyond the limit, a
 store that cannot be written; `db check` reports a corrupted SQLite file."""
 
@@ -17,14 +17,14 @@ from prometheus_client import generate_latest
 from slack_server import SlackServer
 
 from connectors.poll import Schedule, poll_feed
-from connectors.sinks import build_sinks
 from streams.cli import main
-from streams.dispatch import Dispatcher
-from streams.health import DEGRADED, OK, Facts, assess, feed_state
-from streams.health_facts import gather_facts
-from streams.metrics import Metrics
-from streams.outbox import RetryPolicy
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.retry_policy import RetryPolicy
+from streams.deliver.sinks.registry import build_sinks
+from streams.runtime.health import DEGRADED, OK, Facts, assess, feed_state
+from streams.runtime.health_facts import gather_facts
+from streams.runtime.metrics import Metrics
 from streams.store import Store, utcnow
 from streams.store.alerts import record_alert
 

@@ -15,8 +15,8 @@ from feeds_support import Loopback, at, client_for, rss
 from connectors.fetch_page import fetch_page
 from connectors.http import FetchError, fetch
 from connectors.poll import Schedule, poll_feed
-from streams.clean import clean
-from streams.records import FeedItem
+from streams.clean.page import clean
+from streams.core.records import FeedItem
 from streams.store.feeds import get_feed
 
 

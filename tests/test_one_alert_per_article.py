@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams.bootstrap import build_runtime
-from streams.records import Article, content_key
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.core.records import Article, content_key
+from streams.runtime.bootstrap import build_runtime
 from streams.store.schema import alerts as alerts_table
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,12 +12,12 @@ from feeds_support import Loopback, at, client_for, rss
 from slack_server import SlackServer
 
 from connectors.poll import Schedule, poll_feed
-from connectors.sinks import build_sinks
-from streams.dispatch import Dispatcher
-from streams.feed_health import check_feed_health
-from streams.operator_alerts import operator_alert, record_operator_alert
-from streams.outbox import RetryPolicy
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.feed_health import check_feed_health
+from streams.deliver.operator_alerts import operator_alert, record_operator_alert
+from streams.deliver.retry_policy import RetryPolicy
+from streams.deliver.sinks.registry import build_sinks
 
 FAST = RetryPolicy(max_attempts=3, base=0.05, cap=0.1)
 

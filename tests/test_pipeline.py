@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from streams.bootstrap import build_runtime
-from streams.records import FeedItem
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.core.records import FeedItem
+from streams.runtime.bootstrap import build_runtime
 from streams.store.items import count_items
 
 ROOT = Path(__file__).resolve().parents[1]

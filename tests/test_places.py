@@ -1,4 +1,4 @@
-"""The world places index (streams/places.py) and the gazetteer's fallback to it: cities
+"""The world places index (streams/knowledge/places.py) and the gazetteer's fallback to it: cities
 outside the hand-written file resolve with their country and nest in it, countries by other
 names, demonyms; months, holidays, English words that are towns and surnames do not."""
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from spacy.tokens import Doc, Span
 
-from streams.gazetteer import Gazetteer
-from streams.places import world
+from streams.knowledge.gazetteer import Gazetteer
+from streams.knowledge.places import world
 
 SHIPPED = Path(__file__).parent.parent / "rules" / "taxonomy" / "gazetteer.yaml"
 
@@ -111,7 +111,7 @@ def test_world_lookups_judge_the_entity(
 
 
 def test_a_surname_named_before_is_the_person_not_the_town(extractor: Any) -> None:
-    from streams.actors import People, mentions
+    from streams.extract.actors import People, mentions
 
     # the model labels the lone surname GPE here
     doc = extractor.nlp(

@@ -11,7 +11,7 @@ from feeds_support import Loopback, at, client_for, rss
 
 from connectors.poll import Schedule, due_feeds, ensure_feeds, poll_feed
 from connectors.seed_server import SeedServer
-from streams.settings import load_settings
+from streams.config.settings import load_settings
 from streams.store.feeds import get_feed
 from streams.store.items import record_item
 

@@ -13,11 +13,11 @@ import pytest
 from aiohttp import web
 from feeds_support import Loopback, client_for, rss
 
-from streams.feeder import FairFeeder
-from streams.pipeline import Pipeline
-from streams.poll_loop import PollLoop
-from streams.records import FeedItem
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.core.records import FeedItem
+from streams.poll.feeder import FairFeeder
+from streams.poll.loop import PollLoop
+from streams.runtime.pipeline import Pipeline
 from streams.store import Store
 
 pytestmark = pytest.mark.timeout(240)

@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from feeds_support import Loopback
 from store_faults import FullDisk
 
-from streams.bootstrap import Runtime, build_runtime
-from streams.feeder import FairFeeder
-from streams.poll_loop import PollLoop
-from streams.records import FeedItem
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.core.records import FeedItem
+from streams.poll.feeder import FairFeeder
+from streams.poll.loop import PollLoop
+from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.store.feeds import get_feed
 from streams.store.items import count_items, due_again, failed_items, retry_or_fail
 
@@ -97,7 +97,7 @@ async def runtime(tmp_path: Path, news: NewsServer, extractor) -> AsyncIterator[
 
 
 async def _process(rt: Runtime, item: FeedItem) -> None:
-    """What the clean, extract and alert agents do with one entry (streams/agents.py)."""
+    """What the clean, extract and alert agents do with one entry (streams/runtime/agents.py)."""
     try:
         article = await rt.pipeline.clean(item)
         if article is not None:

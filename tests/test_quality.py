@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from streams.backtest import Replayed
-from streams.gazetteer import Entity, Gazetteer
+from streams.core.records import Event
+from streams.knowledge.gazetteer import Entity, Gazetteer
 from streams.quality.__main__ import main, parse
 from streams.quality.alerts import pairs, score_alerts, stem
 from streams.quality.diagnosis import describe, diagnose, rule_types
 from streams.quality.events import RefEvent, event_sides, matches, score_events
-from streams.records import Event
+from streams.runtime.backtest import Replayed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -183,7 +183,7 @@ def test_describe_shows_the_fields_and_a_short_excerpt() -> None:
 
 
 def test_diagnosis_names_the_firing_event_and_what_was_read_for_a_miss() -> None:
-    from streams.records import Alert
+    from streams.core.records import Alert
 
     fired = _ev("ceasefire", sides=["Ukraine"], evidence="A truce was offered.")
     alert = Alert(id="x", rule_id="truce", severity="high", story_id="s", title="t",

@@ -1,6 +1,6 @@
 """Quantities: numbers read as values, one figure per role (the highest: a toll's latest
-update), and an article's several figures for one strike (streams/quantities.py,
-streams/tolls.py). The phrasings themselves are golden cases in
+update), and an article's several figures for one strike (streams/extract/quantities.py,
+streams/extract/tolls.py). The phrasings themselves are golden cases in
 tests/golden/extract/quantities.yaml."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from streams.quantities import by_role, keep_highest, number_value, quantities_in
-from streams.records import Article, content_key
+from streams.core.records import Article, content_key
+from streams.extract.quantities import by_role, keep_highest, number_value, quantities_in
 
 
 @pytest.mark.parametrize(

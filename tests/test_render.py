@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from delivery_support import make_alert
 
-from streams import render
-from streams.records import Alert, Article
-from streams.rule_message import default_message
+from streams.core.records import Alert, Article
+from streams.deliver import render
+from streams.evaluate.message import default_message
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
 LEDE = ("At least 24 people were killed and dozens wounded when Russian missiles struck the "

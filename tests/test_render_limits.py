@@ -13,10 +13,10 @@ import pytest
 from delivery_support import make_alert
 from slack_sdk.models.blocks import Block
 
-from connectors.smtp import build_email
-from streams import render
-from streams.outbox import Message
-from streams.records import Alert
+from streams.core.records import Alert
+from streams.deliver import render
+from streams.deliver.retry_policy import Message
+from streams.deliver.sinks.smtp import build_email
 
 URL = "https://news.example/a/very/long/path?id=42&utm=x"
 CONTROL = "".join(chr(c) for c in range(0, 32)) + "\x7f\u202e\u2028\u200b"

@@ -1,4 +1,4 @@
-"""Named destinations and routing by severity (streams/routing.py), without servers:
+"""Named destinations and routing by severity (streams/deliver/routing.py), without servers:
 `route`, the start-time checks of NEWSWATCH_DESTINATIONS / NEWSWATCH_ROUTES (each error
 names the destination), the sinks built from them, and `config show` masking every secret."""
 
@@ -9,12 +9,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from connectors.sinks import build_sinks
-from connectors.slack import SlackSink
-from connectors.smtp import SmtpSink
 from streams.cli import main
-from streams.routing import FALLBACK, SEVERITIES, route
-from streams.settings import SettingsError, load_settings
+from streams.config.settings import SettingsError, load_settings
+from streams.deliver.routing import FALLBACK, SEVERITIES, route
+from streams.deliver.sinks.registry import build_sinks
+from streams.deliver.sinks.slack import SlackSink
+from streams.deliver.sinks.smtp import SmtpSink
 
 SECRETS = {  # environment variable -> value; none of these values may ever be printed
     "OPS_HOOK": "https://hooks.example/services/T1/B1/opsSeCrEt111",
@@ -79,7 +79,7 @@ def test_without_routes_alerts_go_only_to_configured_destinations(tmp_path, monk
 
 
 def test_severities_are_the_rulebooks():
-    from streams.rulebook import SEVERITIES as RULEBOOK
+    from streams.evaluate.rulebook import SEVERITIES as RULEBOOK
 
     assert SEVERITIES == RULEBOOK
 

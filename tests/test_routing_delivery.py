@@ -15,11 +15,11 @@ from delivery_support import make_alert
 from slack_server import SlackServer
 from smtp_server import Handler, LoopbackSmtp, self_signed
 
-from connectors.sinks import build_sinks
-from streams.dispatch import Dispatcher
-from streams.outbox import RetryPolicy
-from streams.routing import route
-from streams.settings import load_settings
+from streams.config.settings import load_settings
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.retry_policy import RetryPolicy
+from streams.deliver.routing import route
+from streams.deliver.sinks.registry import build_sinks
 from streams.store.alerts import record_alert
 from streams.store.schema import attempts, deliveries
 

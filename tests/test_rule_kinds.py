@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from rules_support import EVENT_TYPES, article, batch, event, gazetteer, write_rules
 
-from streams.evaluate import evaluate, tick
-from streams.rulebook import Rulebook, load_rulebook
+from streams.evaluate.matcher import evaluate, tick
+from streams.evaluate.rulebook import Rulebook, load_rulebook
 from streams.store import Store
 from streams.store.rule_state import StoreRuleState
 from streams.store.schema import stories

@@ -13,9 +13,9 @@ from rules_support import EVENT_TYPES, ROOT, article, batch, event, gazetteer, w
 
 from streams.cli import main
 from streams.cli.rules import event_types
-from streams.evaluate import evaluate
-from streams.rule_expectations import run_expectations
-from streams.rulebook import load_rulebook
+from streams.evaluate.expectations import run_expectations
+from streams.evaluate.matcher import evaluate
+from streams.evaluate.rulebook import load_rulebook
 from streams.store.rule_state import MemoryRuleState
 
 SHIPPED = {

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from rules_support import EVENT_TYPES, ROOT, RULE, fires, gazetteer, held_folder, until, write_rules
 
-import streams.rules_watch as rules_watch
+import streams.evaluate.hot_reload as rules_watch
 from streams.cli import main
-from streams.gazetteer import Gazetteer, GazetteerError
-from streams.rulebook import load_rulebook
-from streams.rules_watch import watch_rules
+from streams.evaluate.hot_reload import watch_rules
+from streams.evaluate.rulebook import load_rulebook
+from streams.knowledge.gazetteer import Gazetteer, GazetteerError
 
 ALIASES = "aliases are not allowed in rule files"
 

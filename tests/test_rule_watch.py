@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from rules_support import RULE, fires, held_folder, until, write_rules
 
 from streams.cli import main
-from streams.rules_watch import watch_rules
+from streams.evaluate.hot_reload import watch_rules
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from rules_support import ROOT, gazetteer, write_rules
 
 from streams.cli import main
 from streams.cli.rules import event_types
-from streams.evaluate import evaluate
-from streams.records import Article, ArticleEvents, Event, content_key
-from streams.rulebook import load_rulebook
+from streams.core.records import Article, ArticleEvents, Event, content_key
+from streams.evaluate.matcher import evaluate
+from streams.evaluate.rulebook import load_rulebook
 from streams.store.rule_state import MemoryRuleState
 
 # articles that tell the same happenings (the story stage's job; fixed here by hand)

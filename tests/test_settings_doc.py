@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from streams import settings_doc
-from streams.env_check import known_variables
-from streams.settings import Settings
+from streams.config import settings_doc
+from streams.config.env_check import known_variables
+from streams.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -30,7 +30,8 @@ def readme_table() -> str:
 
 def test_readme_table_is_the_generated_one():
     assert readme_table() == settings_doc.table(), \
-        "README's settings table is stale: run python -m streams.settings_doc --write README.md"
+        ("README's settings table is stale: "
+         "run python -m streams.config.settings_doc --write README.md")
 
 
 def test_every_setting_has_a_row_with_its_default_and_meaning():
@@ -59,7 +60,7 @@ def test_a_new_setting_without_a_row_is_caught(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_the_generator_prints_and_writes_the_table(tmp_path: Path):
-    printed = subprocess.run([sys.executable, "-m", "streams.settings_doc"], cwd=ROOT,
+    printed = subprocess.run([sys.executable, "-m", "streams.config.settings_doc"], cwd=ROOT,
                              capture_output=True, text=True, timeout=60, check=True).stdout
     assert printed.strip() == settings_doc.table()
     stale = tmp_path / "README.md"

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from delivery_support import ScriptedSink, make_alert
 
 from streams.cli import main
-from streams.dispatch import Dispatcher
+from streams.deliver.dispatcher import Dispatcher
 from streams.store import Store
 from streams.store import deliveries as outbox
 from streams.store.alerts import record_alert
@@ -79,7 +79,7 @@ def test_silence_needs_a_criterion_and_a_duration(env):
 def test_alerts_list_show_ack_and_dead_retry(env):
     alert = make_alert(destinations=["slack"])
     with_store(env, lambda s: record_alert(s, alert))
-    from streams.outbox import SendResult
+    from streams.deliver.retry_policy import SendResult
     sink = ScriptedSink("slack", [SendResult.dead("slack webhook: HTTP 400 invalid_payload", 400)])
     with_store(env, lambda s: Dispatcher(s, {"slack": sink}).drain())
     assert alert.id in cli("alerts", "list", "--status", "new")

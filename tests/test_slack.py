@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from delivery_support import make_alert
 from slack_server import SlackServer
 
-from connectors.slack import SlackSink
-from streams.dispatch import Dispatcher
-from streams.outbox import RetryPolicy
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.retry_policy import RetryPolicy
+from streams.deliver.sinks.slack import SlackSink
 from streams.store import deliveries as outbox
 from streams.store.alerts import record_alert, record_story_update
 from streams.store.schema import attempts, deliveries
@@ -173,7 +173,7 @@ async def test_bot_retry_after_timeout_finds_the_landed_message_instead_of_repos
 
     async def lost_answer(payload, thread_ts):
         await original(payload, thread_ts)
-        from streams.outbox import SendResult
+        from streams.deliver.retry_policy import SendResult
         return SendResult.retry("slack: connection reset")
 
     sink._post_message = lost_answer  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from delivery_support import make_alert
 
-from streams.records import FeedItem
+from streams.core.records import FeedItem
 from streams.store import Store, utcnow
 from streams.store.alerts import record_alert
 from streams.store.deliveries import claim, due

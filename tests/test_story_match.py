@@ -1,5 +1,5 @@
 """Story identity per event type (GUIDELINES.md section 5), on the pure matcher
-(streams/story_match.py): for each type a mention that must join its story and its twin that
+(streams/stories/match.py): for each type a mention that must join its story and its twin that
 must not. Synthetic events, no spaCy, no store: the candidates are filtered the way the
 store loads them (`since` and `closes`)."""
 
@@ -10,11 +10,11 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from streams.consolidate import consolidate
-from streams.gazetteer import Gazetteer
-from streams.records import Article, Event, content_key
-from streams.stories import StoryState
-from streams.story_match import closes, match_article, since
+from streams.core.records import Article, Event, content_key
+from streams.extract.consolidate import consolidate
+from streams.knowledge.gazetteer import Gazetteer
+from streams.stories.match import closes, match_article, since
+from streams.stories.state import StoryState
 
 ROOT = Path(__file__).resolve().parents[1]
 GAZ = Gazetteer.load(ROOT / "rules" / "taxonomy" / "gazetteer.yaml")

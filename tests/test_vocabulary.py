@@ -16,8 +16,8 @@ import httpx
 import pytest
 from test_web_support import RULES, fill, make_settings
 
-from streams import alert_status
-from streams.rulebook import SEVERITIES as RULEBOOK_SEVERITIES
+from streams.deliver import alert_status
+from streams.evaluate.rulebook import SEVERITIES as RULEBOOK_SEVERITIES
 from streams.web.harness import DashboardServer
 
 ROOT = Path(__file__).resolve().parents[1]

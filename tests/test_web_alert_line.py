@@ -11,7 +11,7 @@ import httpx
 import pytest
 from test_web_support import EVENTS, NOW, RULES, _alert, fill, make_settings
 
-from streams.records import Event
+from streams.core.records import Event
 from streams.store import Store
 from streams.store.alerts import record_alert
 from streams.web.harness import DashboardServer

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from test_web_support import NOW, RULES, fill, make_settings
 
-from streams.records import alert_id
+from streams.core.records import alert_id
 from streams.web.harness import DashboardServer
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams.records import Alert, Event, alert_id
-from streams.render import alert_to_json
-from streams.settings import Settings
+from streams.config.settings import Settings
+from streams.core.records import Alert, Event, alert_id
+from streams.deliver.render import alert_to_json
 from streams.store import Store
 from streams.store.alerts import record_alert
 from streams.store.schema import articles, events, feeds, items, stories
@@ -157,10 +157,10 @@ def make_settings(tmp: Path, **extra: Any) -> Settings:
 
 def load_holder(folder: Path) -> Any:
     """The rules stage's own RulebookHolder over a rule folder (what the worker loads)."""
-    from streams.gazetteer import Gazetteer
-    from streams.rulebook import load_rulebook
-    from streams.rules_watch import RulebookHolder
-    from streams.taxonomy import Taxonomy
+    from streams.evaluate.hot_reload import RulebookHolder
+    from streams.evaluate.rulebook import load_rulebook
+    from streams.knowledge.gazetteer import Gazetteer
+    from streams.knowledge.taxonomy import Taxonomy
 
     taxonomy = ROOT / "rules" / "taxonomy"
     gazetteer = Gazetteer.load(taxonomy / "gazetteer.yaml")

@@ -149,7 +149,7 @@ def _items_done(port: int) -> bool:
 def test_the_cleaning_workers_ignore_ctrl_c():
     """A terminal's Ctrl-C goes to the whole process group: a cleaning process must not
     print a KeyboardInterrupt traceback; the parent stops it."""
-    from streams.clean_worker import WorkerPool
+    from streams.clean.trafilatura_pool import WorkerPool
 
     pool = WorkerPool()
     try:

@@ -36,8 +36,8 @@ def main(ctx: click.Context) -> None:
     It works on a project folder (rules/, seeds/, the store in var/): NEWSWATCH_HOME, else
     the current folder, else the folder above the store NEWSWATCH_DATA_DIR points at,
     else the checkout it is installed from."""
-    from streams.env_check import unknown_variables
-    from streams.home import HomeError, use_home
+    from streams.config.env_check import unknown_variables
+    from streams.config.home import HomeError, use_home
 
     for warning in unknown_variables(os.environ):
         click.echo(f"newswatch: warning: {warning}", err=True)

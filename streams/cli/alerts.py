@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from streams.alert_status import SEVERITIES, STATUSES
+from streams.deliver.alert_status import SEVERITIES, STATUSES
 
 T = TypeVar("T")
 
@@ -19,9 +19,9 @@ def _with_store(work: Callable[[Any], Awaitable[T]], create: bool = False) -> T:
     """Open the configured store, run `work(store)`, close it. A SQLite store that does not
     exist is created only with `create` (a silence may come before the first run); the
     commands that read say there is none instead of showing an empty one."""
-    from streams.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError, load_settings
+    from streams.runtime.store_lock import sqlite_path
     from streams.store import Store, StoreError
-    from streams.store_lock import sqlite_path
 
     async def main() -> T:
         database = load_settings().database
@@ -59,7 +59,7 @@ def alerts_list(status: str | None, severity: str | None, rule_id: str | None,
                 limit: int) -> None:
     """Newest alerts first: id, time, status (new, acknowledged, silenced), severity, rule,
     headline; the statuses and severities the dashboard and the API use."""
-    from streams.alert_status import Judge
+    from streams.deliver.alert_status import Judge
     from streams.store.alerts import list_alerts
 
     async def work(store: Any) -> list[tuple[Any, str]]:
@@ -81,7 +81,7 @@ def alerts_list(status: str | None, severity: str | None, rule_id: str | None,
 @click.argument("alert_id")
 def alerts_show(alert_id: str) -> None:
     """One alert (id or unique prefix) with its deliveries and their attempts."""
-    from streams.render import alert_to_json
+    from streams.deliver.render import alert_to_json
     from streams.store import deliveries as outbox
     from streams.store.alerts import get_alert
 
@@ -152,10 +152,10 @@ def silence_add(rule_id: str | None, story_id: str | None, actor: str | None,
 
 def _known_rule_ids() -> set[str]:
     """The ids of the rules in the configured folder and of the operator (feed health)."""
-    from streams.feed_health import FAILING, RECOVERED, SILENT
-    from streams.rule_yaml import read_rule_file
-    from streams.rulebook import rule_files
-    from streams.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError, load_settings
+    from streams.core.rule_yaml import read_rule_file
+    from streams.deliver.feed_health import FAILING, RECOVERED, SILENT
+    from streams.evaluate.rulebook import rule_files
 
     try:
         folder = load_settings().rules_dir

@@ -46,8 +46,8 @@ def _line(alert: dict[str, Any], fmt: str, change: str | None = None) -> str:
 def backtest(source: str | None, fmt: str, since: str | None, rules_dir: Path | None) -> None:
     """Replay SOURCE (a seeds-format folder or a feed URL), or the stored history with
     --since, and print the alerts it raises (one JSON object per alert with --format jsonl)."""
-    from streams import backtest as bt
-    from streams.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError, load_settings
+    from streams.runtime import backtest as bt
 
     period = _duration(since)
     if source is None and period is None:

@@ -16,8 +16,8 @@ def config() -> None:
 def config_show() -> None:
     """Print the settings as JSON: every destination (webhook URLs, tokens and passwords as
     *** with the variable they come from) and where each severity is routed."""
-    from streams.routing import describe
-    from streams.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError, load_settings
+    from streams.deliver.routing import describe
 
     try:
         settings = load_settings()

@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 
 def _database_url(database: str | None) -> str:
-    from streams.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError, load_settings
 
     if database:
         return database

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from streams.records import Article, Event, content_key
+from streams.core.records import Article, Event, content_key
 
 
 @click.command("extract")
@@ -21,8 +21,8 @@ from streams.records import Article, Event, content_key
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
 def extract(path: Path, fmt: str) -> None:
     """Print the events extracted from PATH (a seed-format folder or one .txt article)."""
-    from streams.extract import build_extractor
-    from streams.settings import load_settings
+    from streams.config.settings import load_settings
+    from streams.extract.extractor import build_extractor
 
     articles = read_articles(path)
     extractor = build_extractor(load_settings())

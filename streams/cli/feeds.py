@@ -19,7 +19,7 @@ VET_SECONDS = 10.0
 
 
 def _load_settings() -> Any:
-    from streams.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError, load_settings
 
     try:
         return load_settings()
@@ -95,7 +95,7 @@ def feeds() -> None:
 @feeds.command("list")
 def list_cmd() -> None:
     """Show every feed with its health: attempts, status, failures, next attempt, items."""
-    from streams.health import feed_state
+    from streams.runtime.health import feed_state
     from streams.store.feeds import list_feeds
 
     rows = _with_store(lambda store, _s: list_feeds(store))

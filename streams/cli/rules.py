@@ -25,7 +25,7 @@ import yaml
 
 
 def _settings() -> Any:
-    from streams.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError, load_settings
 
     try:
         return load_settings()
@@ -38,7 +38,7 @@ def event_types(taxonomy_dir: Path) -> Collection[str] | None:
     """The event types of the taxonomy (rules/taxonomy/event_types.yaml), None if absent."""
     path = Path(taxonomy_dir) / "event_types.yaml"
     try:
-        from streams.taxonomy import Taxonomy, TaxonomyError
+        from streams.knowledge.taxonomy import Taxonomy, TaxonomyError
     except ImportError:  # no taxonomy reader: read the type names ourselves
         pass
     else:
@@ -56,8 +56,8 @@ def event_types(taxonomy_dir: Path) -> Collection[str] | None:
 
 
 def _load(folder: Path | None) -> tuple[Any, Any, Path]:
-    from streams.gazetteer import Gazetteer
-    from streams.rulebook import load_rulebook
+    from streams.evaluate.rulebook import load_rulebook
+    from streams.knowledge.gazetteer import Gazetteer
 
     settings = _settings()
     folder = Path(folder or settings.rules_dir)
@@ -76,8 +76,8 @@ def rules() -> None:
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check(folder: Path | None) -> None:
     """Lint the rules of FOLDER (default: the configured rules folder)."""
-    from streams.rule_names import name_warnings
-    from streams.rulebook import rule_files
+    from streams.evaluate.rulebook import rule_files
+    from streams.evaluate.unknown_names import name_warnings
 
     result, _settings_, folder = _load(folder)
     for error in result.errors:
@@ -97,7 +97,7 @@ def check(folder: Path | None) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Also list the cases that pass.")
 def test_(folder: Path | None, no_extractor: bool, verbose: bool) -> None:
     """Run the expectations in FOLDER/tests (default: the configured rules folder)."""
-    from streams.rule_expectations import run_expectations
+    from streams.evaluate.expectations import run_expectations
 
     result, settings, folder = _load(folder)
     for error in result.errors:
@@ -118,7 +118,7 @@ def test_(folder: Path | None, no_extractor: bool, verbose: bool) -> None:
 
 def _extractor(settings: Any) -> Any:
     try:
-        from streams.extract import build_extractor
+        from streams.extract.extractor import build_extractor
     except ImportError:
         click.echo("no extractor available: cases with text are skipped", err=True)
         return None
@@ -134,9 +134,9 @@ def backfill(rule_id: str, since: str, deliver: bool) -> None:
     """Evaluate a new or changed rule over the articles stored in the period and record its
     alerts; without --deliver they are recorded as backfilled and sent nowhere. (A rule
     otherwise only sees the articles that arrive after it is saved.)"""
-    from streams.backfill import BackfillError
-    from streams.backfill import backfill as run_backfill
     from streams.cli.backtest import _duration
+    from streams.runtime.backfill import BackfillError
+    from streams.runtime.backfill import backfill as run_backfill
 
     period = _duration(since)
     assert period is not None
@@ -157,7 +157,7 @@ def backfill(rule_id: str, since: str, deliver: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json: bool) -> None:
     """The rules in force and the errors of the running worker."""
-    from streams.rules_watch import STATUS_FILE
+    from streams.evaluate.hot_reload import STATUS_FILE
 
     settings = _settings()
     path = Path(settings.data_dir) / STATUS_FILE
@@ -185,7 +185,7 @@ def status(as_json: bool) -> None:
 
 
 def _recomputed() -> dict[str, Any]:
-    from streams.rules_watch import RulebookHolder
+    from streams.evaluate.hot_reload import RulebookHolder
 
     result, settings, folder = _load(None)
     return RulebookHolder.from_result(result, folder, settings.rules_max_file_bytes).status()

@@ -11,8 +11,8 @@ import click
 @click.command()
 def run() -> None:
     """Start the monitor (embedded by default; NEWSWATCH_BROKER=kafka://... for cluster)."""
-    from streams.settings import SettingsError, load_settings
-    from streams.store_lock import StoreLocked, lock_store
+    from streams.config.settings import SettingsError, load_settings
+    from streams.runtime.store_lock import StoreLocked, lock_store
 
     try:
         settings = load_settings()
@@ -20,7 +20,7 @@ def run() -> None:
     except (SettingsError, StoreLocked) as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)
-    from streams.worker import run_worker
+    from streams.runtime.worker import run_worker
 
     try:
         code = run_worker(settings)

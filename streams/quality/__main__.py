@@ -39,7 +39,7 @@ def parse(argv: list[str]) -> tuple[str, list[tuple[Path, Path]], list[Path]]:
 
 def main(argv: list[str], extractor: Any = None) -> int:
     """Measure each folder with one extractor (built here unless one is given)."""
-    from streams.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError, load_settings
 
     try:
         fmt, seeds, corpora = parse(argv)
@@ -48,7 +48,7 @@ def main(argv: list[str], extractor: Any = None) -> int:
         print(f"{exc}\n{USAGE}", file=sys.stderr)
         return 2
     if extractor is None:
-        from streams.extract import build_extractor
+        from streams.extract.extractor import build_extractor
 
         extractor = build_extractor(settings)
     figures = asyncio.run(_measure(fmt, seeds, corpora, settings, extractor))

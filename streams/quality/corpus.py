@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from streams.backtest import Replayed, backtest
+from streams.config.settings import Settings
 from streams.quality.alerts import AlertScore, pairs, score_alerts, stem
 from streams.quality.diagnosis import diagnose, rule_types
 from streams.quality.events import EventScore, load_events, score_events
-from streams.settings import Settings
+from streams.runtime.backtest import Replayed, backtest
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 A wrong alert shows the event that fired it; a missed alert shows the events of the rule's
 type extracted from each article the entry accepts, or "no <type> event extracted".
-Pure: takes the replayed articles (streams.backtest.Replayed) and the alert score.
+Pure: takes the replayed articles (streams.runtime.backtest.Replayed) and the alert score.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from streams.backtest import Replayed
+from streams.core.records import Event
 from streams.quality.alerts import AlertScore, stem
-from streams.records import Event
+from streams.runtime.backtest import Replayed
 
 EVIDENCE = 160  # characters of evidence a line shows
 

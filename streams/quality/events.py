@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from streams.gazetteer import Gazetteer, fold
-from streams.records import Event
+from streams.core.records import Event
+from streams.knowledge.gazetteer import Gazetteer, fold
 
 FIRING = ("occurred", "scheduled", "proposed")
 NOT_EVENTS = ("hypothetical", "denied")

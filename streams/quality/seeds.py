@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from streams.gazetteer import Gazetteer, fold
-from streams.records import Event
+from streams.core.records import Event
+from streams.knowledge.gazetteer import Gazetteer, fold
 
 FIELDS = ("date", "status", "location", "actors", "quantities")
 
@@ -186,8 +186,8 @@ def evaluate(
     from streams.cli.extract import read_articles
 
     if extractor is None:
-        from streams.extract import build_extractor
-        from streams.settings import load_settings
+        from streams.config.settings import load_settings
+        from streams.extract.extractor import build_extractor
 
         settings = load_settings(**({"taxonomy_dir": taxonomy_dir} if taxonomy_dir else {}))
         extractor = build_extractor(settings)

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from streams.outbox import State
-from streams.records import Alert, content_key
-from streams.render import alert_from_json, alert_to_json
+from streams.core.records import Alert, content_key
+from streams.deliver.render import alert_from_json, alert_to_json
+from streams.deliver.retry_policy import State
 from streams.store.db import Store, utcnow
 from streams.store.deliveries import group_due
 from streams.store.schema import alert_updates, alerts, deliveries

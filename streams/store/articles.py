@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams.canonical import fingerprint
-from streams.records import Article
+from streams.core.canonical import fingerprint
+from streams.core.records import Article
 from streams.store.db import Store, utcnow
 from streams.store.schema import articles
 

@@ -16,9 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from streams.outbox import Outcome, SendResult, State
-from streams.records import Alert
-from streams.render import alert_from_json
+from streams.core.records import Alert
+from streams.deliver.render import alert_from_json
+from streams.deliver.retry_policy import Outcome, SendResult, State
 from streams.store.db import Store, utcnow
 from streams.store.schema import alert_updates, alerts, attempts, deliveries, destination_flags
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams.records import FeedItem
+from streams.core.records import FeedItem
 from streams.store.db import Store, utcnow
 from streams.store.schema import items
 

@@ -94,7 +94,7 @@ stories = sa.Table(
     sa.Column("location", sa.JSON, nullable=False),
     sa.Column("date", sa.String(10)),  # the event date when known
     sa.Column("anchor", sa.String(10), nullable=False),  # date used for closeness in time
-    # the last day a mention may join it (streams/story_identity.py); candidates load by it
+    # the last day a mention may join it (streams/stories/identity.py); candidates load by it
     sa.Column("closes", sa.String(10), index=True),
     sa.Column("first_article", sa.String(32), nullable=False),
     sa.Column("sources", sa.JSON, nullable=False),  # distinct sources that told it
@@ -241,6 +241,6 @@ story_locks = sa.Table(
 
 # A rule's `group` (digest): its deliveries carry group_key (the rule id; NULL = not grouped)
 # and wait with next_attempt = the group's due time; the dispatcher sends the due rows of one
-# group and destination as one message (streams/dispatch.py).
+# group and destination as one message (streams/deliver/dispatcher.py).
 deliveries.append_column(sa.Column("group_key", sa.String(200)))
 sa.Index("ix_deliveries_group", deliveries.c.group_key, deliveries.c.destination)

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from streams.records import Alert
+from streams.core.records import Alert
 from streams.store.db import Store, utcnow
 from streams.store.schema import silences
 

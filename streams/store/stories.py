@@ -1,7 +1,7 @@
 """Stories in the store: give each event of an article its story, save the events, and
 create or update the stories they tell. The store only loads the candidates (stories of the
 article's types still open, by their `closes` date) and saves the result; the pure matcher
-(streams/story_match.py) decides.
+(streams/stories/match.py) decides.
 
 Race-free: one transaction per article that first bumps a lock row per event type (a row
 lock on PostgreSQL, the write lock on SQLite), so concurrent workers assign stories of a
@@ -18,14 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from streams.gazetteer import Gazetteer
-from streams.records import Article, Event
+from streams.core.records import Article, Event
+from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store, utcnow
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
 from streams.store.schema import story_locks
-from streams.stories import StoryState
-from streams.story_match import closes, match_article, published_day, since
+from streams.stories.match import closes, match_article, published_day, since
+from streams.stories.state import StoryState
 
 _gazetteer: Gazetteer | None = None
 
@@ -40,7 +40,7 @@ def use_gazetteer(gazetteer: Gazetteer) -> None:
 def _gaz() -> Gazetteer:
     global _gazetteer
     if _gazetteer is None:
-        from streams.settings import load_settings
+        from streams.config.settings import load_settings
 
         _gazetteer = Gazetteer.load(load_settings().taxonomy_dir / "gazetteer.yaml")
     return _gazetteer
@@ -88,7 +88,7 @@ async def _saved(conn: AsyncConnection, ids: list[str]) -> dict[str, tuple[str, 
 
 
 async def _candidates(conn: AsyncConnection, bounds: dict[str, dt.date]) -> list[StoryState]:
-    """Stories of each type still open on its bound (streams/story_match.py `since`)."""
+    """Stories of each type still open on its bound (streams/stories/match.py `since`)."""
     if not bounds:
         return []
     rows = await conn.execute(

@@ -15,9 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams import alert_status
-from streams.records import Alert
-from streams.render import HEADLINE, alert_from_json, cut, what_happened
+from streams.core.records import Alert
+from streams.deliver import alert_status
+from streams.deliver.render import HEADLINE, alert_from_json, cut, what_happened
 from streams.store import Store
 from streams.store.alerts import COVERED, ack_alert
 from streams.store.schema import alerts, articles
@@ -138,7 +138,7 @@ def _as_dict(row: Any, alert: Alert, status: str) -> dict[str, Any]:
 
 
 def _default_message(message: str, rule_id: str, title: str) -> bool:
-    """True for streams.rule_message.default_message's text (old or new), or the headline."""
+    """True for streams.evaluate.message.default_message's text (old or new), or the headline."""
     return not message or message == title or message.startswith(f"{rule_id}: {title[:40]}")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams.health import feed_state
+from streams.runtime.health import feed_state
 from streams.store import Store
 from streams.store.feeds import list_feeds
 from streams.store.schema import items

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web as aioweb
 
-from streams.settings import Settings
+from streams.config.settings import Settings
 from streams.store import Store
 from streams.web import register_web
 
@@ -86,7 +86,7 @@ class DashboardServer:
         return self
 
     async def _start(self) -> None:
-        from streams.app import create_app
+        from streams.runtime.app import create_app
 
         await self.store.open()
         service = StoreService(self.settings)

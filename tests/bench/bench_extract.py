@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from connectors.seed_folder import read_seed_folder  # noqa: E402
-from streams.records import Article, content_key  # noqa: E402
+from streams.core.records import Article, content_key  # noqa: E402
 
 TOTAL = int(os.environ.get("NEWSWATCH_BENCH_ARTICLES", "5000"))
 EARLY = TOTAL // 10
@@ -71,8 +71,8 @@ def words(batch: list[Article]) -> int:
 def main() -> int:
     import spacy
 
-    from streams.extract import build_extractor
-    from streams.settings import load_settings
+    from streams.config.settings import load_settings
+    from streams.extract.extractor import build_extractor
 
     settings = load_settings(taxonomy_dir=ROOT / "rules" / "taxonomy")
     extractor = build_extractor(settings)

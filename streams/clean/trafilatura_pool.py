@@ -1,0 +1,159 @@
+"""trafilatura in child processes, so that a page which makes extraction hang can be cut off
+by a hard time limit (a thread cannot be stopped; a process can be killed).
+
+Workers are fresh interpreters (`python -m streams.clean.trafilatura_pool`: safe from any thread,
+and
+unlike multiprocessing's spawn they never re-run the caller's main script), import trafilatura
+once, and are reused; one that overruns its limit is killed and replaced on next use. This
+module imports nothing heavy so that a child starts fast.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+_READY_TIMEOUT = 120.0  # a cold start imports lxml and trafilatura; not part of the limit
+
+
+class ExtractionTimeout(Exception):
+    """Extraction overran the hard time limit; the worker was killed."""
+
+
+class ExtractionFailed(Exception):
+    """trafilatura raised, or its worker died; the message says which."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What trafilatura found on a page."""
+
+    text: str
+    title: str | None
+    date: str | None
+    url: str | None  # the page's declared canonical URL
+    sitename: str | None
+    language: str | None
+
+
+def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the child
+    import trafilatura
+
+    conn.send("ready")
+    while True:
+        try:
+            html, url = conn_in.recv()
+        except EOFError:
+            return
+        try:
+            doc = trafilatura.bare_extraction(
+                html, url=url, with_metadata=True, include_comments=False, include_tables=True
+            )
+            # bare_extraction returns a Document (or a dict with as_dict=True in old versions)
+            data: Any = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
+            conn.send(("ok", {k: data.get(k) for k in
+                              ("text", "title", "date", "url", "sitename", "language")}))
+        except Exception as exc:  # reported to the parent, which falls back to the summary
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _Worker:
+    def __init__(self) -> None:
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        # its own process group: Ctrl-C in the terminal reaches only the parent, which
+        # stops the workers itself (close() at shutdown; EOF on stdin if the parent dies)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.clean.trafilatura_pool"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, process_group=0,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.send = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
+        self.conn = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        try:
+            ready = self.conn.poll(_READY_TIMEOUT) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.kill()
+            raise ExtractionFailed("extraction worker did not start")
+
+    def run(self, html: str, url: str | None, limit: float) -> Extracted:
+        self.send.send((html, url))
+        if not self.conn.poll(limit):
+            self.kill()
+            raise ExtractionTimeout(f"extraction exceeded {limit:g} s")
+        kind, payload = self.conn.recv()
+        if kind != "ok":
+            raise ExtractionFailed(payload)
+        return Extracted(text=payload.get("text") or "", **{
+            k: payload.get(k) for k in ("title", "date", "url", "sitename", "language")})
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)
+        self.send.close()
+        self.conn.close()
+
+
+class WorkerPool:
+    """Idle workers shared by the threads that call `extract`; grows to the callers' count."""
+
+    def __init__(self) -> None:
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def extract(self, html: str, url: str | None, limit: float) -> Extracted:
+        """Run trafilatura on html within `limit` seconds; raise ExtractionTimeout/Failed."""
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        worker = worker or _Worker()
+        try:
+            result = worker.run(html, url, limit)
+        except ExtractionTimeout:
+            raise  # already killed
+        except (EOFError, OSError) as exc:
+            worker.kill()
+            raise ExtractionFailed(f"extraction worker died: {exc or type(exc).__name__}") from exc
+        except ExtractionFailed:  # trafilatura raised; the worker itself is fine
+            with self._lock:
+                self._idle.append(worker)
+            raise
+        except BaseException:  # interrupted mid-job: a stale answer may be in the pipe
+            worker.kill()
+            raise
+        with self._lock:
+            self._idle.append(worker)
+        return result
+
+    def close(self) -> int:
+        """Stop every idle worker; how many were stopped."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.kill()
+        return len(idle)
+
+
+POOL = WorkerPool()
+atexit.register(POOL.close)
+
+
+if __name__ == "__main__":
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent shuts its workers down
+    # fd 0 carries jobs in, fd 1 answers out; anything a library prints goes to stderr
+    _out = os.dup(1)
+    os.dup2(2, 1)
+    _serve(Connection(0, writable=False), Connection(_out, readable=False))

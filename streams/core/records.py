@@ -1,0 +1,146 @@
+"""The records that travel on newswatch's streams, one type per stream.
+
+FeedItem (poll -> clean), Article (clean -> extract), ArticleEvents (extract -> evaluate),
+Alert (evaluate/alert -> deliver). Every record is a Faust record serialised as JSON and
+carries a `version` field so that its shape can change without breaking stored messages.
+
+Stages receive and return these objects but never import Faust themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import faust
+
+# An event's status (streams/extract/event_status.py decides it; rules select on it).
+STATUSES = ("occurred", "scheduled", "proposed", "cancelled", "hypothetical", "denied", "eased")
+
+
+def content_key(*parts: str) -> str:
+    """A short, deterministic id from content (reader's EntryData.hash idea)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+class FeedItem(faust.Record, serializer="json"):
+    """One entry of a feed, as polled."""
+
+    feed: str  # the feed URL it came from
+    guid: str  # the entry's id, else its link
+    link: str
+    title: str = ""
+    summary: str = ""  # the entry's summary or content, HTML sanitised by feedparser
+    published: str | None = None  # ISO 8601
+    source: str = ""  # the outlet, as the feed names it
+    version: int = 1
+
+    @property
+    def key(self) -> str:
+        """Stable id of this entry: the feed plus its GUID (else link)."""
+        return content_key(self.feed, self.guid or self.link)
+
+
+class Article(faust.Record, serializer="json"):
+    """A cleaned article: plain text plus metadata."""
+
+    id: str  # content_key of the canonical URL
+    url: str
+    title: str
+    text: str
+    published: str | None = None  # ISO 8601 date or datetime
+    source: str = ""
+    language: str = "en"
+    item_key: str = ""  # the FeedItem.key this article came from, for marking it done
+    feed: str = ""
+    fallback: str = ""  # why the feed summary was used instead of the page, if it was
+    version: int = 1
+
+
+class Quantity(faust.Record, serializer="json"):
+    """A number stated for an event, by its role: 'at least 24 killed'."""
+
+    value: float
+    qualifier: str | None = None  # at least | more than | roughly | up to | ...
+    text: str = ""
+
+
+class Event(faust.Record, serializer="json"):
+    """A structured event extracted from one sentence (or a few) of an article."""
+
+    id: str
+    article_id: str
+    type: str  # meeting | prisoner_exchange | ceasefire | attack | sanctions | ...
+    actors: list[str]
+    location: list[str]
+    quantities: dict[str, Any]  # role -> {"value", "qualifier", "text"}; no default: Faust
+    # would share one mutable default between instances
+    date: str | None = None  # ISO date, absolute; None where the text gives none
+    status: str = "occurred"  # occurred | scheduled | proposed | cancelled | hypothetical
+    # | denied | eased (see streams/extract/event_status.py and rules/README.md)
+    attribution: str | None = None  # who claims it
+    evidence: str = ""  # the sentence it was read from
+    story_id: str = ""
+    story_new: bool = False  # True when this event opened its story
+    # Who the event is about, from the sentence's structure: role -> countries or parties
+    # ("authority"/"target" of sanctions, "attacker"/"attacked", "party"/"mediator" of talks,
+    # an exchange or a truce). `sides` is every one of them; actors stay the wider set of
+    # names the sentence gives (people included). None means "not read" (older records).
+    sides: list[str] | None = None
+    roles: dict[str, list[str]] | None = None
+    # What the event is about or covers: a meeting's subject ("war"), a truce's scope
+    # ("energy", "black sea", "easter"), a sanctions package ("package 16"). Folded words.
+    topic: list[str] | None = None
+    background: bool = False  # the article only recalls it (an earlier happening)
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        # Faust shares a mutable default between instances: fresh containers per event
+        if self.sides is None:
+            self.sides = []
+        if self.roles is None:
+            self.roles = {}
+        if self.topic is None:
+            self.topic = []
+
+    def quantity(self, role: str) -> float | None:
+        """The value stated for a role ('killed'), or None."""
+        q = self.quantities.get(role)
+        if q is None:
+            return None
+        return float(q["value"] if isinstance(q, dict) else q)
+
+
+class ArticleEvents(faust.Record, serializer="json"):
+    """An article with the events extracted from it: the unit the evaluate stage takes."""
+
+    article: Article
+    events: list[Event]
+    version: int = 1
+
+
+class Alert(faust.Record, serializer="json"):
+    """A rule that fired for a story; idempotent by id = content_key(rule_id, story_id)."""
+
+    id: str
+    rule_id: str
+    severity: str
+    story_id: str
+    title: str  # headline of the article that fired it
+    article_url: str
+    article_id: str
+    source: str
+    event: Event
+    message: str  # rendered one-line text
+    created: str  # ISO 8601 UTC
+    destinations: list[str]
+    group_wait: float = 0.0  # the rule's `group`: seconds the first alert of a group waits
+    group_interval: float = 0.0  # and the least seconds between two digests (0, 0: no group)
+    published: str | None = None  # the article's publication date (ISO), when the feed gave one
+    version: int = 1
+
+
+def alert_id(rule_id: str, story_id: str) -> str:
+    """The deterministic id that makes an alert idempotent."""
+    return content_key("alert", rule_id, story_id)

@@ -1,0 +1,139 @@
+"""The composition root: the one place that builds the settings' clients, the spaCy model,
+the rulebook, the store, the sinks and the pipeline, and hands them to whoever runs them
+(the Faust worker, the backtest, the CLI). No I/O happens at import or in constructors
+elsewhere; it all starts here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from streams.config.settings import SEED_FEED, Settings
+from streams.knowledge.gazetteer import Gazetteer
+from streams.runtime.pipeline import Pipeline
+from streams.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a running newswatch needs, built once."""
+
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    gazetteer: Gazetteer
+    rules: Any  # RulebookHolder
+    feeds: list[str]
+    seed_server: Any = None  # connectors.seed_server.SeedServer
+    dispatcher: Any = None  # streams.deliver.dispatcher.Dispatcher
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # new alerts in the outbox
+
+    async def close(self) -> None:
+        """Stop the servers and close the clients and the store, in reverse order of start;
+        one log line per component stopped."""
+        self.pipeline.close()
+        await self.pipeline.client.aclose()
+        log.info("stopped: pipeline (polling, cleaning, extraction, rules)")
+        if self.dispatcher is not None:
+            log.info("stopped: delivery (%s)", ", ".join(sorted(self.dispatcher.sinks)) or "none")
+        if self.seed_server is not None:
+            await self.seed_server.stop()
+            log.info("stopped: seed server (%s)", self.seed_server.feed_url)
+        await self.store.close()
+        log.info("stopped: store")
+
+
+def load_gazetteer(settings: Settings) -> Gazetteer:
+    return Gazetteer.load(Path(settings.taxonomy_dir) / "gazetteer.yaml")
+
+
+def load_rules(settings: Settings, gazetteer: Gazetteer, rules_dir: Path | None = None) -> Any:
+    """Load the rule folder into a holder; invalid files are logged with file:line:field."""
+    from streams.evaluate.hot_reload import RulebookHolder
+    from streams.evaluate.rulebook import load_rulebook
+    from streams.knowledge.taxonomy import Taxonomy
+
+    folder = Path(rules_dir or settings.rules_dir)
+    taxonomy = Taxonomy.load(Path(settings.taxonomy_dir) / "event_types.yaml")
+    max_bytes = settings.rules_max_file_bytes
+    result = load_rulebook(folder, gazetteer, taxonomy.types, max_bytes)
+    for error in result.errors:
+        log.error("rule error: %s", error)
+    return RulebookHolder.from_result(result, folder, max_bytes)
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    deliver: bool = True,
+    rules_dir: Path | None = None,
+    extractor: Any = None,
+    metrics: Any = None,
+) -> Runtime:
+    """Open the store, start the seed server if configured, load model and rules."""
+    from connectors.http import make_client
+    from streams.extract.extractor import build_extractor
+    from streams.store.rule_state import StoreRuleState
+    from streams.store.stories import use_gazetteer
+
+    store = await Store(settings.database).open()
+    seed_server = None
+    feeds = list(settings.feeds)
+    if SEED_FEED in feeds:
+        feeds.remove(SEED_FEED)
+        if settings.serve_seeds:
+            from connectors.seed_server import SeedServer
+
+            seed_server = SeedServer(Path(settings.seeds_dir), port=settings.seed_port)
+            await seed_server.start()
+            feeds.insert(0, seed_server.feed_url)
+    gazetteer = load_gazetteer(settings)
+    use_gazetteer(gazetteer)  # story matching: the same gazetteer, never re-read from disk
+    rules = load_rules(settings, gazetteer, rules_dir)
+    if extractor is None:
+        # loading spaCy takes a second or two: off the event loop
+        extractor = await asyncio.get_running_loop().run_in_executor(
+            None, build_extractor, settings
+        )
+    pipeline = Pipeline(
+        settings=settings,
+        store=store,
+        client=make_client(settings),
+        extractor=extractor,
+        rules=rules,
+        rule_state=StoreRuleState(store),
+    )
+    if metrics is not None:
+        pipeline.metrics = metrics
+    runtime = Runtime(
+        settings=settings,
+        store=store,
+        pipeline=pipeline,
+        gazetteer=gazetteer,
+        rules=rules,
+        feeds=feeds,
+        seed_server=seed_server,
+    )
+    if deliver:
+        from streams.deliver.dispatcher import Dispatcher
+        from streams.deliver.retry_policy import RetryPolicy
+        from streams.deliver.sinks.registry import build_sinks, retry_policies
+
+        runtime.dispatcher = Dispatcher(
+            store,
+            build_sinks(settings),
+            policy=RetryPolicy(max_attempts=settings.delivery_max_attempts),
+            policies=retry_policies(settings),
+            exclusive=settings.embedded,  # one dispatcher per store only when embedded
+            metrics=pipeline.metrics,
+        )
+        # destinations a rule names but the settings do not configure are skipped, not
+        # queued forever (logged once per alert)
+        pipeline.destinations = frozenset(runtime.dispatcher.sinks)
+    return runtime

@@ -1,0 +1,214 @@
+"""The stages joined for one unit of work each: what a Faust agent or the backtest calls.
+
+Each method takes one stream's record and returns the next stream's records, doing the
+store writes that make the step durable and idempotent. CPU-heavy work (page cleaning,
+spaCy) runs in executors so the event loop stays responsive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from connectors.fetch_page import fetch_page
+from connectors.poll import Schedule, StoreFailures, poll_feeds
+from streams.clean.page import clean
+from streams.config.settings import Settings
+from streams.core.ordering import publication_key
+from streams.core.records import Alert, Article, ArticleEvents, FeedItem
+from streams.deliver.make_alert import make_alert
+from streams.evaluate.matcher import evaluate, tick
+from streams.extract.consolidate import consolidate
+from streams.poll.retry import is_transient, retry_delay
+from streams.runtime.metrics import Metrics
+from streams.store import Store, utcnow
+from streams.store.alerts import record_alert, record_story_update
+from streams.store.articles import get_article, save_article
+from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
+from streams.store.stories import assign_stories
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pipeline:
+    """The stages with the clients and state they need, built by streams.runtime.bootstrap."""
+
+    settings: Settings
+    store: Store
+    client: httpx.AsyncClient
+    extractor: Any  # streams.extract.extractor.Extractor
+    rules: Any  # streams.evaluate.hot_reload.RulebookHolder
+    rule_state: Any  # streams.evaluate.matcher RuleState
+    clock: Any = utcnow
+    metrics: Metrics = field(default_factory=Metrics)
+    destinations: frozenset[str] | None = None  # configured sinks; None = queue all
+    nlp_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="spacy")
+    )
+    clean_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="clean")
+    )
+    # feeds whose entries the store refused, polled again unconditionally (connectors.poll)
+    store_failures: StoreFailures = field(default_factory=StoreFailures)
+    on_finished: Callable[[str], None] | None = None  # an entry left processing (the feeder)
+    wake: asyncio.Event | None = None  # the dispatcher's, for operator alerts (the worker's)
+
+    async def poll(self, urls: Sequence[str]) -> list[FeedItem]:
+        """Poll these feeds; each feed's new entries are recorded as pending together with
+        its row (one transaction), and returned in order of publication. A feed that fails,
+        or whose entries the store refuses, is recorded in its health row (or in memory) and
+        logged, never raised; the latter is polled again without ETag/Last-Modified."""
+        schedule = Schedule.from_settings(self.settings)
+        results = await poll_feeds(
+            self.client, self.store, list(urls), self.clock(), schedule,
+            store_failures=self.store_failures,
+        )
+        fresh = []
+        for result in results:
+            if result.error:
+                self.metrics.poll_errors.labels(result.url).inc()
+            if result.items:
+                self.metrics.items_polled.labels(result.url).inc(len(result.items))
+            fresh.extend(result.items)
+        # in order of publication, so that articles reach extraction in the order it sorts
+        return sorted(fresh, key=lambda it: publication_key(it.published, it.link, it.guid))
+
+    async def clean(self, item: FeedItem) -> Article | None:
+        """Fetch and clean an entry's page; None when the article was already processed."""
+        page = await fetch_page(self.client, item.link) if item.link else None
+        loop = asyncio.get_running_loop()
+        article = await loop.run_in_executor(self.clean_pool, clean, item, page)
+        if not await save_article(self.store, article):
+            stored = await get_article(self.store, article.id)
+            if stored is not None and stored.item_key == item.key:
+                # the same entry again (a crash or a redelivery after the article was saved):
+                # carry on, events and alerts are idempotent; skipping would lose them
+                return stored
+            log.info("duplicate article skipped: %s", article.url)
+            self.metrics.articles.labels("duplicate").inc()
+            await self._done(item.key)
+            return None
+        self.metrics.articles.labels("fallback" if article.fallback else "page").inc()
+        return article
+
+    async def extract(self, articles: Sequence[Article]) -> list[ArticleEvents]:
+        """Extract events from a batch (off the loop) and give each its story, in order of
+        publication (streams.core.ordering: the backtest's order too), so the first article of a
+        story is the one that opens it."""
+        articles = sorted(articles, key=lambda a: publication_key(a.published, a.url))
+        loop = asyncio.get_running_loop()
+        lists = await loop.run_in_executor(self.nlp_pool, self.extractor.extract, list(articles))
+        out = []
+        for article, events in zip(articles, lists, strict=True):
+            storied = await assign_stories(self.store, article, events)
+            for event in storied:
+                self.metrics.events.labels(event.type).inc()
+            # the rules see one event per happening; the store keeps every mention
+            happenings = consolidate(storied, self.extractor.gazetteer)
+            out.append(ArticleEvents(article=article, events=happenings))
+        return out
+
+    async def alert(self, batch: ArticleEvents) -> list[Alert]:
+        """Evaluate the rules; record new alerts (deduplicated by rule and story) and
+        story updates; mark the article's entry done. Returns the new alerts."""
+        matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
+        fresh = await self._record(matches, updates=True)
+        if batch.article.item_key:
+            await self._done(batch.article.item_key)
+        return fresh
+
+    async def _done(self, key: str) -> None:
+        await mark_item(self.store, key, DONE)
+        if self.on_finished is not None:
+            self.on_finished(key)
+
+    async def tick(self) -> list[Alert]:
+        """Time-driven rules (flatline) at this moment; records and returns new alerts."""
+        return await self._record(await tick(self.rules.rulebook, self.rule_state, self.clock()))
+
+    async def _record(self, matches: Sequence[Any], updates: bool = False) -> list[Alert]:
+        """Record each match's alert once per rule and story (with its outbox rows); a
+        repeat becomes a story update when `updates`. Returns the alerts that are new.
+
+        One article raises at most one alert per rule: when it is the first to tell several
+        stories a rule matches, the first story's alert is sent and the others are recorded
+        with it, undelivered, so that their later articles are updates, not alerts."""
+        now: dt.datetime = self.clock()
+        fresh = []
+        alerted: set[tuple[str, str]] = set()  # (rule, article) that raised an alert here
+        for match in matches:
+            alert = make_alert(match, now, self.settings)
+            key = (alert.rule_id, alert.article_id)
+            if key in alerted:
+                await record_alert(self.store, alert, deliver=False)
+                continue
+            if await record_alert(self.store, alert, self.destinations):
+                fresh.append(alert)
+                alerted.add(key)
+                self.metrics.alerts.labels(alert.rule_id).inc()
+            elif updates:
+                await record_story_update(self.store, alert, self.destinations)
+        return fresh
+
+    async def fail(self, item_key: str, exc: BaseException) -> str | None:
+        """Record why an entry could not be processed: retried later (with backoff, up to
+        the attempts allowed) when the failure may be transient, failed for good at once
+        when not. Never raises: when the store cannot take even this, the entry stays
+        pending and the re-send sweep sends it again. Returns the new state (None then)."""
+        transient = is_transient(exc)
+        cause = getattr(exc, "orig", None) or exc  # a store error: the driver's own message
+        reason = " ".join(f"{type(cause).__name__}: {cause}".split())[:500]
+        state: str | None = None
+        try:
+            state = await retry_or_fail(
+                self.store, item_key, reason, transient=transient, now=self.clock(),
+                max_attempts=self.settings.item_max_attempts,
+                delay=lambda n: retry_delay(
+                    n, self.settings.item_retry_base, self.settings.item_retry_max
+                ),
+            )
+        except Exception as store_exc:  # the store itself failing: the entry stays pending
+            log.error("item %s failed (%s) and could not be recorded: %s: %s", item_key,
+                      reason, type(store_exc).__name__, store_exc)
+        else:
+            if state == FAILED:
+                log.error("item %s failed for good: %s", item_key, reason)
+                self.metrics.failed_items.inc()
+                await self._failed_alert(item_key, reason)
+            else:
+                log.warning("item %s failed, will be retried: %s", item_key, reason)
+        if self.on_finished is not None:
+            self.on_finished(item_key)
+        return state
+
+    async def _failed_alert(self, item_key: str, reason: str) -> None:
+        """Tell the operator (once per feed and day) that an entry failed for good."""
+        from streams.deliver.operator_alerts import operator_alert, record_operator_alert
+        from streams.store.items import get_item
+
+        try:
+            row = await get_item(self.store, item_key) or {}
+            feed, link = row.get("feed") or "?", row.get("link") or item_key
+            now = self.clock()
+            alert = operator_alert(
+                "entry-failed", feed,
+                f"an entry of {feed} failed for good: {link}: {reason} "
+                "(`newswatch feeds failed` lists every one)",
+                now=now, episode=now.date().isoformat(), link=link, settings=self.settings,
+            )
+            await record_operator_alert(self.store, alert, self.destinations, wake=self.wake)
+        except Exception as exc:  # telling the operator must not fail the entry's record
+            log.error("operator alert for item %s failed: %s: %s", item_key,
+                      type(exc).__name__, exc)
+
+    def close(self) -> None:
+        self.nlp_pool.shutdown(wait=False, cancel_futures=True)
+        self.clean_pool.shutdown(wait=False, cancel_futures=True)

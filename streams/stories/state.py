@@ -1,0 +1,106 @@
+"""A story's state, pure: what matching needs to know of one happening, and how a mention
+updates it. Which story a mention joins is decided in streams/stories/match.py with the
+identities of streams/stories/identity.py; the store (streams/store/stories.py) loads and
+saves these states.
+
+Dates kept: `first`/`last`, the earliest and latest anchor (a mention's own date, else its
+article's publication date); `opened`/`seen`, the publication dates of the first and latest
+article that told it; `date`, the happening's own date once a mention gives one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from streams.core.records import Event
+from streams.extract.dates import parse_published
+
+
+@dataclass
+class StoryState:
+    """What matching needs to know of a story; also what the stories table stores."""
+
+    id: str
+    type: str
+    actors: list[str]
+    location: list[str]
+    first: dt.date  # earliest anchor date
+    last: dt.date  # latest anchor date
+    date: str | None = None  # the event date, once one is known
+    articles: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    quantities: dict[str, dict] = field(default_factory=dict)
+    status: str = "occurred"
+    opened: dt.date | None = None  # publication date of its first article
+    seen: dt.date | None = None  # publication date of its latest article
+    sides: list[str] = field(default_factory=list)  # folded parties (story_identity.sides_of)
+    topic: list[str] = field(default_factory=list)  # scope words, packages ("package 16")
+    authority: list[str] = field(default_factory=list)  # sanctions: who imposes them
+    agreed: bool = False  # an exchange: some mention is its agreement (not a swap)
+    hours: float | None = None  # a truce: the length first stated
+    start: str | None = None  # the date of its first mention that happened or is set
+
+    @property
+    def day(self) -> dt.date:
+        """The happening's day: its own date, else its earliest anchor."""
+        return parse_published(self.date) or self.first
+
+    @property
+    def since(self) -> dt.date:
+        """When it was first told (publication), for spans counted from the opening."""
+        return self.opened or self.first
+
+    @property
+    def latest(self) -> dt.date:
+        """When it was last told (publication), for spans counted from the last mention."""
+        return self.seen or self.last
+
+
+def absorb(
+    story: StoryState,
+    event: Event,
+    when: dt.date,
+    article_id: str,
+    source: str,
+    published: dt.date | None = None,
+) -> None:
+    """Update a story with an event's facts: a higher toll, a date fixed, new actors."""
+    story.actors += [a for a in event.actors if a not in story.actors]
+    story.location += [p for p in event.location if p not in story.location]
+    story.first, story.last = min(story.first, when), max(story.last, when)
+    story.date = story.date or event.date
+    if published is not None:
+        story.opened = min(story.opened or published, published)
+        story.seen = max(story.seen or published, published)
+    if article_id not in story.articles:
+        story.articles.append(article_id)
+    if source and source not in story.sources:
+        story.sources.append(source)
+    for role, q in event.quantities.items():
+        old = story.quantities.get(role)
+        if old is None or float(q["value"]) > float(old["value"]):
+            story.quantities[role] = q
+    story.status = event.status  # the latest word on it
+
+
+def new_story(
+    story_id: str,
+    event: Event,
+    when: dt.date,
+    article_id: str,
+    source: str,
+    published: dt.date | None = None,
+) -> StoryState:
+    """A story opened by an event."""
+    story = StoryState(
+        id=story_id,
+        type=event.type,
+        actors=[],
+        location=[],
+        first=when,
+        last=when,
+        status=event.status,
+    )
+    absorb(story, event, when, article_id, source, published)
+    return story
