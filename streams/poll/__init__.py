@@ -1,0 +1,4 @@
+"""Polling: which feed entries go to processing, in what order (feeder), when a failed one is
+tried again (retry), and the worker's loop over the feeds (loop). Fetching and parsing a
+feed is an edge (connectors/poll.py).
+"""

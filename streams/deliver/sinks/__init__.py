@@ -1,0 +1,3 @@
+"""Sinks: one module per destination kind (console, JSONL, Slack, email, webhook) and the
+registry that builds the configured ones.
+"""
