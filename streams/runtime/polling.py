@@ -100,11 +100,15 @@ async def _record(
     """Decide and write in one transaction (the seen entries are read inside it)."""
     recorded = utcnow()  # real time, as liveness and the re-send sweep measure it
     decision: PollDecision[FeedItem] | None = None
+    if fetched.error is not None:  # no entries to look up: decided (and said) before the store
+        decision = decide(state, fetched, set(), now, schedule)
+        _log(decision)
     try:
         async with store.begin() as conn:
-            seen = await seen_keys(conn, [i.key for i in fetched.items])
-            decision = decide(state, fetched, seen, now, schedule)
-            _log(decision)
+            if decision is None:
+                seen = await seen_keys(conn, [i.key for i in fetched.items])
+                decision = decide(state, fetched, seen, now, schedule)
+                _log(decision)
             await add_pending(store, conn, decision.new, recorded)
             await write_feed(
                 store, conn, state.url, decision.feed.columns(), now, decision.feed.new_entries
@@ -128,10 +132,9 @@ async def _refused(
     when = failures.failed(url, now, schedule)
     cause = getattr(exc, "orig", None) or exc
     reason = _one_line(f"store write failed: {type(cause).__name__}: {cause}")
-    lost = len(decision.new) if decision is not None else len(fetched.items)
     log.warning(
         "feed %s: %s; %d entries not recorded, polled again without ETag/Last-Modified "
-        "in %.0f s", url, reason, lost, (when - now).total_seconds(),
+        "in %.0f s", url, reason, len(fetched.items), (when - now).total_seconds(),
     )
     try:  # the row may still take this (a disk full of entries); nothing lost if not
         await update_feed(
