@@ -1,14 +1,14 @@
-"""Poll one feed: conditional GET, feedparser (sanitiser on), new FeedItems recorded as
-pending together with the feed's health and next attempt (one transaction per feed).
-Expected failures (network, HTTP status, not a feed, the store refusing) come back as a
-PollResult with an error and one log line; they never raise."""
+"""Fetch one feed: a conditional GET through the one HTTP client (SSRF guard, caps) and
+feedparser (sanitiser on), giving a plain FetchedFeed: the status, the validators, the entries
+as FeedItems, what the feed asks of the poll interval, or the reason it failed. No store and
+no decisions here: which entries are new and when to poll again are streams/poll/decide.py's,
+recording them is streams/runtime/polling.py's. Expected failures (network, HTTP status, not
+a feed) come back as a FetchedFeed with an error; they never raise."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
-import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,205 +16,74 @@ from typing import Any
 
 import feedparser
 import httpx
-import sqlalchemy as sa
 
 from connectors.http import FetchError, fetch, parse_retry_after
 from streams.core.records import FeedItem, content_key
-from streams.store.db import Store, StoreError, utcnow
-from streams.store.feeds import due_feeds, ensure_feeds, get_feeds, update_feed
-from streams.store.polls import record_poll
 
-__all__ = [
-    "PollResult", "Schedule", "StoreFailures", "poll_feed", "poll_feeds", "due_feeds",
-    "ensure_feeds", "parse_feed",
-]
-
-log = logging.getLogger("newswatch.poll")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When to poll again: interval, its bounds, and the backoff after failures."""
-
-    interval: float = 300.0
-    interval_min: float = 60.0
-    interval_max: float = 21_600.0
-    backoff_base: float = 60.0
-    backoff_max: float = 21_600.0
-    rng: random.Random = field(default_factory=random.Random, compare=False)
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> Schedule:
-        return cls(
-            interval=settings.poll_interval,
-            interval_min=settings.poll_interval_min,
-            interval_max=settings.poll_interval_max,
-            backoff_base=settings.backoff_base,
-            backoff_max=settings.backoff_max,
-        )
-
-    def backoff(self, failures: int) -> float:
-        """Exponential delay after `failures` consecutive failures, jittered so feeds that
-        failed together do not retry together, never above the ceiling."""
-        delay = self.backoff_base * 2 ** min(max(failures - 1, 0), 30)
-        return min(self.backoff_max, delay * self.rng.uniform(0.8, 1.2))
-
-    def next_interval(self, override: float | None, feed_asks: float | None) -> float:
-        """The per-feed override (else the default), lengthened to what the feed asks
-        (TTL, Cache-Control max-age) within the ceiling."""
-        interval = max(self.interval_min, override) if override else self.interval
-        if feed_asks:
-            interval = max(interval, min(feed_asks, self.interval_max))
-        return interval
+__all__ = ["FetchedFeed", "feed_items", "fetch_feed", "parse_feed"]
 
 
 @dataclass
-class PollResult:
-    """What one poll did: new items, or the reason it failed."""
+class FetchedFeed:
+    """What one fetch of a feed gave: its entries and validators, or why it failed."""
 
-    url: str
+    url: str  # the feed, as configured (not the final URL after redirects)
     status: int | None = None
     items: list[FeedItem] = field(default_factory=list)
-    error: str | None = None
-    not_modified: bool = False
-    title: str = ""
-    entries: int = 0  # entries in the document, new or not
-    next_attempt: dt.datetime | None = None
-    updates: dict[str, Any] = field(default_factory=dict, repr=False)  # the feed row to write
+    error: str | None = None  # one line; None when the feed answered with a feed (or 304)
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str = ""  # the feed's title, "" when unknown (a 304, a failure)
+    asks: float | None = None  # seconds the feed asks between polls (TTL, max-age)
+    retry_after: float | None = None  # seconds the server asked to wait (429, 503)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
-class StoreFailures:
-    """The feeds whose last poll could not be stored (in memory: the store may refuse the
-    feed's row as well). Such a feed is polled again without ETag/Last-Modified, so the
-    entries that were not stored come back, after a backoff that grows per failure."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, int] = {}
-        self._not_before: dict[str, dt.datetime] = {}
-
-    def unconditional(self, url: str) -> bool:
-        return url in self._failures
-
-    def due(self, urls: list[str], now: dt.datetime) -> list[str]:
-        """Those of `urls` not waiting out a store failure."""
-        return [u for u in urls if u not in self._not_before or self._not_before[u] <= now]
-
-    def failed(self, url: str, now: dt.datetime, schedule: Schedule) -> dt.datetime:
-        self._failures[url] = self._failures.get(url, 0) + 1
-        when = now + dt.timedelta(seconds=schedule.backoff(self._failures[url]))
-        self._not_before[url] = when
-        return when
-
-    def stored(self, url: str) -> None:
-        self._failures.pop(url, None)
-        self._not_before.pop(url, None)
-
-
-async def poll_feed(
+async def fetch_feed(
     client: httpx.AsyncClient,
-    store: Store,
     url: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
     now: dt.datetime | None = None,
-    schedule: Schedule | None = None,
-    store_failures: StoreFailures | None = None,
-) -> PollResult:
-    """Poll `url` once and record the outcome; return the entries not seen before."""
-    return (await poll_feeds(client, store, [url], now, schedule, store_failures=store_failures))[0]
-
-
-async def poll_feeds(
-    client: httpx.AsyncClient,
-    store: Store,
-    urls: list[str],
-    now: dt.datetime | None = None,
-    schedule: Schedule | None = None,
-    concurrency: int = 32,
-    store_failures: StoreFailures | None = None,
-) -> list[PollResult]:
-    """Poll many feeds at once (one result per distinct URL, in order). Each feed's new
-    entries and its row are recorded in one transaction as soon as that feed answers; when
-    the store refuses them, neither is written, the result carries the store's error and
-    the feed is polled again unconditionally (`store_failures`)."""
-    now = now or utcnow()
-    schedule = schedule or Schedule()
-    failures = store_failures if store_failures is not None else StoreFailures()
-    urls = list(dict.fromkeys(urls))
-    rows = await get_feeds(store, urls)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(url: str) -> PollResult:
-        row = rows.get(url) or {}
-        async with gate:
-            result = await _poll(
-                client, url, row, now, schedule, conditional=not failures.unconditional(url)
-            )
-        await _record(store, result, row, now, schedule, failures)
-        return result
-
-    return list(await asyncio.gather(*(one(u) for u in urls)))
-
-
-async def _record(
-    store: Store, result: PollResult, row: dict[str, Any], now: dt.datetime,
-    schedule: Schedule, failures: StoreFailures,
-) -> None:
-    if_new = {"last_new_item": now, "usual_gap": _usual_gap(row, now)}
-    try:
-        result.items = await record_poll(
-            store, result.url, result.updates, result.items, now, if_new
-        )
-    except (sa.exc.SQLAlchemyError, OSError, StoreError) as exc:
-        when = failures.failed(result.url, now, schedule)
-        cause = getattr(exc, "orig", None) or exc
-        reason = _one_line(f"store write failed: {type(cause).__name__}: {cause}")
-        log.warning(
-            "feed %s: %s; %d entries not recorded, polled again without ETag/Last-Modified "
-            "in %.0f s", result.url, reason, len(result.items), (when - now).total_seconds(),
-        )
-        result.items, result.error, result.next_attempt = [], reason, when
-        try:  # the row may still take this (a disk full of entries); nothing lost if not
-            await update_feed(
-                store, result.url, etag=None, last_modified=None, error=reason,
-                last_attempt=now, next_attempt=when,
-            )
-        except (sa.exc.SQLAlchemyError, OSError, StoreError):
-            pass
-    else:
-        failures.stored(result.url)
-
-
-async def _poll(
-    client: httpx.AsyncClient, url: str, row: dict[str, Any], now: dt.datetime,
-    schedule: Schedule, conditional: bool = True,
-) -> PollResult:
+) -> FetchedFeed:
+    """GET `url` (conditional when given its validators) and parse it; `now` dates a
+    Retry-After given as an HTTP date."""
     headers = {}
-    if conditional and row.get("etag"):
-        headers["If-None-Match"] = row["etag"]
-    if conditional and row.get("last_modified"):
-        headers["If-Modified-Since"] = row["last_modified"]
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     try:
         got = await fetch(client, url, headers)
     except FetchError as exc:
-        return _failed(url, row, now, schedule, exc.reason, exc.status)
+        return FetchedFeed(url, exc.status, error=_one_line(exc.reason))
     if got.status == 304:
-        return _succeeded(url, row, now, schedule, got.status, got.headers, [], None)
+        return FetchedFeed(url, 304, asks=_feed_asks(None, got.headers))
     if got.status in (429, 503):
-        wait = parse_retry_after(got.headers.get("retry-after"), now)
-        return _failed(url, row, now, schedule, f"HTTP {got.status}", got.status, wait)
+        wait = parse_retry_after(got.headers.get("retry-after"), now or dt.datetime.now(dt.UTC))
+        return FetchedFeed(url, got.status, error=f"HTTP {got.status}", retry_after=wait)
     if got.status >= 400:
-        return _failed(url, row, now, schedule, f"HTTP {got.status}", got.status)
+        return FetchedFeed(url, got.status, error=f"HTTP {got.status}")
     try:
         parsed = await asyncio.to_thread(parse_feed, got.content, got.final_url, got.headers)
     except ValueError as exc:
-        return _failed(url, row, now, schedule, str(exc), got.status)
-    items = feed_items(url, parsed)
-    result = _succeeded(url, row, now, schedule, got.status, got.headers, items, parsed)
-    result.entries = len(items)
-    return result
+        return FetchedFeed(url, got.status, error=_one_line(str(exc)))
+    return FetchedFeed(
+        url,
+        got.status,
+        feed_items(url, parsed),
+        etag=got.headers.get("etag"),
+        last_modified=got.headers.get("last-modified"),
+        title=parsed.feed.get("title", ""),
+        asks=_feed_asks(parsed, got.headers),
+    )
 
 
 def parse_feed(content: bytes, base_url: str, headers: httpx.Headers | None = None) -> Any:
@@ -288,76 +157,6 @@ def _feed_asks(parsed: Any, headers: httpx.Headers) -> float | None:
     if match:
         asks.append(float(match.group(1)))
     return max(asks) if asks else None
-
-
-def _succeeded(
-    url: str,
-    row: dict[str, Any],
-    now: dt.datetime,
-    schedule: Schedule,
-    status: int,
-    headers: httpx.Headers,
-    new: list[FeedItem],
-    parsed: Any,
-) -> PollResult:
-    interval = schedule.next_interval(row.get("interval"), _feed_asks(parsed, headers))
-    next_attempt = now + dt.timedelta(seconds=interval)
-    values: dict[str, Any] = {
-        "last_attempt": now,
-        "last_success": now,
-        "status": status,
-        "error": None,
-        "failures": 0,
-        "failing_since": None,
-        "next_attempt": next_attempt,
-    }
-    if status != 304:
-        values["etag"] = headers.get("etag")
-        values["last_modified"] = headers.get("last-modified")
-    title = parsed.feed.get("title", "") if parsed is not None else ""
-    if title:
-        values["title"] = title
-    if row.get("failures"):
-        log.info("feed %s: recovered after %d failures", url, row["failures"])
-    return PollResult(
-        url, status, new, None, status == 304, title or row.get("title", ""),
-        next_attempt=next_attempt, updates=values,
-    )
-
-
-def _failed(
-    url: str,
-    row: dict[str, Any],
-    now: dt.datetime,
-    schedule: Schedule,
-    reason: str,
-    status: int | None,
-    retry_after: float | None = None,
-) -> PollResult:
-    failures = int(row.get("failures") or 0) + 1
-    delay = schedule.backoff(failures)
-    if retry_after is not None:  # the server said when; believe it, up to the ceiling
-        delay = min(max(retry_after, 1.0), schedule.backoff_max)
-    next_attempt = now + dt.timedelta(seconds=delay)
-    reason = _one_line(reason)
-    log.warning(
-        "feed %s: %s (failure %d, next attempt in %.0f s)", url, reason, failures, delay
-    )
-    values = {
-        "last_attempt": now, "status": status, "error": reason, "failures": failures,
-        "next_attempt": next_attempt, "failing_since": row.get("failing_since") or now,
-    }
-    return PollResult(url, status, [], reason, next_attempt=next_attempt, updates=values)
-
-
-def _usual_gap(row: dict[str, Any], now: dt.datetime) -> float | None:
-    # an exponential moving average of the gaps between polls that brought new items
-    last = row.get("last_new_item")
-    if last is None:
-        return row.get("usual_gap")
-    gap = (now - last).total_seconds()
-    old = row.get("usual_gap")
-    return gap if old is None else 0.7 * old + 0.3 * gap
 
 
 def _one_line(text: str) -> str:

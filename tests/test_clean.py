@@ -8,13 +8,13 @@ import pytest
 
 from connectors.fetch_page import PageResult, fetch_page
 from connectors.http import make_client
-from connectors.poll import poll_feed
 from connectors.seed_folder import read_seed_folder
 from connectors.seed_server import SeedServer
 from streams.clean.page import UNSAFE_TEXT, clean, html_to_text
 from streams.config.settings import load_settings
 from streams.core.canonical import canonical_url, fingerprint
 from streams.core.records import FeedItem, content_key
+from streams.runtime.polling import poll_feed
 from streams.store.articles import count_articles, save_article
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

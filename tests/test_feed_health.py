@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 from feeds_support import Loopback, at, client_for, rss
 
-from connectors.poll import Schedule, poll_feed
 from streams.config.settings import load_settings
 from streams.deliver.feed_health import check_feed_health
+from streams.runtime.polling import Schedule, poll_feed
 from streams.store.alerts import record_alert
 from streams.store.feeds import get_feed, update_feed
 

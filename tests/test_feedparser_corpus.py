@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from aiohttp import web
 from feeds_support import Loopback, client_for, open_store
 
-from connectors.poll import Schedule, poll_feed
 from streams.clean.page import UNSAFE_TEXT, clean
+from streams.runtime.polling import Schedule, poll_feed
 from streams.store.articles import save_article
 from streams.store.feeds import list_feeds
 from streams.store.schema import articles

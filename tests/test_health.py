@@ -16,7 +16,6 @@ from feeds_support import Loopback, client_for
 from prometheus_client import generate_latest
 from slack_server import SlackServer
 
-from connectors.poll import Schedule, poll_feed
 from streams.cli import main
 from streams.config.settings import load_settings
 from streams.deliver.dispatcher import Dispatcher
@@ -25,6 +24,7 @@ from streams.deliver.sinks.registry import build_sinks
 from streams.runtime.health import DEGRADED, OK, Facts, assess, feed_state
 from streams.runtime.health_facts import gather_facts
 from streams.runtime.metrics import Metrics
+from streams.runtime.polling import Schedule, poll_feed
 from streams.store import Store, utcnow
 from streams.store.alerts import record_alert
 

@@ -14,9 +14,9 @@ from feeds_support import Loopback, at, client_for, rss
 
 from connectors.fetch_page import fetch_page
 from connectors.http import FetchError, fetch
-from connectors.poll import Schedule, poll_feed
 from streams.clean.page import clean
 from streams.core.records import FeedItem
+from streams.runtime.polling import Schedule, poll_feed
 from streams.store.feeds import get_feed
 
 

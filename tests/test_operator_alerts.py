@@ -11,13 +11,13 @@ from aiohttp import web
 from feeds_support import Loopback, at, client_for, rss
 from slack_server import SlackServer
 
-from connectors.poll import Schedule, poll_feed
 from streams.config.settings import load_settings
 from streams.deliver.dispatcher import Dispatcher
 from streams.deliver.feed_health import check_feed_health
 from streams.deliver.operator_alerts import operator_alert, record_operator_alert
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.sinks.registry import build_sinks
+from streams.runtime.polling import Schedule, poll_feed
 
 FAST = RetryPolicy(max_attempts=3, base=0.05, cap=0.1)
 

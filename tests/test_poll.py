@@ -9,10 +9,10 @@ from pathlib import Path
 from aiohttp import web
 from feeds_support import Loopback, at, client_for, rss
 
-from connectors.poll import Schedule, due_feeds, ensure_feeds, poll_feed
 from connectors.seed_server import SeedServer
 from streams.config.settings import load_settings
-from streams.store.feeds import get_feed
+from streams.runtime.polling import Schedule, poll_feed
+from streams.store.feeds import due_feeds, ensure_feeds, get_feed
 from streams.store.items import record_item
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 
 from connectors.fetch_page import fetch_page
-from connectors.poll import Schedule, StoreFailures, poll_feeds
 from streams.clean.page import clean
 from streams.config.settings import Settings
 from streams.core.ordering import publication_key
@@ -28,6 +27,7 @@ from streams.evaluate.matcher import evaluate, tick
 from streams.extract.consolidate import consolidate
 from streams.poll.retry import is_transient, retry_delay
 from streams.runtime.metrics import Metrics
+from streams.runtime.polling import Schedule, StoreFailures, poll_feeds
 from streams.store import Store, utcnow
 from streams.store.alerts import record_alert, record_story_update
 from streams.store.articles import get_article, save_article
@@ -56,7 +56,7 @@ class Pipeline:
     clean_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="clean")
     )
-    # feeds whose entries the store refused, polled again unconditionally (connectors.poll)
+    # feeds whose entries the store refused, polled again unconditionally (runtime.polling)
     store_failures: StoreFailures = field(default_factory=StoreFailures)
     on_finished: Callable[[str], None] | None = None  # an entry left processing (the feeder)
     wake: asyncio.Event | None = None  # the dispatcher's, for operator alerts (the worker's)

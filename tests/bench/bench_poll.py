@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from connectors.http import GuardedClient  # noqa: E402
-from connectors.poll import Schedule, poll_feeds  # noqa: E402
+from streams.runtime.polling import Schedule, poll_feeds  # noqa: E402
 from streams.store import Store  # noqa: E402
 from streams.store.items import record_item  # noqa: E402
 
