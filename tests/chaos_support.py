@@ -2,8 +2,8 @@
 subprocess that can be killed with SIGKILL, for tests/test_chaos.py.
 
 - `HeldWebhook`: an aiohttp receiver of the signed webhook that keeps what it receives, or
-  answers 503 while `down`. While `gate` is clear it keeps the request and then holds its
-  answer: the destination has the message, its sender cannot know yet. Killed then, the
+  refuses it (503) while `down`. While `gate` is clear it holds its answer: the destination
+  has the message (or has refused it), its sender cannot know yet. Killed then, the
   sender's delivery is in doubt, and its resend is a duplicate the receiver can drop by key.
 - `HeldMail`: the SMTP handler of tests/smtp_server.py; while `hold` is set it keeps the mail
   and holds the reply to DATA (the same case for email: accepted, not acknowledged).
@@ -69,6 +69,7 @@ class HeldWebhook:
             return web.Response(status=401)
         if self.down:
             self.refused += 1
+            await self.gate.wait()
             return web.Response(status=503, text="down for maintenance")
         record = json.loads(body)
         assert record["key"] == request.headers["X-Newswatch-Key"]
@@ -163,8 +164,13 @@ class Service:
         assert self.proc is not None and self.proc.poll() is None, (
             f"the service exited ({self.proc and self.proc.returncode}):\n{self.tail()}")
 
-    def tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+    def tail(self, start: int = -4000) -> str:
+        """The log from byte `start` (negative: that many from the end)."""
+        if not self.log.exists():
+            return ""
+        with self.log.open("rb") as f:
+            f.seek(max(0, f.seek(0, 2) + start) if start < 0 else start)
+            return f.read().decode(errors="replace")
 
     def kill9(self) -> None:
         assert self.proc is not None

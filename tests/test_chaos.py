@@ -3,7 +3,8 @@
 loopback, through four faults:
 
 1. the store's disk "full" (SQLite triggers, tests/store_faults.py) while the entries are
-   processed, then writable again;
+   processed, then writable again; and full again later while a delivery's answer is on its
+   way (it cannot be recorded when it comes);
 2. kill -9 of the service while a delivery is in flight at every destination, then a
    restart: the webhook receiver and the SMTP server had kept theirs and held the answer
    (so the resend is a duplicate, within the bound), Slack had not read its request yet
@@ -45,6 +46,8 @@ EXPECTED = SEED_ALERTS + FOLDER
 ENTRIES = len(list((ROOT / "seeds").glob("*.txt")))  # the seed feed has one entry per file
 # what processing an entry writes; the poll itself (items, feeds) still records entries
 PROCESSING_TABLES = ("articles", "events", "stories", "alerts", "deliveries", "attempts")
+# a disk full for everything (story_locks: /health's write probe)
+ALL_TABLES = (*PROCESSING_TABLES, "items", "feeds", "alert_updates", "story_locks")
 SENT_ALERTS = "SELECT id, rule_id FROM alerts WHERE status != 'covered'"
 ARTIFACT = Path(__file__).parent / "artifacts" / "chaos.txt"
 
@@ -101,6 +104,11 @@ async def test_kill_full_disk_destination_down_rules_away(tmp_path: Path) -> Non
         "NEWSWATCH_ITEM_MAX_ATTEMPTS": "100",  # the disk stays full for several attempts
     })
     started = time.monotonic()
+    phases: dict[str, float] = {}  # seconds since the start at the end of each phase
+
+    def done(phase: str) -> None:
+        phases[phase] = round(time.monotonic() - started, 1)
+
     try:
         # --- fault 1: the disk is full under the entries' processing -------------------
         upgrade = await asyncio.to_thread(
@@ -113,13 +121,14 @@ async def test_kill_full_disk_destination_down_rules_away(tmp_path: Path) -> Non
 
         async def entries_failing() -> bool:
             (row,) = await service.query(
-                "SELECT count(*), sum(attempts >= 2) FROM items") or [(0, 0)]
+                "SELECT count(*), sum(attempts >= 1) FROM items") or [(0, 0)]
             return row[0] == ENTRIES and (row[1] or 0) >= 1
 
         await until(entries_failing, 120, "the entries recorded, and failing to be processed",
                     service.alive)
         assert not await service.query("SELECT id FROM alerts")  # nothing could be recorded
         disk.lift()
+        done("disk full under processing")
 
         # --- fault 2: kill -9 with a delivery in flight at every destination --------------
         async def in_flight() -> dict[str, int]:
@@ -135,16 +144,32 @@ async def test_kill_full_disk_destination_down_rules_away(tmp_path: Path) -> Non
         items_at_kill = dict(await service.query(
             "SELECT state, count(*) FROM items GROUP BY state"))
         service.kill9()
+        done("kill -9")
         # the webhook and the mail server had kept theirs; Slack's never got its body
         assert sum(hook.keys.values()) == len(mail.received) == 1
         slack.gate.set()
-        hook.gate.set()
         mail.hold = False
 
         # --- fault 3: the webhook and the mail server down as the service comes back ------
         hook.down = True
         smtp.stop()
+        log_from = service.log.stat().st_size
         service.start()
+
+        # --- fault 1 again: the disk full while the webhook's answer is on its way --------
+        await until(lambda: hook.refused, 60, "the webhook's resend held", service.alive)
+        FullDisk(service.db, ALL_TABLES).fill()
+
+        async def store_failing() -> bool:
+            health = await service.health()
+            return bool(health) and any("store failing" in r for r in health.get("reasons", []))
+
+        await until(store_failing, 30, "/health: store failing", service.alive)
+        hook.gate.set()  # the 503 arrives: it cannot be recorded
+        await until(lambda: "dispatcher: webhook: drain failed" in service.tail(log_from), 30,
+                    "the webhook's answer not recorded", service.alive)
+        FullDisk(service.db, ALL_TABLES).lift()
+        done("disk full under a delivery")
 
         async def seed_alerts_on_slack() -> bool:
             stored = await service.query(SENT_ALERTS)
@@ -163,6 +188,7 @@ async def test_kill_full_disk_destination_down_rules_away(tmp_path: Path) -> Non
 
         await until(lambda: hook.refused >= 2, 30, "the webhook refusing", service.alive)
         await until(email_failing, 30, "email retried against a stopped server", service.alive)
+        done("seed alerts on Slack, others down")
 
         # --- fault 4: the rules folder moved away and back --------------------------------
         async def rules_reason() -> bool:
@@ -183,6 +209,7 @@ async def test_kill_full_disk_destination_down_rules_away(tmp_path: Path) -> Non
         await until(lambda: on_slack("rules-folder-back"), 30, "the folder-back alert on Slack",
                     service.alive)
         assert not await rules_reason()
+        done("rules folder away and back")
 
         # --- the destinations are back: everything settles --------------------------------
         hook.down = False
@@ -196,6 +223,7 @@ async def test_kill_full_disk_destination_down_rules_away(tmp_path: Path) -> Non
             return open_rows[0][0] == 0 and items[0][0] == 0
 
         await until(settled, 90, "every delivery and entry settled", service.alive)
+        done("settled")
         assert service.stop() == 0, service.tail()
         took = time.monotonic() - started
 
@@ -229,7 +257,7 @@ async def test_kill_full_disk_destination_down_rules_away(tmp_path: Path) -> Non
             + f"; entries {items.get('done', 0)}/{ENTRIES} done, lost {lost}"
             f"; at the kill: in flight {sending}, entries {items_at_kill}"
             f"; deliveries {dict(collections.Counter(s for _, _, s, *_ in deliveries))}"
-            f"; {took:.0f} s"
+            f"; {took:.0f} s ({phases})"
         )
         print(summary)
         ARTIFACT.parent.mkdir(exist_ok=True)
