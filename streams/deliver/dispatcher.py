@@ -57,6 +57,10 @@ class Dispatcher:
         self._recovered = False
         self._lock = SenderLock(store.url)
         self._kicks: dict[str, asyncio.Event] = {}  # run(): wakes each destination's task
+        # answers the store could not take when they came (disk full, connection lost), by
+        # destination: recorded before anything else of that destination is sent, so their
+        # rows do not stay `sending` (in doubt) until a restart
+        self._unrecorded: dict[str, list[tuple[Delivery, int | None, SendResult]]] = {}
 
     async def recover(self, destination: str | None = None) -> int:
         """Resolve deliveries a crashed sender left in flight; how many were in doubt."""
@@ -89,6 +93,7 @@ class Dispatcher:
 
     async def drain_destination(self, dest: str) -> int:
         """Send one destination's due deliveries once; how many attempted."""
+        await self._record_all(dest, self._unrecorded.pop(dest, []))
         rows = await self._with_groups(
             await outbox.due(self.store, self.clock(), destination=dest))
         return await self._work(dest, rows) if rows else 0
@@ -249,10 +254,16 @@ class Dispatcher:
         await self._pace(sink)
         now = self.clock()
         claimed: list[tuple[Delivery, int]] = []
-        for d in batch:
-            attempt_id = await outbox.claim(self.store, d, now, self.lease)
-            if attempt_id is not None:
-                claimed.append((d, attempt_id))
+        try:
+            for d in batch:
+                attempt_id = await outbox.claim(self.store, d, now, self.lease)
+                if attempt_id is not None:
+                    claimed.append((d, attempt_id))
+        except Exception as exc:  # the store failed midway: those claimed were not sent
+            not_sent = SendResult.retry(f"not sent: the store failed: {type(exc).__name__}")
+            self._unrecorded.setdefault(sink.name, []).extend(
+                (d, attempt_id, not_sent) for d, attempt_id in claimed)
+            raise
         if not claimed:
             return None
         messages = [self._message(d, thread_ref) for d, _ in claimed]
@@ -264,9 +275,20 @@ class Dispatcher:
             log.exception("sink %s raised", sink.name)
             result = SendResult.retry(f"{sink.name}: {type(exc).__name__}: {exc}")
         self._last_send[sink.name] = asyncio.get_running_loop().time()
-        for d, attempt_id in claimed:
-            await self._record(d, attempt_id, result)
+        await self._record_all(sink.name, [(d, attempt_id, result) for d, attempt_id in claimed])
         return result
+
+    async def _record_all(
+        self, dest: str, outcomes: list[tuple[Delivery, int | None, SendResult]]
+    ) -> None:
+        """Record each answer; if the store fails, keep the rest for the next drain of `dest`
+        (and raise), so an answer that came is never lost to a store hiccup."""
+        for i, (d, attempt_id, result) in enumerate(outcomes):
+            try:
+                await self._record(d, attempt_id, result)
+            except Exception:
+                self._unrecorded.setdefault(dest, []).extend(outcomes[i:])
+                raise
 
     async def _pace(self, sink: Sink) -> None:
         last = self._last_send.get(sink.name)
