@@ -32,7 +32,7 @@ import httpx
 from aiohttp import web
 from smtp_server import Handler
 
-from connectors.webhook import signature
+from streams.deliver.sinks.webhook import signature
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from delivery_support import ScriptedSink, make_alert, open_store
 from store_faults import FullDisk
 
-from streams.dispatch import Dispatcher
-from streams.outbox import Message, RetryPolicy, SendResult
+from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.retry_policy import Message, RetryPolicy, SendResult
 from streams.store.alerts import record_alert
 from streams.store.schema import attempts, deliveries
 
