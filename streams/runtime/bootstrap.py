@@ -10,12 +10,19 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from streams.config.settings import SEED_FEED, Settings
 from streams.knowledge.gazetteer import Gazetteer
+from streams.runtime.metrics import Metrics
 from streams.runtime.pipeline import Pipeline
 from streams.store import Store
+
+if TYPE_CHECKING:  # built here, imported lazily below (each only when it is used)
+    from connectors.seed_server import SeedServer
+    from streams.deliver.dispatcher import Dispatcher
+    from streams.evaluate.hot_reload import RulebookHolder
+    from streams.extract.extractor import Extractor
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +35,10 @@ class Runtime:
     store: Store
     pipeline: Pipeline
     gazetteer: Gazetteer
-    rules: Any  # RulebookHolder
+    rules: RulebookHolder
     feeds: list[str]
-    seed_server: Any = None  # connectors.seed_server.SeedServer
-    dispatcher: Any = None  # streams.deliver.dispatcher.Dispatcher
+    seed_server: SeedServer | None = None
+    dispatcher: Dispatcher | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # new alerts in the outbox
 
     async def close(self) -> None:
@@ -53,7 +60,9 @@ def load_gazetteer(settings: Settings) -> Gazetteer:
     return Gazetteer.load(Path(settings.taxonomy_dir) / "gazetteer.yaml")
 
 
-def load_rules(settings: Settings, gazetteer: Gazetteer, rules_dir: Path | None = None) -> Any:
+def load_rules(
+    settings: Settings, gazetteer: Gazetteer, rules_dir: Path | None = None
+) -> RulebookHolder:
     """Load the rule folder into a holder; invalid files are logged with file:line:field."""
     from streams.evaluate.hot_reload import RulebookHolder
     from streams.evaluate.rulebook import load_rulebook
@@ -73,8 +82,8 @@ async def build_runtime(
     *,
     deliver: bool = True,
     rules_dir: Path | None = None,
-    extractor: Any = None,
-    metrics: Any = None,
+    extractor: Extractor | None = None,
+    metrics: Metrics | None = None,
 ) -> Runtime:
     """Open the store, start the seed server if configured, load model and rules."""
     from connectors.http import make_client

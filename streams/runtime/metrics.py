@@ -37,6 +37,10 @@ class Metrics:
         self.failed_items = Counter(
             "newswatch_failed_items", "Entries that could not be processed", registry=r
         )
+        self.bugs = Counter(
+            "newswatch_bugs", "Entries failed by a bug in newswatch (logged with a traceback)",
+            registry=r,
+        )
         self.lag = Gauge(
             "newswatch_lag_seconds",
             "Age of the oldest entry still pending (0 when none)",

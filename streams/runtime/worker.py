@@ -18,7 +18,7 @@ from mode import Service
 from streams.config.settings import SEED_FEED, Settings
 from streams.poll.feeder import FairFeeder
 from streams.poll.loop import PollLoop
-from streams.runtime.agents import register_agents
+from streams.runtime.agents import log_failure, register_agents
 from streams.runtime.app import Streams, create_app, create_streams
 from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.runtime.health import Facts, Health, as_json, assess
@@ -125,7 +125,7 @@ class RuntimeService(Service):
                     # configured feeds plus those added with `newswatch feeds add/import`
                     await self.poller.start_due(await all_feeds(runtime.store, runtime.feeds))
                 except Exception as exc:  # the store failing must not stop the worker
-                    log.error("poll cycle failed: %s: %s", type(exc).__name__, exc)
+                    log_failure("poll cycle", exc)
                 await self.sleep(1.0)
         finally:
             await self.poller.stop()
@@ -153,7 +153,7 @@ class RuntimeService(Service):
             try:
                 await self.poller.resend(after)
             except Exception as exc:  # the store failing must not stop the worker
-                log.error("re-send sweep failed: %s: %s", type(exc).__name__, exc)
+                log_failure("re-send sweep", exc)
 
     @Service.task
     async def _dispatch_loop(self) -> None:
@@ -196,7 +196,7 @@ class RuntimeService(Service):
             try:
                 alerts = await runtime.pipeline.tick()
             except Exception as exc:  # never let a rule check stop the worker
-                log.error("rule tick failed: %s: %s", type(exc).__name__, exc)
+                log_failure("rule tick", exc)
                 continue
             for alert in alerts:
                 await self.streams.alerts.send(key=alert.story_id, value=alert)
@@ -234,7 +234,7 @@ class RuntimeService(Service):
                         runtime.store, alert, runtime.pipeline.destinations, runtime.wake)
                 await self.health()  # keeps the metrics' health gauges current
             except Exception as exc:  # never let health checking stop the worker
-                log.error("feed health check failed: %s: %s", type(exc).__name__, exc)
+                log_failure("feed health check", exc)
 
 
 def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
