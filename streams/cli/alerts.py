@@ -19,12 +19,13 @@ def _with_store(work: Callable[[Any], Awaitable[T]], create: bool = False) -> T:
     """Open the configured store, run `work(store)`, close it. A SQLite store that does not
     exist is created only with `create` (a silence may come before the first run); the
     commands that read say there is none instead of showing an empty one."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
     from streams.runtime.store_lock import sqlite_path
     from streams.store import Store, StoreError
 
     async def main() -> T:
-        database = load_settings().database
+        database = settings_for_command().database
         path = sqlite_path(database)
         if not create and path is not None and not path.exists():
             raise StoreError(f"no store at {path}: start the service with `newswatch run`, "
@@ -152,13 +153,14 @@ def silence_add(rule_id: str | None, story_id: str | None, actor: str | None,
 
 def _known_rule_ids() -> set[str]:
     """The ids of the rules in the configured folder and of the operator (feed health)."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
     from streams.core.rule_yaml import read_rule_file
     from streams.deliver.feed_health import FAILING, RECOVERED, SILENT
     from streams.evaluate.rulebook import rule_files
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
-        folder = load_settings().rules_dir
+        folder = settings_for_command().rules_dir
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
     ids = {FAILING, SILENT, RECOVERED}

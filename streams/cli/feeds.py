@@ -18,11 +18,12 @@ T = TypeVar("T")
 VET_SECONDS = 10.0
 
 
-def _load_settings() -> Any:
-    from streams.config.settings import SettingsError, load_settings
+def _settings_for_command() -> Any:
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
-        return load_settings()
+        return settings_for_command()
     except SettingsError as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)
@@ -32,7 +33,7 @@ def _with_store(work: Callable[[Any, Any], Awaitable[T]], settings: Any = None) 
     """Open the configured store, run `work(store, settings)`, close it."""
     from streams.store import Store, StoreError
 
-    settings = settings or _load_settings()
+    settings = settings or _settings_for_command()
 
     async def run() -> T:
         store = await Store(settings.database).open()
@@ -124,7 +125,7 @@ def add_cmd(url: str, interval: float | None) -> None:
     """Poll URL from now on (at the next cycle of a running service)."""
     from streams.store.feeds import ensure_feeds, update_feed
 
-    settings = _load_settings()
+    settings = _settings_for_command()
     for bad, reason in _refusals([url], settings.allow_hosts).items():
         click.echo(f"newswatch: refused {bad}: {reason}", err=True)
         sys.exit(1)
@@ -182,7 +183,7 @@ def import_cmd(file: Path) -> None:
             good.append(_check_url(feed.url))
         except click.BadParameter as exc:
             bad.append(str(exc.message))
-    settings = _load_settings()
+    settings = _settings_for_command()
     refused = _refusals(good, settings.allow_hosts)
     good = [url for url in good if url not in refused]
     bad += [f"{url}: {reason}" for url, reason in refused.items()]

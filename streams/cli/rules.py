@@ -25,10 +25,11 @@ import yaml
 
 
 def _settings() -> Any:
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
-        return load_settings()
+        return settings_for_command()
     except SettingsError as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)

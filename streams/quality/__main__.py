@@ -39,11 +39,12 @@ def parse(argv: list[str]) -> tuple[str, list[tuple[Path, Path]], list[Path]]:
 
 def main(argv: list[str], extractor: Any = None) -> int:
     """Measure each folder with one extractor (built here unless one is given)."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
         fmt, seeds, corpora = parse(argv)
-        settings = load_settings()
+        settings = settings_for_command()
     except (ValueError, SettingsError) as exc:
         print(f"{exc}\n{USAGE}", file=sys.stderr)
         return 2

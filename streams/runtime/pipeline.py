@@ -116,7 +116,9 @@ class Pipeline:
         lists = await loop.run_in_executor(self.nlp_pool, self.extractor.extract, list(articles))
         out = []
         for article, events in zip(articles, lists, strict=True):
-            storied = await assign_stories(self.store, article, events)
+            storied = await assign_stories(
+                self.store, article, events, self.extractor.gazetteer
+            )
             for event in storied:
                 self.metrics.events.labels(event.type).inc()
             # the rules see one event per happening; the store keeps every mention

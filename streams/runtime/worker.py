@@ -165,7 +165,7 @@ class RuntimeService(Service):
     async def _watch_rules(self) -> None:
         from streams.deliver.operator_alerts import record_operator_alert
         from streams.deliver.rules_alerts import folder_alert
-        from streams.evaluate.hot_reload import watch_rules
+        from streams.evaluate.hot_reload import STATUS_FILE, watch_rules
 
         runtime = await self.ready()
 
@@ -182,7 +182,7 @@ class RuntimeService(Service):
             runtime.rules,
             self.settings.rules_dir,
             runtime.gazetteer,
-            status_path=self.settings.data_dir / "rules_status.json",
+            status_path=self.settings.data_dir / STATUS_FILE,
             load_timeout=self.settings.rules_load_timeout,
             on_problem=operator_alert,
         )
