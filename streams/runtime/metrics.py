@@ -5,9 +5,12 @@ One registry per worker app, so tests can build several apps in one process."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+
+if TYPE_CHECKING:
+    from streams.runtime.health import Health
 
 
 @dataclass
@@ -61,7 +64,7 @@ class Metrics:
             "newswatch_pending_deliveries", "Deliveries due and not yet sent", registry=r
         )
 
-    def show_health(self, health: Any) -> None:
+    def show_health(self, health: Health) -> None:
         """Set the health gauges from one streams.runtime.health.Health, so the metrics say what
         /health says."""
         self.healthy.set(1 if health.ok else 0)

@@ -13,9 +13,11 @@ from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.web import Request, Response, View
 from mode import Service
 
 from streams.config.settings import SEED_FEED, Settings
+from streams.core.records import FeedItem
 from streams.poll.feeder import FairFeeder
 from streams.poll.loop import PollLoop
 from streams.runtime.agents import log_failure, register_agents
@@ -105,7 +107,7 @@ class RuntimeService(Service):
         if cleaners:
             log.info("stopped: %d page-cleaning worker process(es)", cleaners)
 
-    async def _send_item(self, item: Any) -> None:
+    async def _send_item(self, item: FeedItem) -> None:
         await self.streams.items.send(key=item.key, value=item)
 
     @Service.task
@@ -249,7 +251,7 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
     register_agents(app, streams, service)
 
     @app.page("/health")
-    async def health(web: Any, request: Any) -> Any:
+    async def health(web: View, request: Request) -> Response:
         """200 when ok; 503 with every reason when degraded (or starting)."""
         model, facts = await service.health()
         extra: dict[str, Any] = {"polls": service.polls}
@@ -259,7 +261,7 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
         return web.json(as_json(model, facts, extra), status=200 if model.ok else 503)
 
     @app.page("/ready")
-    async def ready(web: Any, request: Any) -> Any:
+    async def ready(web: View, request: Request) -> Response:
         """For orchestrators: 200 once started with a writable store, else 503."""
         model, facts = await service.health()
         return web.json(as_json(model, facts), status=200 if model.ready else 503)
