@@ -19,11 +19,13 @@ from typing import Any
 
 import httpx
 
+from streams.core.errors import SourceError
+
 DEFAULT_MAX_BYTES = 10_000_000
 DEFAULT_DEADLINE = 60.0
 
 
-class FetchError(Exception):
+class FetchError(SourceError):
     """A URL could not be fetched; `reason` is one line naming what went wrong."""
 
     def __init__(self, url: str, reason: str, status: int | None = None) -> None:

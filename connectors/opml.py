@@ -9,8 +9,10 @@ from pathlib import Path
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from streams.core.errors import FeedError
 
-class OpmlError(Exception):
+
+class OpmlError(FeedError):
     """The file is not OPML we can read; the message names the file and the fault."""
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import yaml
 
+from streams.core.errors import ConfigError
 
-class SeedFolderError(Exception):
+
+class SeedFolderError(ConfigError):
     """The folder or its feed.yaml is not in the seeds' format; the message names the file."""
 
 

@@ -1,14 +1,19 @@
 """The thin agents, through Faust's agent.test_context(): each calls its pipeline stage,
 sends the result on, and an entry whose stage fails is recorded as failed while the agent
-keeps processing the next one."""
+keeps processing the next one; a bug (not a NewswatchError) is logged with its traceback and
+recorded as a bug, never as a bad page."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from streams.config.settings import load_settings
+from streams.core.errors import PageError
 from streams.core.records import Article, FeedItem
 from streams.runtime.agents import register_agents
 from streams.runtime.app import create_app, create_streams
@@ -20,15 +25,18 @@ class FakePipeline:
 
     cleaned: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    bugs: list[tuple[str, str]] = field(default_factory=list)
 
     async def clean(self, item: FeedItem) -> Article | None:
         if "hostile" in item.link:
-            raise ValueError(f"cannot parse {item.link}")
+            raise PageError(f"{item.link}: cannot parse")
+        if "buggy" in item.link:
+            return {}["headline"]  # type: ignore[no-any-return]  # a KeyError: a bug
         self.cleaned.append(item.link)
         return Article(id=item.key, url=item.link, title=item.title, text="x", item_key=item.key)
 
-    async def fail(self, item_key: str, exc: BaseException) -> None:
-        self.failed.append((item_key, str(exc)))
+    async def fail(self, item_key: str, exc: BaseException, *, bug: bool = False) -> None:
+        (self.bugs if bug else self.failed).append((item_key, str(exc)))
 
 
 @dataclass
@@ -80,3 +88,32 @@ async def test_clean_agent_records_a_failure_and_goes_on(tmp_path: Path) -> None
     key, reason = pipeline.failed[0]
     assert key == item("http://a.example/hostile").key
     assert "hostile" in reason
+
+
+async def test_a_bug_is_logged_with_its_traceback_and_not_recorded_as_a_bad_page(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    app = create_app(settings)
+    articles = Recorder()
+    streams = replace(create_streams(app, settings), articles=articles)
+    service = FakeService(settings)
+    agents = register_agents(app, streams, service)  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="streams.runtime.agents"):
+        async with agents["clean"].test_context() as agent:
+            await agent.put(item("http://a.example/buggy"))
+            await agent.put(item("http://a.example/hostile"))
+            await agent.put(item("http://a.example/3"))
+    app.consumer._thread.thread_loop.close()
+    pipeline = service.runtime.pipeline
+    # the agent went on after both
+    assert [a.url for a in articles.sent] == ["http://a.example/3"]
+    # the NewswatchError is the page's failure; the KeyError is a bug, not a bad page
+    assert pipeline.failed == [(item("http://a.example/hostile").key,
+                                "http://a.example/hostile: cannot parse")]
+    assert [key for key, _ in pipeline.bugs] == [item("http://a.example/buggy").key]
+    bug_lines = [r for r in caplog.records if "bug" in r.getMessage()]
+    assert len(bug_lines) == 1
+    assert bug_lines[0].exc_info is not None and bug_lines[0].exc_info[0] is KeyError
+    assert "Traceback" in caplog.text and "KeyError" in caplog.text
+    assert "hostile" not in caplog.text  # an expected failure is no bug

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 async def _run_dispatcher(url: str, env: dict[str, str], kill_after: float | None) -> int:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "streams.deliver.dispatcher", url, "--once", env=env,
+        sys.executable, "-m", "streams.runtime.outbox", url, "--once", env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
         return await asyncio.wait_for(proc.wait(), kill_after)

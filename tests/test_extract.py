@@ -98,8 +98,8 @@ def test_empty_and_eventless_articles_give_no_events(extractor: Extractor) -> No
     assert results == [[], []]
 
 
-def test_eval_on_seeds_meets_the_targets() -> None:
-    report = evaluate(SEEDS, ROOT / "tests" / "data" / "events.yaml")
+def test_eval_on_seeds_meets_the_targets(extractor: Extractor) -> None:
+    report = evaluate(SEEDS, ROOT / "tests" / "data" / "events.yaml", extractor)
     assert report.recall >= 0.9, report.text()
     for field in ("date", "status", "location"):
         assert report.accuracy(field) >= 0.9, report.text()

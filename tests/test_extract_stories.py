@@ -16,7 +16,7 @@ from streams.core.records import Article, Event, content_key
 from streams.store import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
-from streams.store.stories import assign_stories, load_story
+from streams.store.stories import assign_stories, load_story, use_gazetteer
 
 CASES = yaml.safe_load(
     (Path(__file__).parent / "golden" / "extract_stories" / "cases.yaml").read_text("utf-8")
@@ -42,6 +42,15 @@ def _event(n: int, raw: dict[str, Any]) -> Event:
         status=raw.get("status", "occurred"),
         evidence=f"sentence {n}",
     )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def gazetteer() -> None:
+    """Story matching's gazetteer, as the composition root sets it (streams/runtime/bootstrap)."""
+    from streams.knowledge.gazetteer import Gazetteer
+
+    root = Path(__file__).resolve().parents[1]
+    use_gazetteer(Gazetteer.load(root / "rules" / "taxonomy" / "gazetteer.yaml"))
 
 
 @pytest.fixture

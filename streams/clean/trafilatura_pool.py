@@ -20,14 +20,16 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from streams.core.errors import PageError
+
 _READY_TIMEOUT = 120.0  # a cold start imports lxml and trafilatura; not part of the limit
 
 
-class ExtractionTimeout(Exception):
+class ExtractionTimeout(PageError):
     """Extraction overran the hard time limit; the worker was killed."""
 
 
-class ExtractionFailed(Exception):
+class ExtractionFailed(PageError):
     """trafilatura raised, or its worker died; the message says which."""
 
 

@@ -6,25 +6,29 @@ import asyncio
 import getpass
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from streams.store import Store
 
 from streams.deliver.alert_status import SEVERITIES, STATUSES
 
 T = TypeVar("T")
 
 
-def _with_store(work: Callable[[Any], Awaitable[T]], create: bool = False) -> T:
+def _with_store(work: Callable[[Store], Awaitable[T]], create: bool = False) -> T:
     """Open the configured store, run `work(store)`, close it. A SQLite store that does not
     exist is created only with `create` (a silence may come before the first run); the
     commands that read say there is none instead of showing an empty one."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
     from streams.runtime.store_lock import sqlite_path
     from streams.store import Store, StoreError
 
     async def main() -> T:
-        database = load_settings().database
+        database = settings_for_command().database
         path = sqlite_path(database)
         if not create and path is not None and not path.exists():
             raise StoreError(f"no store at {path}: start the service with `newswatch run`, "
@@ -62,7 +66,7 @@ def alerts_list(status: str | None, severity: str | None, rule_id: str | None,
     from streams.deliver.alert_status import Judge
     from streams.store.alerts import list_alerts
 
-    async def work(store: Any) -> list[tuple[Any, str]]:
+    async def work(store: Store) -> list[tuple[Any, str]]:
         filtered = status is not None or severity is not None
         rows = await list_alerts(store, None, rule_id, 1_000_000 if filtered else limit)
         async with store.begin() as conn:
@@ -85,7 +89,7 @@ def alerts_show(alert_id: str) -> None:
     from streams.store import deliveries as outbox
     from streams.store.alerts import get_alert
 
-    async def work(store: Any) -> tuple[Any, list[Any]]:
+    async def work(store: Store) -> tuple[Any, list[Any]]:
         alert = await get_alert(store, alert_id)
         if alert is None:
             return None, []
@@ -152,13 +156,14 @@ def silence_add(rule_id: str | None, story_id: str | None, actor: str | None,
 
 def _known_rule_ids() -> set[str]:
     """The ids of the rules in the configured folder and of the operator (feed health)."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
     from streams.core.rule_yaml import read_rule_file
     from streams.deliver.feed_health import FAILING, RECOVERED, SILENT
     from streams.evaluate.rulebook import rule_files
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
-        folder = load_settings().rules_dir
+        folder = settings_for_command().rules_dir
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
     ids = {FAILING, SILENT, RECOVERED}

@@ -46,8 +46,9 @@ def _line(alert: dict[str, Any], fmt: str, change: str | None = None) -> str:
 def backtest(source: str | None, fmt: str, since: str | None, rules_dir: Path | None) -> None:
     """Replay SOURCE (a seeds-format folder or a feed URL), or the stored history with
     --since, and print the alerts it raises (one JSON object per alert with --format jsonl)."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
     from streams.runtime import backtest as bt
+    from streams.runtime.bootstrap import settings_for_command
 
     period = _duration(since)
     if source is None and period is None:
@@ -55,7 +56,7 @@ def backtest(source: str | None, fmt: str, since: str | None, rules_dir: Path | 
     if rules_dir is not None and not rules_dir.is_dir():
         raise click.BadParameter(f"{rules_dir}: no such folder", param_hint="--rules")
     try:
-        settings = load_settings()
+        settings = settings_for_command()
     except SettingsError as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)

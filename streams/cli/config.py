@@ -16,11 +16,12 @@ def config() -> None:
 def config_show() -> None:
     """Print the settings as JSON: every destination (webhook URLs, tokens and passwords as
     *** with the variable they come from) and where each severity is routed."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
     from streams.deliver.routing import describe
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
-        settings = load_settings()
+        settings = settings_for_command()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
     shown = settings.masked()

@@ -14,12 +14,13 @@ T = TypeVar("T")
 
 
 def _database_url(database: str | None) -> str:
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
 
     if database:
         return database
     try:
-        return load_settings().database
+        return settings_for_command().database
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -21,11 +21,11 @@ from streams.core.records import Article, Event, content_key
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
 def extract(path: Path, fmt: str) -> None:
     """Print the events extracted from PATH (a seed-format folder or one .txt article)."""
-    from streams.config.settings import load_settings
     from streams.extract.extractor import build_extractor
+    from streams.runtime.bootstrap import settings_for_command
 
     articles = read_articles(path)
-    extractor = build_extractor(load_settings())
+    extractor = build_extractor(settings_for_command())
     for line in asyncio.run(extract_lines(extractor, articles)):
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
 
@@ -76,7 +76,8 @@ async def extract_lines(extractor: Any, articles: list[Article]) -> list[dict[st
         store = await Store("sqlite+aiosqlite:///" + str(Path(tmp) / "extract.db")).open()
         try:
             for article, events in zip(articles, results, strict=True):
-                for event in await assign_stories(store, article, events):
+                for event in await assign_stories(store, article, events,
+                                                     extractor.gazetteer):
                     out.append(event_line(article, event))
         finally:
             await store.close()

@@ -7,9 +7,13 @@ import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from streams.config.settings import Settings
+    from streams.store import Store
 
 T = TypeVar("T")
 
@@ -18,24 +22,28 @@ T = TypeVar("T")
 VET_SECONDS = 10.0
 
 
-def _load_settings() -> Any:
-    from streams.config.settings import SettingsError, load_settings
+def _load_settings() -> Settings:
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
-        return load_settings()
+        return settings_for_command()
     except SettingsError as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)
 
 
-def _with_store(work: Callable[[Any, Any], Awaitable[T]], settings: Any = None) -> T:
+def _with_store(
+    work: Callable[[Store, Settings], Awaitable[T]], settings: Settings | None = None
+) -> T:
     """Open the configured store, run `work(store, settings)`, close it."""
     from streams.store import Store, StoreError
 
     settings = settings or _load_settings()
+    database = settings.database
 
     async def run() -> T:
-        store = await Store(settings.database).open()
+        store = await Store(database).open()
         try:
             return await work(store, settings)
         finally:
@@ -129,7 +137,7 @@ def add_cmd(url: str, interval: float | None) -> None:
         click.echo(f"newswatch: refused {bad}: {reason}", err=True)
         sys.exit(1)
 
-    async def work(store: Any, _settings: Any) -> int:
+    async def work(store: Store, _settings: Settings) -> int:
         added = await ensure_feeds(store, [url], interval=interval, added_by="user")
         if not added:  # already known: make sure it stays polled, apply the new interval
             values: dict[str, Any] = {"added_by": "user"}
@@ -158,7 +166,7 @@ def remove_cmd(url: str) -> None:
                    err=True)
 
 
-async def _remove(store: Any, url: str, configured: list[str]) -> tuple[bool, bool]:
+async def _remove(store: Store, url: str, configured: list[str]) -> tuple[bool, bool]:
     from streams.store.feeds import remove_feed
 
     return await remove_feed(store, url), url in configured

@@ -16,19 +16,25 @@ import asyncio
 import datetime as dt
 import json
 import sys
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
 
+if TYPE_CHECKING:
+    from streams.config.settings import Settings
+    from streams.core.records import Article, Event
+    from streams.evaluate.rulebook import LoadResult
 
-def _settings() -> Any:
-    from streams.config.settings import SettingsError, load_settings
+
+def _settings() -> Settings:
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
-        return load_settings()
+        return settings_for_command()
     except SettingsError as exc:
         click.echo(f"newswatch: {exc}", err=True)
         sys.exit(2)
@@ -55,7 +61,7 @@ def event_types(taxonomy_dir: Path) -> Collection[str] | None:
     return tuple(types) if isinstance(types, dict) else None
 
 
-def _load(folder: Path | None) -> tuple[Any, Any, Path]:
+def _load(folder: Path | None) -> tuple[LoadResult, Settings, Path]:
     from streams.evaluate.rulebook import load_rulebook
     from streams.knowledge.gazetteer import Gazetteer
 
@@ -116,7 +122,9 @@ def test_(folder: Path | None, no_extractor: bool, verbose: bool) -> None:
         sys.exit(1)
 
 
-def _extractor(settings: Any) -> Any:
+def _extractor(
+    settings: Settings,
+) -> Callable[[Sequence[Article]], list[list[Event]]] | None:
     try:
         from streams.extract.extractor import build_extractor
     except ImportError:

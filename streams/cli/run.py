@@ -11,11 +11,12 @@ import click
 @click.command()
 def run() -> None:
     """Start the monitor (embedded by default; NEWSWATCH_BROKER=kafka://... for cluster)."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
     from streams.runtime.store_lock import StoreLocked, lock_store
 
     try:
-        settings = load_settings()
+        settings = settings_for_command()
         lock = lock_store(settings.database)  # held until this process ends
     except (SettingsError, StoreLocked) as exc:
         click.echo(f"newswatch: {exc}", err=True)

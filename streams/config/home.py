@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 
 import streams
+from streams.core.errors import ConfigError
 
 HOME_VARIABLE = "NEWSWATCH_HOME"
 # settings whose default is a path inside the project
@@ -24,7 +25,7 @@ PROJECT_PATHS = {
 }
 
 
-class HomeError(Exception):
+class HomeError(ConfigError):
     """No project found, or NEWSWATCH_HOME names something that is not one."""
 
 

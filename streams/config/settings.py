@@ -21,6 +21,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
+from streams.core.errors import ConfigError
+
 SEED_FEED = "seeds"  # the feed list entry that stands for the bundled seed replay server
 
 # Real public feeds about the domain; unreachable ones log one line and are retried.
@@ -38,7 +40,7 @@ Port = Annotated[int, Field(ge=0, le=65535)]
 Positive = Annotated[float, Field(gt=0)]
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigError):
     """The settings are invalid; the message names each variable at fault."""
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from streams.core.errors import RuleDefinitionError
+
 Path_ = tuple[str | int, ...]
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 1 << 20  # default size limit of one rule file (setting rules_max_file_bytes)
@@ -28,7 +30,7 @@ MAX_DEPTH = 50  # nesting levels of mappings and lists; real rules use fewer tha
 _NO_ALIASES = "aliases are not allowed in rule files ({} here): write the value out"
 
 
-class YamlLimitError(Exception):
+class YamlLimitError(RuleDefinitionError):
     """A YAML file over the limits: `line` (1-based) is where the fault is."""
 
     def __init__(self, line: int, message: str) -> None:
@@ -84,7 +86,7 @@ class RuleError:
         return f"{self.file}:{self.line}: {where}{self.message}"
 
 
-class RuleSyntaxError(Exception):
+class RuleSyntaxError(RuleDefinitionError):
     """A rule field is wrong; carries the field path so the caller can name file and line."""
 
     def __init__(self, path: Path_, message: str, line: int | None = None) -> None:

@@ -6,7 +6,7 @@ the whole destination for at least Retry-After. Each attempt is claimed in the s
 the request leaves and recorded after, so a crash leaves the row `sending` ("in doubt"):
 `recover()` asks the sink whether the destination has it, else resends exactly once.
 
-Run standalone over a store: `python -m streams.deliver.dispatcher STORE_URL` (settings from env).
+Run standalone over a store: `python -m streams.runtime.outbox STORE_URL` (settings from env).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from streams.deliver.delivery_health import dead_delivery_alert
@@ -330,38 +330,3 @@ class Dispatcher:
             for kick in self._kicks.values():
                 kick.set()
 
-
-async def _main(url: str, once: bool) -> None:
-    from streams.config.settings import load_settings
-    from streams.deliver.sinks.registry import build_sinks, retry_policies
-
-    store = await Store(url).open()
-    settings = load_settings()
-    sinks = build_sinks(settings)
-    dispatcher = Dispatcher(store, sinks, policy=RetryPolicy(settings.delivery_max_attempts),
-                            policies=retry_policies(settings))
-    try:
-        if once:
-            await dispatcher.settle()
-        else:
-            await dispatcher.run(asyncio.Event())
-    finally:
-        for sink in sinks.values():
-            await sink.aclose()
-        await store.close()
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m streams.deliver.dispatcher STORE_URL [--once]`: work the outbox of a store."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("store_url")
-    parser.add_argument("--once", action="store_true", help="stop when nothing is due")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    asyncio.run(_main(args.store_url, args.once))
-
-
-if __name__ == "__main__":
-    main()

@@ -5,17 +5,20 @@ usual, and recovered. Built by streams.deliver.operator_alerts, so they travel t
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams.core.records import Alert
 from streams.deliver.operator_alerts import operator_alert
 from streams.store.db import Store
 from streams.store.feeds import list_feeds, update_feed
 
+if TYPE_CHECKING:
+    from streams.config.settings import Settings
+
 FAILING, SILENT, RECOVERED = "feed-failing", "feed-silent", "feed-recovered"
 
 
-async def check_feed_health(store: Store, now: dt.datetime, settings: Any) -> list[Alert]:
+async def check_feed_health(store: Store, now: dt.datetime, settings: Settings) -> list[Alert]:
     """Compare every feed's health with the thresholds; return the alerts newly due and
     remember each feed's state so an episode alerts once and its end once."""
     alerts: list[Alert] = []

@@ -221,13 +221,6 @@ def _signatures(folder: Path) -> dict[str, str]:
     return out
 
 
-def default_status_path() -> Path:
-    """data_dir/rules_status.json from the settings (NEWSWATCH_DATA_DIR)."""
-    from streams.config.settings import load_settings
-
-    return Path(load_settings().data_dir) / STATUS_FILE
-
-
 # one loading thread: a load past its time limit cannot be stopped, but the next loads
 # queue behind it rather than piling up more threads (each one times out in turn)
 _LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rules-load")
@@ -253,17 +246,19 @@ async def watch_rules(
     folder: Path,
     gazetteer: Gazetteer,
     interval: float = 0.5,
-    status_path: Path | None = None,
+    *,
+    status_path: Path,
     load_timeout: float = LOAD_TIMEOUT,
     on_problem: OnProblem | None = None,
 ) -> None:
     """Poll the folder until cancelled; reload changed files; keep the status file current.
     `on_problem(problem, previous)` is awaited when the folder goes missing or empty (and
-    with problem None when it is back), e.g. to raise an operator alert."""
+    with problem None when it is back), e.g. to raise an operator alert. `status_path`:
+    where the status file goes (the worker: data_dir/rules_status.json, STATUS_FILE)."""
     if Path(folder).resolve() != holder.folder.resolve():
         holder.folder = Path(folder)  # another folder than loaded: load it all afresh
         holder.signatures, holder.files, holder.errors = {}, {}, {}
-    status = status_path or default_status_path()
+    status = status_path
     if not holder.signatures and not holder.folder_problem:
         holder.signatures = await asyncio.to_thread(_signatures, holder.folder)
     holder.write_status(status)

@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from streams.core.errors import RuleDefinitionError
 from streams.core.records import Article, Event
 from streams.deliver.render import HEADLINE, cut, what_happened
 
@@ -37,7 +38,7 @@ _SAMPLE_STORY = {
 }  # fmt: skip
 
 
-class TemplateProblem(ValueError):
+class TemplateProblem(RuleDefinitionError, ValueError):
     """A template that does not compile or render; line is within the template (1-based)."""
 
     def __init__(self, message: str, line: int = 1) -> None:

@@ -14,12 +14,13 @@ from collections.abc import Iterable
 
 import ahocorasick
 
+from streams.core.errors import RuleDefinitionError
 from streams.knowledge.gazetteer import fold
 
 _NON_WORD = re.compile(r"[^\w]+|_+")
 
 
-class PhraseError(ValueError):
+class PhraseError(RuleDefinitionError, ValueError):
     """A phrase that cannot be matched (empty, or a '*' anywhere but at the end)."""
 
 

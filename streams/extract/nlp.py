@@ -14,6 +14,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, SpanGroup
 
+from streams.core.errors import ConfigError
 from streams.knowledge.gazetteer import Gazetteer, fold
 from streams.knowledge.taxonomy import Taxonomy, TaxonomyError
 
@@ -45,7 +46,7 @@ _HOLIDAYS: list[list[dict[str, Any]]] = [
 ]
 
 
-class NlpError(Exception):
+class NlpError(ConfigError):
     """The model cannot be loaded or a taxonomy pattern is invalid; the message says which."""
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from streams.core.errors import ConfigError
 from streams.core.rule_yaml import YamlLimitError, read_bounded_yaml
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ KINDS = ("person", "country", "city", "region", "site", "organisation")
 PLACE_KINDS = frozenset({"country", "city", "region", "site"})
 
 
-class GazetteerError(Exception):
+class GazetteerError(ConfigError):
     """The gazetteer file is invalid; the message names the file and the entry."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from streams.core.errors import ConfigError
 from streams.core.records import STATUSES
 from streams.core.rule_yaml import YamlLimitError, read_bounded_yaml
 
@@ -26,7 +27,7 @@ _TOKEN_KEYS = frozenset(
 _TYPE_KEYS = frozenset({"description", "patterns", "not", "parties", "easing"})
 
 
-class TaxonomyError(Exception):
+class TaxonomyError(ConfigError):
     """The taxonomy file is invalid; the message names file, line and field."""
 
 

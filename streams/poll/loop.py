@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from streams.poll.feeder import FairFeeder
 from streams.store.feeds import due_feeds
 from streams.store.items import due_again
+
+if TYPE_CHECKING:
+    from streams.runtime.pipeline import Pipeline
 
 log = logging.getLogger("newswatch.poll")
 
@@ -23,8 +26,8 @@ log = logging.getLogger("newswatch.poll")
 class PollLoop:
     """Starts a poll task per due feed (never two for one feed) and re-sends lost entries."""
 
-    def __init__(self, pipeline: Any, feeder: FairFeeder, concurrency: int = 32) -> None:
-        self.pipeline = pipeline  # streams.runtime.pipeline.Pipeline
+    def __init__(self, pipeline: Pipeline, feeder: FairFeeder, concurrency: int = 32) -> None:
+        self.pipeline = pipeline
         self.feeder = feeder
         self._gate = asyncio.Semaphore(concurrency)
         self._tasks: dict[str, asyncio.Task[None]] = {}

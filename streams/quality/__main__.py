@@ -9,7 +9,11 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streams.config.settings import Settings
+    from streams.extract.extractor import Extractor
 
 USAGE = "usage: python -m streams.quality [--format json] [SEEDS REFERENCE.yaml] [CORPUS ...]"
 
@@ -37,13 +41,14 @@ def parse(argv: list[str]) -> tuple[str, list[tuple[Path, Path]], list[Path]]:
     return fmt, seeds, corpora
 
 
-def main(argv: list[str], extractor: Any = None) -> int:
+def main(argv: list[str], extractor: Extractor | None = None) -> int:
     """Measure each folder with one extractor (built here unless one is given)."""
-    from streams.config.settings import SettingsError, load_settings
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
 
     try:
         fmt, seeds, corpora = parse(argv)
-        settings = load_settings()
+        settings = settings_for_command()
     except (ValueError, SettingsError) as exc:
         print(f"{exc}\n{USAGE}", file=sys.stderr)
         return 2
@@ -58,7 +63,7 @@ def main(argv: list[str], extractor: Any = None) -> int:
 
 
 async def _measure(fmt: str, seeds: list[tuple[Path, Path]], corpora: list[Path],
-                   settings: Any, extractor: Any) -> dict[str, Any]:
+                   settings: Settings, extractor: Extractor) -> dict[str, Any]:
     from streams.quality import corpus, report
     from streams.quality.seeds import evaluate
 

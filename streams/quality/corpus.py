@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -18,6 +18,9 @@ from streams.quality.alerts import AlertScore, pairs, score_alerts, stem
 from streams.quality.diagnosis import diagnose, rule_types
 from streams.quality.events import EventScore, load_events, score_events
 from streams.runtime.backtest import Replayed, backtest
+
+if TYPE_CHECKING:
+    from streams.extract.extractor import Extractor
 
 
 @dataclass
@@ -40,7 +43,7 @@ class CorpusResult:
         }
 
 
-async def measure(folder: Path, settings: Settings, extractor: Any) -> CorpusResult:
+async def measure(folder: Path, settings: Settings, extractor: Extractor) -> CorpusResult:
     """Replay `folder` under the configured rules with `extractor` and score it."""
     replayed: list[Replayed] = []
     alerts = await backtest(str(folder), settings, extractor=extractor, replayed=replayed)

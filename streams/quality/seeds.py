@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from streams.core.records import Event
 from streams.knowledge.gazetteer import Gazetteer, fold
+
+if TYPE_CHECKING:
+    from streams.extract.extractor import Extractor
 
 FIELDS = ("date", "status", "location", "actors", "quantities")
 
@@ -178,19 +181,11 @@ def _names(names: Any, gazetteer: Gazetteer) -> set[str]:
     return {fold(gazetteer.canonical(n) or n) for n in names}
 
 
-def evaluate(
-    folder: Path, reference: Path, taxonomy_dir: Path | None = None, extractor: Any = None
-) -> Report:
-    """Extract the folder's events (with `extractor`, else the configured model) and score
-    them."""
+def evaluate(folder: Path, reference: Path, extractor: Extractor) -> Report:
+    """Extract the folder's events with `extractor` (built by the caller from the settings,
+    streams/runtime/bootstrap.py) and score them."""
     from streams.cli.extract import read_articles
 
-    if extractor is None:
-        from streams.config.settings import load_settings
-        from streams.extract.extractor import build_extractor
-
-        settings = load_settings(**({"taxonomy_dir": taxonomy_dir} if taxonomy_dir else {}))
-        extractor = build_extractor(settings)
     articles = read_articles(folder)
     results = extractor.extract(articles)
     by_file = {a.url: events for a, events in zip(articles, results, strict=True)}

@@ -1,42 +1,94 @@
 """Thin Faust agents: each reads one stream, calls one pipeline stage, sends on, and records
-the failures it expects. All the work is in streams/runtime/pipeline.py."""
+the failures it expects. All the work is in streams/runtime/pipeline.py.
+
+What an agent does when a stage raises (streams/core/errors.py):
+- a NewswatchError (a page, a feed, a rule at fault) or a failure that may pass (the store,
+  the network, a timeout: streams.poll.retry.is_transient) is the entry's failure: recorded
+  (retried or failed for good), and the agent goes on with the next message;
+- anything else is a bug in newswatch: logged with its traceback and recorded as a bug on
+  the entry (`newswatch feeds failed` shows "bug in newswatch: ..."), never as a bad page.
+  The agent goes on: one entry hitting a bug must not stop processing for every feed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 import faust
 
+from streams.config.settings import Settings
+from streams.core.errors import NewswatchError
+from streams.core.records import Alert, Article, ArticleEvents, FeedItem
+from streams.poll.retry import is_transient
 from streams.runtime.app import Streams
-
-if TYPE_CHECKING:
-    from streams.runtime.worker import RuntimeService
+from streams.runtime.bootstrap import Runtime
 
 log = logging.getLogger(__name__)
 
 
-def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -> dict[str, Any]:
+class RuntimeSource(Protocol):
+    """What the agents need of the worker's runtime service (streams/runtime/worker.py)."""
+
+    settings: Settings
+
+    async def ready(self) -> Runtime: ...
+
+
+def expected(exc: BaseException) -> bool:
+    """True for a failure of the input or of the world outside; False for a bug."""
+    return isinstance(exc, NewswatchError) or is_transient(exc)
+
+
+def log_failure(what: str, exc: Exception) -> None:
+    """A loop of the worker failed this round and goes on: one line when `expected`, the
+    traceback too when it is a bug."""
+    if expected(exc):
+        log.error("%s failed: %s: %s", what, type(exc).__name__, exc)
+    else:
+        log.error("bug: %s failed: %s: %s", what, type(exc).__name__, exc, exc_info=exc)
+
+
+async def record_failure(
+    fail: Callable[..., Awaitable[Any]], keys: Iterable[str], exc: Exception, stage: str
+) -> None:
+    """Record why these entries failed at this stage: as their failure when `expected`,
+    else as a bug, logged once with its traceback."""
+    keys = list(keys)
+    if expected(exc):
+        for key in keys:
+            await fail(key, exc)
+        return
+    log.error("bug in the %s stage (entries %s): %s: %s", stage, ", ".join(keys),
+              type(exc).__name__, exc, exc_info=exc)
+    for key in keys:
+        await fail(key, exc, bug=True)
+
+
+def register_agents(
+    app: faust.App, streams: Streams, service: RuntimeSource
+) -> dict[str, faust.types.AgentT]:
     """Attach the clean, extract, alert and deliver agents to the app."""
     settings = service.settings
 
     @app.agent(streams.items, name="clean", concurrency=4)
-    async def clean_agent(stream: Any) -> None:
+    async def clean_agent(stream: faust.StreamT[FeedItem]) -> None:
         runtime = await service.ready()
         async for item in stream:
             try:
                 article = await runtime.pipeline.clean(item)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a page we cannot handle: record, keep going
-                await runtime.pipeline.fail(item.key, exc)
+            except Exception as exc:
+                await record_failure(runtime.pipeline.fail, [item.key], exc, "clean")
                 continue
             if article is not None:
                 await streams.articles.send(key=article.id, value=article)
 
     @app.agent(streams.articles, name="extract")
-    async def extract_agent(stream: Any) -> None:
+    async def extract_agent(stream: faust.StreamT[Article]) -> None:
         runtime = await service.ready()
         async for batch in stream.take(settings.batch_size, within=settings.batch_within):
             try:
@@ -44,14 +96,14 @@ def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                for article in batch:
-                    await runtime.pipeline.fail(article.item_key, exc)
+                keys = [article.item_key for article in batch]
+                await record_failure(runtime.pipeline.fail, keys, exc, "extract")
                 continue
             for result in results:
                 await streams.events.send(key=result.article.id, value=result)
 
     @app.agent(streams.events, name="alert")
-    async def alert_agent(stream: Any) -> None:
+    async def alert_agent(stream: faust.StreamT[ArticleEvents]) -> None:
         runtime = await service.ready()
         async for batch in stream:
             try:
@@ -59,13 +111,14 @@ def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                await runtime.pipeline.fail(batch.article.item_key, exc)
+                keys = [batch.article.item_key]
+                await record_failure(runtime.pipeline.fail, keys, exc, "alert")
                 continue
             for alert in alerts:
                 await streams.alerts.send(key=alert.story_id, value=alert)
 
     @app.agent(streams.alerts, name="deliver")
-    async def deliver_agent(stream: Any) -> None:
+    async def deliver_agent(stream: faust.StreamT[Alert]) -> None:
         runtime = await service.ready()
         async for _alert in stream:
             # the alert is already in the outbox; wake the dispatcher that works it

@@ -37,10 +37,10 @@ class EmbeddedApp(faust.App):
 class Streams:
     """The app's four streams (channels when embedded, topics on Kafka)."""
 
-    items: Any
-    articles: Any
-    events: Any
-    alerts: Any
+    items: faust.ChannelT[FeedItem]
+    articles: faust.ChannelT[Article]
+    events: faust.ChannelT[ArticleEvents]
+    alerts: faust.ChannelT[Alert]
 
 
 def create_app(settings: Settings) -> faust.App:

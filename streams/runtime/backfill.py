@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from streams.config.settings import Settings
+from streams.core.errors import RuleDefinitionError
 from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, Event
 from streams.deliver.make_alert import make_alert
@@ -31,7 +32,7 @@ from streams.store.schema import articles as articles_table
 from streams.store.schema import events as events_table
 
 
-class BackfillError(Exception):
+class BackfillError(RuleDefinitionError):
     """The rule is unknown (the message lists the known ids) or cannot be loaded."""
 
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -25,6 +25,9 @@ from streams.core.records import Alert, Article, Event, FeedItem
 from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.store import Store, utcnow
 from streams.store.schema import articles as articles_table
+
+if TYPE_CHECKING:
+    from streams.extract.extractor import Extractor
 
 
 def alert_json(alert: Alert, article: str) -> dict[str, Any]:
@@ -137,7 +140,8 @@ async def _replay(runtime: Runtime, src: _Source, replayed: list[Replayed] | Non
     return out
 
 
-async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None, extractor: Any,
+async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None,
+                    extractor: Extractor | None,
                     replayed: list[Replayed] | None = None) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="newswatch-backtest-") as tmp:
         own = settings.model_copy(
@@ -159,7 +163,7 @@ async def backtest(
     source: str | None,
     settings: Settings,
     rules_dir: Path | None = None,
-    extractor: Any = None,
+    extractor: Extractor | None = None,
     since: dt.timedelta | None = None,
     replayed: list[Replayed] | None = None,
 ) -> list[dict[str, Any]]:
@@ -173,7 +177,7 @@ async def compare(
     source: str | None,
     settings: Settings,
     rules_dir: Path,
-    extractor: Any = None,
+    extractor: Extractor | None = None,
     since: dt.timedelta | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(added, removed): the alerts `rules_dir` raises and the configured rules do not, and

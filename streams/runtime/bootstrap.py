@@ -1,7 +1,12 @@
-"""The composition root: the one place that builds the settings' clients, the spaCy model,
-the rulebook, the store, the sinks and the pipeline, and hands them to whoever runs them
-(the Faust worker, the backtest, the CLI). No I/O happens at import or in constructors
-elsewhere; it all starts here.
+"""The composition root: the one place that reads the settings (`settings_for_command`,
+the only caller of load_settings) and builds the clients, the spaCy model, the rulebook,
+the store, the sinks and the pipeline, and hands them to whoever runs them (the Faust
+worker, the backtest, the CLI, the quality tool). Library modules receive the settings, or
+the value they need, as a parameter: none reads the environment on first use. No I/O
+happens at import or in constructors elsewhere; it all starts here.
+
+It imports only the settings at module level (the CLI asks it for settings on every
+command, `--help` and `config show` included); the rest is imported where it is built.
 """
 
 from __future__ import annotations
@@ -10,14 +15,28 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from streams.config.settings import SEED_FEED, Settings
-from streams.knowledge.gazetteer import Gazetteer
-from streams.runtime.pipeline import Pipeline
-from streams.store import Store
+from streams.config.settings import SEED_FEED, Settings, load_settings
+
+if TYPE_CHECKING:  # built here, imported where they are built (each only when it is used)
+    from connectors.seed_server import SeedServer
+    from streams.deliver.dispatcher import Dispatcher
+    from streams.evaluate.hot_reload import RulebookHolder
+    from streams.extract.extractor import Extractor
+    from streams.knowledge.gazetteer import Gazetteer
+    from streams.runtime.metrics import Metrics
+    from streams.runtime.pipeline import Pipeline
+    from streams.store import Store
 
 log = logging.getLogger(__name__)
+
+
+def settings_for_command(**overrides: object) -> Settings:
+    """The settings from the environment (NEWSWATCH_*), `overrides` on top: what every
+    command, the worker and the quality tool start from. Raises SettingsError naming each
+    variable at fault."""
+    return load_settings(**overrides)
 
 
 @dataclass
@@ -28,10 +47,10 @@ class Runtime:
     store: Store
     pipeline: Pipeline
     gazetteer: Gazetteer
-    rules: Any  # RulebookHolder
+    rules: RulebookHolder
     feeds: list[str]
-    seed_server: Any = None  # connectors.seed_server.SeedServer
-    dispatcher: Any = None  # streams.deliver.dispatcher.Dispatcher
+    seed_server: SeedServer | None = None
+    dispatcher: Dispatcher | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # new alerts in the outbox
 
     async def close(self) -> None:
@@ -50,10 +69,15 @@ class Runtime:
 
 
 def load_gazetteer(settings: Settings) -> Gazetteer:
+    """The gazetteer of the settings' taxonomy folder."""
+    from streams.knowledge.gazetteer import Gazetteer
+
     return Gazetteer.load(Path(settings.taxonomy_dir) / "gazetteer.yaml")
 
 
-def load_rules(settings: Settings, gazetteer: Gazetteer, rules_dir: Path | None = None) -> Any:
+def load_rules(
+    settings: Settings, gazetteer: Gazetteer, rules_dir: Path | None = None
+) -> RulebookHolder:
     """Load the rule folder into a holder; invalid files are logged with file:line:field."""
     from streams.evaluate.hot_reload import RulebookHolder
     from streams.evaluate.rulebook import load_rulebook
@@ -73,12 +97,14 @@ async def build_runtime(
     *,
     deliver: bool = True,
     rules_dir: Path | None = None,
-    extractor: Any = None,
-    metrics: Any = None,
+    extractor: Extractor | None = None,
+    metrics: Metrics | None = None,
 ) -> Runtime:
     """Open the store, start the seed server if configured, load model and rules."""
     from connectors.http import make_client
     from streams.extract.extractor import build_extractor
+    from streams.runtime.pipeline import Pipeline
+    from streams.store import Store
     from streams.store.rule_state import StoreRuleState
     from streams.store.stories import use_gazetteer
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 from streams.config.settings import Settings
+from streams.core.errors import ConfigError
 
 
-class ClusterSettingsError(ValueError):
+class ClusterSettingsError(ConfigError, ValueError):
     """Cluster timing that the Kafka consumer would refuse; the message names the setting."""
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import shutil
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -18,6 +18,9 @@ from streams.store import Store
 from streams.store.deliveries import flags
 from streams.store.feeds import list_feeds
 from streams.store.schema import attempts, deliveries, story_locks
+
+if TYPE_CHECKING:
+    from streams.config.settings import Settings
 
 PROBE = "__health_probe__"  # a story_locks row written and removed by each probe
 PROBE_BYTES = 16_384  # on SQLite the probe row is this long: it needs new pages, as work does
@@ -76,7 +79,7 @@ async def destination_facts(store: Store, names: Collection[str]) -> tuple[Desti
 
 
 async def gather_facts(
-    store: Store, settings: Any, now: dt.datetime, rules: int,
+    store: Store, settings: Settings, now: dt.datetime, rules: int,
     destinations: Collection[str] = (), rule_problems: Collection[str] = (),
 ) -> Facts:
     """Every fact the model needs; when the store cannot be read, that is the fact."""

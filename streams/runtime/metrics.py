@@ -5,9 +5,12 @@ One registry per worker app, so tests can build several apps in one process."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+
+if TYPE_CHECKING:
+    from streams.runtime.health import Health
 
 
 @dataclass
@@ -37,6 +40,10 @@ class Metrics:
         self.failed_items = Counter(
             "newswatch_failed_items", "Entries that could not be processed", registry=r
         )
+        self.bugs = Counter(
+            "newswatch_bugs", "Entries failed by a bug in newswatch (logged with a traceback)",
+            registry=r,
+        )
         self.lag = Gauge(
             "newswatch_lag_seconds",
             "Age of the oldest entry still pending (0 when none)",
@@ -57,7 +64,7 @@ class Metrics:
             "newswatch_pending_deliveries", "Deliveries due and not yet sent", registry=r
         )
 
-    def show_health(self, health: Any) -> None:
+    def show_health(self, health: Health) -> None:
         """Set the health gauges from one streams.runtime.health.Health, so the metrics say what
         /health says."""
         self.healthy.set(1 if health.ok else 0)

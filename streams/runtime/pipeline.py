@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -34,7 +34,15 @@ from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
 from streams.store.stories import assign_stories
 
+if TYPE_CHECKING:
+    from streams.evaluate.hot_reload import RulebookHolder
+    from streams.evaluate.matcher import Match
+    from streams.extract.extractor import Extractor
+    from streams.store.rule_state import RuleState
+
 log = logging.getLogger(__name__)
+
+BUG = "bug in newswatch (traceback in the worker's log)"  # an entry failed by a bug says so
 
 
 @dataclass
@@ -44,10 +52,10 @@ class Pipeline:
     settings: Settings
     store: Store
     client: httpx.AsyncClient
-    extractor: Any  # streams.extract.extractor.Extractor
-    rules: Any  # streams.evaluate.hot_reload.RulebookHolder
-    rule_state: Any  # streams.evaluate.matcher RuleState
-    clock: Any = utcnow
+    extractor: Extractor
+    rules: RulebookHolder
+    rule_state: RuleState
+    clock: Callable[[], dt.datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
     destinations: frozenset[str] | None = None  # configured sinks; None = queue all
     nlp_pool: ThreadPoolExecutor = field(
@@ -108,7 +116,9 @@ class Pipeline:
         lists = await loop.run_in_executor(self.nlp_pool, self.extractor.extract, list(articles))
         out = []
         for article, events in zip(articles, lists, strict=True):
-            storied = await assign_stories(self.store, article, events)
+            storied = await assign_stories(
+                self.store, article, events, self.extractor.gazetteer
+            )
             for event in storied:
                 self.metrics.events.labels(event.type).inc()
             # the rules see one event per happening; the store keeps every mention
@@ -134,7 +144,7 @@ class Pipeline:
         """Time-driven rules (flatline) at this moment; records and returns new alerts."""
         return await self._record(await tick(self.rules.rulebook, self.rule_state, self.clock()))
 
-    async def _record(self, matches: Sequence[Any], updates: bool = False) -> list[Alert]:
+    async def _record(self, matches: Sequence[Match], updates: bool = False) -> list[Alert]:
         """Record each match's alert once per rule and story (with its outbox rows); a
         repeat becomes a story update when `updates`. Returns the alerts that are new.
 
@@ -158,14 +168,19 @@ class Pipeline:
                 await record_story_update(self.store, alert, self.destinations)
         return fresh
 
-    async def fail(self, item_key: str, exc: BaseException) -> str | None:
+    async def fail(self, item_key: str, exc: BaseException, *, bug: bool = False) -> str | None:
         """Record why an entry could not be processed: retried later (with backoff, up to
         the attempts allowed) when the failure may be transient, failed for good at once
-        when not. Never raises: when the store cannot take even this, the entry stays
+        when not. `bug`: the exception is a bug in newswatch, not the entry's fault (the
+        agents decide, streams/runtime/agents.py): failed for good, its reason saying so.
+        Never raises: when the store cannot take even this, the entry stays
         pending and the re-send sweep sends it again. Returns the new state (None then)."""
-        transient = is_transient(exc)
+        transient = not bug and is_transient(exc)
         cause = getattr(exc, "orig", None) or exc  # a store error: the driver's own message
         reason = " ".join(f"{type(cause).__name__}: {cause}".split())[:500]
+        if bug:
+            reason = f"{BUG}: {reason}"
+            self.metrics.bugs.inc()
         state: str | None = None
         try:
             state = await retry_or_fail(

@@ -7,8 +7,10 @@ import fcntl
 import os
 from pathlib import Path
 
+from streams.core.errors import StoreError
 
-class StoreLocked(Exception):
+
+class StoreLocked(StoreError):
     """Another process runs on this store; the message names its pid."""
 
 

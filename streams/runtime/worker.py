@@ -13,12 +13,14 @@ from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.web import Request, Response, View
 from mode import Service
 
 from streams.config.settings import SEED_FEED, Settings
+from streams.core.records import FeedItem
 from streams.poll.feeder import FairFeeder
 from streams.poll.loop import PollLoop
-from streams.runtime.agents import register_agents
+from streams.runtime.agents import log_failure, register_agents
 from streams.runtime.app import Streams, create_app, create_streams
 from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.runtime.health import Facts, Health, as_json, assess
@@ -105,7 +107,7 @@ class RuntimeService(Service):
         if cleaners:
             log.info("stopped: %d page-cleaning worker process(es)", cleaners)
 
-    async def _send_item(self, item: Any) -> None:
+    async def _send_item(self, item: FeedItem) -> None:
         await self.streams.items.send(key=item.key, value=item)
 
     @Service.task
@@ -125,7 +127,7 @@ class RuntimeService(Service):
                     # configured feeds plus those added with `newswatch feeds add/import`
                     await self.poller.start_due(await all_feeds(runtime.store, runtime.feeds))
                 except Exception as exc:  # the store failing must not stop the worker
-                    log.error("poll cycle failed: %s: %s", type(exc).__name__, exc)
+                    log_failure("poll cycle", exc)
                 await self.sleep(1.0)
         finally:
             await self.poller.stop()
@@ -153,7 +155,7 @@ class RuntimeService(Service):
             try:
                 await self.poller.resend(after)
             except Exception as exc:  # the store failing must not stop the worker
-                log.error("re-send sweep failed: %s: %s", type(exc).__name__, exc)
+                log_failure("re-send sweep", exc)
 
     @Service.task
     async def _dispatch_loop(self) -> None:
@@ -165,7 +167,7 @@ class RuntimeService(Service):
     async def _watch_rules(self) -> None:
         from streams.deliver.operator_alerts import record_operator_alert
         from streams.deliver.rules_alerts import folder_alert
-        from streams.evaluate.hot_reload import watch_rules
+        from streams.evaluate.hot_reload import STATUS_FILE, watch_rules
 
         runtime = await self.ready()
 
@@ -182,7 +184,7 @@ class RuntimeService(Service):
             runtime.rules,
             self.settings.rules_dir,
             runtime.gazetteer,
-            status_path=self.settings.data_dir / "rules_status.json",
+            status_path=self.settings.data_dir / STATUS_FILE,
             load_timeout=self.settings.rules_load_timeout,
             on_problem=operator_alert,
         )
@@ -196,7 +198,7 @@ class RuntimeService(Service):
             try:
                 alerts = await runtime.pipeline.tick()
             except Exception as exc:  # never let a rule check stop the worker
-                log.error("rule tick failed: %s: %s", type(exc).__name__, exc)
+                log_failure("rule tick", exc)
                 continue
             for alert in alerts:
                 await self.streams.alerts.send(key=alert.story_id, value=alert)
@@ -234,7 +236,7 @@ class RuntimeService(Service):
                         runtime.store, alert, runtime.pipeline.destinations, runtime.wake)
                 await self.health()  # keeps the metrics' health gauges current
             except Exception as exc:  # never let health checking stop the worker
-                log.error("feed health check failed: %s: %s", type(exc).__name__, exc)
+                log_failure("feed health check", exc)
 
 
 def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
@@ -249,7 +251,7 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
     register_agents(app, streams, service)
 
     @app.page("/health")
-    async def health(web: Any, request: Any) -> Any:
+    async def health(web: View, request: Request) -> Response:
         """200 when ok; 503 with every reason when degraded (or starting)."""
         model, facts = await service.health()
         extra: dict[str, Any] = {"polls": service.polls}
@@ -259,7 +261,7 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
         return web.json(as_json(model, facts, extra), status=200 if model.ok else 503)
 
     @app.page("/ready")
-    async def ready(web: Any, request: Any) -> Any:
+    async def ready(web: View, request: Request) -> Response:
         """For orchestrators: 200 once started with a writable store, else 503."""
         model, facts = await service.health()
         return web.json(as_json(model, facts), status=200 if model.ready else 503)

@@ -13,11 +13,10 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from streams.core.errors import StoreError  # the store's errors: streams.core.errors
 from streams.store.migrate import MigrationError, migrate
 
-
-class StoreError(Exception):
-    """The store cannot be opened or written; the message names the database URL."""
+__all__ = ["Store", "StoreError", "utcnow"]
 
 
 def utcnow() -> dt.datetime:

@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from streams.core.errors import StoreError
 from streams.store.schema import metadata
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -35,7 +36,7 @@ _loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] 
 )
 
 
-class MigrationError(RuntimeError):
+class MigrationError(StoreError, RuntimeError):
     """The database cannot be migrated safely; the message says why."""
 
 

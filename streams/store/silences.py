@@ -12,12 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from streams.core.errors import RequestError
 from streams.core.records import Alert
 from streams.store.db import Store, utcnow
 from streams.store.schema import silences
 
 
-class SilenceError(ValueError):
+class SilenceError(RequestError, ValueError):
     """A silence that would match everything, or a bad duration; the message says which."""
 
 

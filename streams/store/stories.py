@@ -31,26 +31,26 @@ _gazetteer: Gazetteer | None = None
 
 
 def use_gazetteer(gazetteer: Gazetteer) -> None:
-    """Set the gazetteer story matching uses (the composition root may call it; otherwise the
-    default rules/taxonomy/gazetteer.yaml is loaded on first use)."""
+    """Set the gazetteer story matching uses when assign_stories is given none (the
+    composition root, streams/runtime/bootstrap.py, calls it)."""
     global _gazetteer
     _gazetteer = gazetteer
 
 
-def _gaz() -> Gazetteer:
-    global _gazetteer
-    if _gazetteer is None:
-        from streams.config.settings import load_settings
-
-        _gazetteer = Gazetteer.load(load_settings().taxonomy_dir / "gazetteer.yaml")
-    return _gazetteer
+def _gaz(gazetteer: Gazetteer | None) -> Gazetteer:
+    found = gazetteer or _gazetteer
+    if found is None:
+        raise RuntimeError("story matching needs a gazetteer: pass one, or call use_gazetteer")
+    return found
 
 
-async def assign_stories(store: Store, article: Article, events: list[Event]) -> list[Event]:
+async def assign_stories(
+    store: Store, article: Article, events: list[Event], gazetteer: Gazetteer | None = None
+) -> list[Event]:
     """The events with story_id and story_new set; events and stories saved."""
     if not events:
         return []
-    gazetteer = _gaz()
+    gazetteer = _gaz(gazetteer)
     async with store.begin() as conn:
         await _lock(store, conn, sorted({e.type for e in events}))
         saved = await _saved(conn, [e.id for e in events])

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams.core.errors import RequestError
 from streams.core.records import Alert
 from streams.deliver import alert_status
 from streams.deliver.render import HEADLINE, alert_from_json, cut, what_happened
@@ -71,7 +72,7 @@ class AlertFilter:
         return {name: getattr(self, name) for name in fields if getattr(self, name)}
 
 
-class FilterError(ValueError):
+class FilterError(RequestError, ValueError):
     """A query parameter of /api/alerts is wrong; the message names it."""
 
 

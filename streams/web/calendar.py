@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams.core.errors import RequestError
 from streams.store import Store
 from streams.store.schema import articles, events
 from streams.web.queries import parse_day
@@ -22,7 +23,7 @@ from streams.web.queries import parse_day
 MAX_DAYS = 366
 
 
-class CalendarQueryError(ValueError):
+class CalendarQueryError(RequestError, ValueError):
     """A calendar query parameter that cannot be used; the message names it."""
 
 
