@@ -25,6 +25,7 @@ from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, FeedItem
 from streams.deliver.make_alert import make_alert
 from streams.evaluate.matcher import evaluate, tick
+from streams.evaluate.rule_state import RuleState
 from streams.extract.consolidate import consolidate
 from streams.poll.retry import is_transient, retry_delay
 from streams.runtime.metrics import Metrics
@@ -46,7 +47,7 @@ class Pipeline:
     client: httpx.AsyncClient
     extractor: Any  # streams.extract.extractor.Extractor
     rules: Any  # streams.evaluate.hot_reload.RulebookHolder
-    rule_state: Any  # streams.evaluate.matcher RuleState
+    rule_state: RuleState  # streams.store.rule_state.StoreRuleState in the service
     clock: Any = utcnow
     metrics: Metrics = field(default_factory=Metrics)
     destinations: frozenset[str] | None = None  # configured sinks; None = queue all

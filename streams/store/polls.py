@@ -41,7 +41,7 @@ async def record_poll(
         new = [i for i in entries if i.key not in seen]
         rows_new = [
             {"key": i.key, "feed": i.feed, "guid": i.guid, "link": i.link, "state": PENDING,
-             "payload": i.asdict(), "recorded": recorded}
+             "payload": i.to_dict(), "recorded": recorded}
             for i in new
         ]
         for n in range(0, len(rows_new), _CHUNK):
