@@ -18,8 +18,8 @@ from typing import Any
 from streams.core.records import Article, ArticleEvents, Event, content_key
 from streams.core.rule_yaml import RuleError, read_rule_file
 from streams.evaluate.matcher import evaluate
-from streams.evaluate.rulebook import Rulebook
 from streams.evaluate.rule_state import MemoryRuleState
+from streams.evaluate.rulebook import Rulebook
 
 Extract = Callable[[Sequence[Article]], list[list[Event]]]
 
