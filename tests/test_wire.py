@@ -5,9 +5,14 @@ plain dataclasses still load, and what the store keeps round-trips to equal reco
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from faust.types import Message
+
+from streams.config.settings import load_settings
 from streams.core.records import Alert, Article, ArticleEvents, Event, FeedItem
 from streams.runtime import wire
+from streams.runtime.app import EVENTS_TOPIC, create_app, create_streams
 
 # an ArticleEvents message as a worker with Faust records wrote it on the events topic
 # (fields in declaration order, compact, a namespace marker in every record)
@@ -74,3 +79,18 @@ def test_unknown_keys_are_ignored_and_missing_ones_take_defaults() -> None:
     event = Event.from_dict({**old, "confidence": 0.9})
     assert (event.sides, event.roles, event.topic) == ([], {}, [])
     assert _event(sides=None).sides == []  # None, from an older record, is an empty list
+
+
+def test_a_cluster_topic_writes_and_reads_the_wire_bytes(tmp_path: Path) -> None:
+    # the events topic as create_streams declares it in cluster mode (nothing is contacted)
+    settings = load_settings(data_dir=tmp_path, broker="kafka://127.0.0.1:9")
+    app = create_app(settings)
+    events = create_streams(app, settings).events
+    batch = wire.loads(ArticleEvents, FAUST_MESSAGE)
+    payload, _headers = events.prepare_value(batch, None)
+    assert payload == FAUST_MESSAGE
+    message = Message(
+        topic=EVENTS_TOPIC, partition=0, offset=0, timestamp=0.0, timestamp_type=0,
+        headers=[], key=b"a1", value=FAUST_MESSAGE, checksum=None,
+    )
+    assert events.schema.loads_value(app, message) == batch
