@@ -108,7 +108,7 @@ async def until(predicate: Any, what: str) -> None:
 async def fires(holder: Any, type_: str) -> list[str]:
     """The ids of the holder's rules that fire on one event of this type."""
     from streams.evaluate.matcher import evaluate
-    from streams.store.rule_state import MemoryRuleState
+    from streams.evaluate.rule_state import MemoryRuleState
 
     art = article()
     matches = await evaluate(holder.rulebook, batch(art, event(art, type_)), MemoryRuleState())

@@ -14,6 +14,7 @@ from broker import TansuBroker
 from cluster_support import WorkerProcess, produce, topic_partitions
 
 from streams.core.records import FeedItem, content_key
+from streams.runtime import wire
 from streams.runtime.app import ALERTS_TOPIC, ARTICLES_TOPIC, EVENTS_TOPIC, ITEMS_TOPIC
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
@@ -50,7 +51,7 @@ def test_worker_passes_records_through_two_topics(
         assert partitions == dict.fromkeys(TOPICS, 4)
 
         first = _items(0, 40)
-        produce(kafka_broker, ITEMS_TOPIC, [(i.key, i.dumps()) for i in first])
+        produce(kafka_broker, ITEMS_TOPIC, [(i.key, wire.dumps(i)) for i in first])
         expected = {content_key(i.link) for i in first}
         worker.wait_for(lambda: set(_seen(out)) == expected, 90, "40 articles")
         assert max(_seen(out).values()) == 1
@@ -59,7 +60,7 @@ def test_worker_passes_records_through_two_topics(
         # a restart of the same group resumes after its committed offsets
         worker = WorkerProcess(argv, tmp_path, "worker2", env).start()
         later = _items(40, 50)
-        produce(kafka_broker, ITEMS_TOPIC, [(i.key, i.dumps()) for i in later])
+        produce(kafka_broker, ITEMS_TOPIC, [(i.key, wire.dumps(i)) for i in later])
         expected |= {content_key(i.link) for i in later}
         worker.wait_for(lambda: set(_seen(out)) == expected, 90, "the 10 later articles")
         assert max(_seen(out).values()) == 1  # nothing before the restart came back

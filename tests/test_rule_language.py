@@ -15,8 +15,8 @@ from streams.cli import main
 from streams.cli.rules import event_types
 from streams.evaluate.expectations import run_expectations
 from streams.evaluate.matcher import evaluate
+from streams.evaluate.rule_state import MemoryRuleState
 from streams.evaluate.rulebook import load_rulebook
-from streams.store.rule_state import MemoryRuleState
 
 SHIPPED = {
     "prisoner-exchange-new",

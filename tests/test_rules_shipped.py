@@ -17,8 +17,8 @@ from streams.cli import main
 from streams.cli.rules import event_types
 from streams.core.records import Article, ArticleEvents, Event, content_key
 from streams.evaluate.matcher import evaluate
+from streams.evaluate.rule_state import MemoryRuleState
 from streams.evaluate.rulebook import load_rulebook
-from streams.store.rule_state import MemoryRuleState
 
 # articles that tell the same happenings (the story stage's job; fixed here by hand)
 PERIOD = {"000": "jan", "001": "jan", "002": "nov", "003": "nov", "004": "may"}

@@ -6,6 +6,7 @@ store loads them (`since` and `closes`)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -308,7 +309,7 @@ def test_without_sides_topic_or_roles_the_dates_and_places_decide() -> None:
 
 def test_consolidate_keeps_two_cities_and_two_scopes_apart() -> None:
     def ev(n: int, type_: str, **fields: Any) -> Event:
-        return Event(**{**_event("a", str(n), type_, fields).asdict(), "story_id": "s"})
+        return replace(_event("a", str(n), type_, fields), story_id="s")
 
     strikes = consolidate([ev(1, "attack", location=["Kyiv"]),
                            ev(2, "attack", location=["Odesa"])], GAZ)

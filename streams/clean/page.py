@@ -1,4 +1,8 @@
-"""The clean stage: FeedItem (+ its fetched page) -> Article.
+"""The clean stage: FeedItem (+ its already fetched page) -> Article.
+
+The runtime fetches the page (connectors.fetch_page, in streams/runtime/pipeline.py) and
+hands its result in; this module never touches the network: any object with the fields of
+`FetchedPage` will do.
 
 trafilatura extracts the text and metadata of the page, in a worker process under a hard time
 limit; when the page could not be fetched, yields no text, or extraction overruns, the entry's
@@ -9,11 +13,11 @@ script, on*= handler or javascript: URL survives into it.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 import lxml.etree
 import lxml.html
 
-from connectors.fetch_page import PageResult
 from streams.clean.trafilatura_pool import POOL, Extracted, ExtractionFailed, ExtractionTimeout
 from streams.core.canonical import canonical_url
 from streams.core.records import Article, FeedItem, content_key
@@ -26,8 +30,22 @@ _BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquo
            "section", "article", "pre", "ul", "ol", "table", "dd", "dt", "figcaption"}
 
 
-def clean(item: FeedItem, page: PageResult | None, time_limit: float = 10) -> Article:
-    """Build the Article for one entry from its page, else from the entry itself."""
+class FetchedPage(Protocol):
+    """What clean reads of a page fetch (connectors.fetch_page.PageResult is one)."""
+
+    @property
+    def final_url(self) -> str: ...  # where the page was found, after redirects
+    @property
+    def html(self) -> str | None: ...  # its decoded text, when the fetch worked
+    @property
+    def error(self) -> str | None: ...  # why it did not
+    @property
+    def ok(self) -> bool: ...  # no error and a body
+
+
+def clean(item: FeedItem, page: FetchedPage | None, time_limit: float = 10) -> Article:
+    """Build the Article for one entry from its fetched page (None: not fetched), else from
+    the entry itself."""
     extracted: Extracted | None = None
     fallback = ""
     if page is None:

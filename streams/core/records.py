@@ -1,18 +1,22 @@
 """The records that travel on newswatch's streams, one type per stream.
 
 FeedItem (poll -> clean), Article (clean -> extract), ArticleEvents (extract -> evaluate),
-Alert (evaluate/alert -> deliver). Every record is a Faust record serialised as JSON and
+Alert (evaluate/alert -> deliver). Every record is a plain dataclass with an explicit
+`to_dict` (JSON-ready data, nested records as dicts, fields in declaration order) and
+`from_dict` (which ignores keys it does not know, so older or newer shapes still load); each
 carries a `version` field so that its shape can change without breaking stored messages.
 
-Stages receive and return these objects but never import Faust themselves.
+Nothing here knows Faust: streams/runtime/wire.py turns these records into the bytes that
+travel on Faust channels and Kafka topics, and back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from typing import Any
-
-import faust
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self, TypeVar
 
 # An event's status (streams/extract/event_status.py decides it; rules select on it).
 STATUSES = ("occurred", "scheduled", "proposed", "cancelled", "hypothetical", "denied", "eased")
@@ -24,7 +28,39 @@ def content_key(*parts: str) -> str:
     return digest[:16]
 
 
-class FeedItem(faust.Record, serializer="json"):
+def _plain(value: Any) -> Any:
+    """JSON-ready data: records as dicts; lists, tuples and dicts copied, items made plain."""
+    if isinstance(value, Record):
+        return value.to_dict()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Record:
+    """What every stream record shares: `to_dict` and `from_dict`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data, fields in declaration order."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """The record from `to_dict` data; keys it does not know (a newer shape, a wire
+        marker) are ignored and missing ones take their defaults. Nested records: see the
+        overrides in ArticleEvents and Alert."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass
+class FeedItem(Record):
     """One entry of a feed, as polled."""
 
     feed: str  # the feed URL it came from
@@ -42,7 +78,8 @@ class FeedItem(faust.Record, serializer="json"):
         return content_key(self.feed, self.guid or self.link)
 
 
-class Article(faust.Record, serializer="json"):
+@dataclass
+class Article(Record):
     """A cleaned article: plain text plus metadata."""
 
     id: str  # content_key of the canonical URL
@@ -58,7 +95,8 @@ class Article(faust.Record, serializer="json"):
     version: int = 1
 
 
-class Quantity(faust.Record, serializer="json"):
+@dataclass
+class Quantity(Record):
     """A number stated for an event, by its role: 'at least 24 killed'."""
 
     value: float
@@ -66,7 +104,8 @@ class Quantity(faust.Record, serializer="json"):
     text: str = ""
 
 
-class Event(faust.Record, serializer="json"):
+@dataclass
+class Event(Record):
     """A structured event extracted from one sentence (or a few) of an article."""
 
     id: str
@@ -74,8 +113,7 @@ class Event(faust.Record, serializer="json"):
     type: str  # meeting | prisoner_exchange | ceasefire | attack | sanctions | ...
     actors: list[str]
     location: list[str]
-    quantities: dict[str, Any]  # role -> {"value", "qualifier", "text"}; no default: Faust
-    # would share one mutable default between instances
+    quantities: dict[str, Any]  # role -> {"value", "qualifier", "text"}
     date: str | None = None  # ISO date, absolute; None where the text gives none
     status: str = "occurred"  # occurred | scheduled | proposed | cancelled | hypothetical
     # | denied | eased (see streams/extract/event_status.py and rules/README.md)
@@ -96,7 +134,7 @@ class Event(faust.Record, serializer="json"):
     version: int = 1
 
     def __post_init__(self) -> None:
-        # Faust shares a mutable default between instances: fresh containers per event
+        # None (not given, or an older record): fresh empty containers, one per event
         if self.sides is None:
             self.sides = []
         if self.roles is None:
@@ -112,15 +150,25 @@ class Event(faust.Record, serializer="json"):
         return float(q["value"] if isinstance(q, dict) else q)
 
 
-class ArticleEvents(faust.Record, serializer="json"):
+@dataclass
+class ArticleEvents(Record):
     """An article with the events extracted from it: the unit the evaluate stage takes."""
 
     article: Article
     events: list[Event]
     version: int = 1
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """The article and its events rebuilt from their dicts (records given stay)."""
+        out = super().from_dict(data)
+        out.article = _nested(Article, out.article)
+        out.events = [_nested(Event, e) for e in out.events]
+        return out
 
-class Alert(faust.Record, serializer="json"):
+
+@dataclass
+class Alert(Record):
     """A rule that fired for a story; idempotent by id = content_key(rule_id, story_id)."""
 
     id: str
@@ -139,6 +187,18 @@ class Alert(faust.Record, serializer="json"):
     group_interval: float = 0.0  # and the least seconds between two digests (0, 0: no group)
     published: str | None = None  # the article's publication date (ISO), when the feed gave one
     version: int = 1
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """The alert with its event rebuilt from its dict (an Event given stays)."""
+        out = super().from_dict(data)
+        out.event = _nested(Event, out.event)
+        return out
+
+
+def _nested(cls: type[R], value: R | Mapping[str, Any]) -> R:
+    """A nested record: kept when it is one already, else built from its dict."""
+    return cls.from_dict(value) if isinstance(value, Mapping) else value
 
 
 def alert_id(rule_id: str, story_id: str) -> str:

@@ -7,7 +7,6 @@ is HTML-escaped in the HTML part and stripped of CR/LF wherever it reaches a hea
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,23 +26,13 @@ HEADLINE = 120
 
 
 def alert_to_json(alert: Alert) -> dict[str, Any]:
-    """The alert as plain JSON data (no Faust namespace markers)."""
-    return _strip_ns(json.loads(alert.dumps()))
+    """The alert as plain JSON data (its event nested as a dict)."""
+    return alert.to_dict()
 
 
 def alert_from_json(data: dict[str, Any]) -> Alert:
     """Rebuild an Alert (with its Event) from `alert_to_json` output."""
-    data = _strip_ns(dict(data))
-    data["event"] = Event(**data["event"])
-    return Alert(**data)
-
-
-def _strip_ns(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_ns(v) for k, v in value.items() if k != "__faust"}
-    if isinstance(value, list):
-        return [_strip_ns(v) for v in value]
-    return value
+    return Alert.from_dict(data)
 
 
 def one_line(text: str) -> str:

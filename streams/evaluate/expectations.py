@@ -11,15 +11,15 @@ empty rule state.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from streams.core.records import Article, ArticleEvents, Event, content_key
 from streams.core.rule_yaml import RuleError, read_rule_file
 from streams.evaluate.matcher import evaluate
+from streams.evaluate.rule_state import MemoryRuleState
 from streams.evaluate.rulebook import Rulebook
-from streams.store.rule_state import MemoryRuleState
 
 Extract = Callable[[Sequence[Article]], list[list[Event]]]
 
@@ -132,6 +132,6 @@ def _storied(events: list[Event], case: str, opened: set[str]) -> list[Event]:
     out = []
     for event in events:
         story = content_key("rules-test-story", case, event.type)
-        out.append(event.derive(story_id=story, story_new=story not in opened))
+        out.append(replace(event, story_id=story, story_new=story not in opened))
     opened.update(e.story_id for e in out)
     return out

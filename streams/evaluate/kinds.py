@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from streams.core.rule_yaml import Path_, RuleSyntaxError, parse_duration
 from streams.evaluate.event_view import EventView
+from streams.evaluate.rule_state import RuleState
 from streams.knowledge.gazetteer import fold
-from streams.store.rule_state import RuleState
 
 if TYPE_CHECKING:
     from streams.evaluate.rulebook import Rule

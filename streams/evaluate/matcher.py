@@ -19,9 +19,9 @@ from streams.core.records import Article, ArticleEvents, Event, content_key
 from streams.evaluate.event_view import EventView, parse_time
 from streams.evaluate.kinds import KINDS, Context, FlatlineKind
 from streams.evaluate.message import render_message
+from streams.evaluate.rule_state import RuleState
 from streams.evaluate.rulebook import Rule, Rulebook
 from streams.knowledge.gazetteer import fold
-from streams.store.rule_state import RuleState
 
 __all__ = ["Match", "diff_alerts", "evaluate", "tick"]
 

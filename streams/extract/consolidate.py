@@ -9,6 +9,8 @@ nothing they state conflicts: two dates, two places neither inside the other, tw
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from streams.core.records import Event
 from streams.knowledge.gazetteer import Gazetteer
 
@@ -115,16 +117,14 @@ def _merged(group: list[Event], gazetteer: Gazetteer) -> Event:
             old = quantities.get(role)
             if old is None or float(q["value"]) > float(old["value"]):
                 quantities[role] = q
-    return Event(
-        **{
-            **base.asdict(),
-            "actors": actors,
-            "location": most_specific(places, gazetteer),
-            "quantities": quantities,
-            "date": next((e.date for e in group if e.date), None),
-            "attribution": next((e.attribution for e in group if e.attribution), None),
-            "story_new": any(e.story_new for e in group),
-        }
+    return replace(
+        base,
+        actors=actors,
+        location=most_specific(places, gazetteer),
+        quantities=quantities,
+        date=next((e.date for e in group if e.date), None),
+        attribution=next((e.attribution for e in group if e.attribution), None),
+        story_new=any(e.story_new for e in group),
     )
 
 

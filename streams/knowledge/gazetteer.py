@@ -12,10 +12,8 @@ mapped to the file's ("Türkiye" is the file's Turkey). The file always wins.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +21,7 @@ import yaml
 
 from streams.core.errors import ConfigError
 from streams.core.rule_yaml import YamlLimitError, read_bounded_yaml
+from streams.knowledge.fold import fold  # also imported from here by the stages
 
 if TYPE_CHECKING:
     from spacy.tokens import Span
@@ -35,13 +34,6 @@ PLACE_KINDS = frozenset({"country", "city", "region", "site"})
 
 class GazetteerError(ConfigError):
     """The gazetteer file is invalid; the message names the file and the entry."""
-
-
-@lru_cache(maxsize=65_536)  # names recur article after article; the cache stays bounded
-def fold(text: str) -> str:
-    """Case- and accent-insensitive key: 'Türkiye' -> 'turkiye', 'İbrahim' -> 'ibrahim'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 @dataclass(frozen=True)
@@ -88,7 +80,7 @@ class Gazetteer:
                 )
             )
         if world:
-            from streams.knowledge.places import world as world_places  # the index imports fold()
+            from streams.knowledge.places import world as world_places  # loaded on first use
 
             gaz.use_world(world_places())
         return gaz

@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from streams.knowledge.gazetteer import fold
+from streams.knowledge.fold import fold
 
 if TYPE_CHECKING:
     from spacy.tokens import Span

@@ -14,7 +14,8 @@ import faust
 from faust.app.base import BootStrategy
 
 from streams.config.settings import Settings
-from streams.core.records import Alert, Article, ArticleEvents, FeedItem
+from streams.core.records import Alert, Article, ArticleEvents, FeedItem, Record
+from streams.runtime.wire import codec
 
 # topic names, one per stream (the cluster mode creates them with these names)
 ITEMS_TOPIC = "newswatch-items"
@@ -64,17 +65,22 @@ def create_app(settings: Settings) -> faust.App:
 
 
 def create_streams(app: faust.App, settings: Settings) -> Streams:
-    """Channels in embedded mode; Kafka topics with explicit partition counts in cluster."""
+    """Channels in embedded mode; Kafka topics with explicit partition counts in cluster.
+    Channels pass the records themselves; topics carry them through streams.runtime.wire."""
     if settings.embedded:
         return Streams(
-            items=app.channel(value_type=FeedItem, maxsize=10_000),
-            articles=app.channel(value_type=Article, maxsize=10_000),
-            events=app.channel(value_type=ArticleEvents, maxsize=10_000),
-            alerts=app.channel(value_type=Alert, maxsize=10_000),
+            items=app.channel(maxsize=10_000),
+            articles=app.channel(maxsize=10_000),
+            events=app.channel(maxsize=10_000),
+            alerts=app.channel(maxsize=10_000),
         )
+
+    def topic(name: str, record: type[Record]) -> Any:
+        return app.topic(name, key_type=str, value_serializer=codec(record), partitions=4)
+
     return Streams(
-        items=app.topic(ITEMS_TOPIC, value_type=FeedItem, key_type=str, partitions=4),
-        articles=app.topic(ARTICLES_TOPIC, value_type=Article, key_type=str, partitions=4),
-        events=app.topic(EVENTS_TOPIC, value_type=ArticleEvents, key_type=str, partitions=4),
-        alerts=app.topic(ALERTS_TOPIC, value_type=Alert, key_type=str, partitions=4),
+        items=topic(ITEMS_TOPIC, FeedItem),
+        articles=topic(ARTICLES_TOPIC, Article),
+        events=topic(EVENTS_TOPIC, ArticleEvents),
+        alerts=topic(ALERTS_TOPIC, Alert),
     )

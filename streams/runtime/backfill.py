@@ -24,10 +24,11 @@ from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, Event
 from streams.deliver.make_alert import make_alert
 from streams.evaluate.matcher import evaluate
+from streams.evaluate.rule_state import MemoryRuleState
 from streams.extract.consolidate import consolidate
 from streams.store import Store, utcnow
 from streams.store.alerts import BACKFILLED, record_alert
-from streams.store.rule_state import MemoryRuleState, StoreRuleState
+from streams.store.rule_state import StoreRuleState
 from streams.store.schema import articles as articles_table
 from streams.store.schema import events as events_table
 
@@ -69,7 +70,7 @@ async def _stored(store: Store, after: dt.datetime) -> list[ArticleEvents]:
         )).all() if ids else []
     by_article: dict[str, list[Event]] = {}
     for article_id, payload in events:
-        by_article.setdefault(article_id, []).append(Event(**payload))
+        by_article.setdefault(article_id, []).append(Event.from_dict(payload))
     out = []
     for r in rows:
         article = Article(

@@ -24,6 +24,7 @@ from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, FeedItem
 from streams.deliver.make_alert import make_alert
 from streams.evaluate.matcher import evaluate, tick
+from streams.evaluate.rule_state import RuleState
 from streams.extract.consolidate import consolidate
 from streams.poll.retry import is_transient, retry_delay
 from streams.runtime.metrics import Metrics

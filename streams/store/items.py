@@ -27,7 +27,7 @@ async def record_item(store: Store, item: FeedItem) -> bool:
         "guid": item.guid,
         "link": item.link,
         "state": PENDING,
-        "payload": item.asdict(),
+        "payload": item.to_dict(),
         "recorded": utcnow(),
     }
     async with store.begin() as conn:
@@ -109,7 +109,7 @@ async def due_again(
                 sa.select(items.c.key, items.c.payload).where(items.c.key.in_(chunk))
             )
             found = {r.key: r.payload for r in payloads}
-            out.extend(FeedItem.from_data(dict(found[k])) for k in chunk if k in found)
+            out.extend(FeedItem.from_dict(dict(found[k])) for k in chunk if k in found)
     return out
 
 
@@ -153,7 +153,7 @@ async def pending_items(
         query = query.where(items.c.recorded < recorded_before)
     async with store.begin() as conn:
         rows = await conn.execute(query.order_by(items.c.recorded))
-    return [FeedItem.from_data(dict(r[0])) for r in rows]
+    return [FeedItem.from_dict(dict(r[0])) for r in rows]
 
 
 async def count_items(store: Store) -> dict[str, int]:

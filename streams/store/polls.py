@@ -36,7 +36,7 @@ async def add_pending(
     """Add entries as pending (those already there are left alone)."""
     rows = [
         {"key": i.key, "feed": i.feed, "guid": i.guid, "link": i.link, "state": PENDING,
-         "payload": i.asdict(), "recorded": recorded}
+         "payload": i.to_dict(), "recorded": recorded}
         for i in entries
     ]
     for n in range(0, len(rows), _CHUNK):

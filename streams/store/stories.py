@@ -12,6 +12,7 @@ same story ids back, with no new rows.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -176,7 +177,7 @@ async def _save_story(
 
 
 def _with_story(event: Event, story_id: str, new: bool) -> Event:
-    return Event(**{**event.asdict(), "story_id": story_id, "story_new": new})
+    return replace(event, story_id=story_id, story_new=new)
 
 
 def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:
@@ -187,7 +188,7 @@ def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:
         "type": event.type,
         "date": event.date,
         "status": event.status,
-        "payload": event.asdict(),
+        "payload": event.to_dict(),
         "created": now,
     }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from streams.core.records import Article, Event, content_key
 from streams.extract.dates import parse_published
@@ -116,4 +116,4 @@ def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_
 
 
 def _with_story(event: Event, story_id: str, new: bool) -> Event:
-    return Event(**{**event.asdict(), "story_id": story_id, "story_new": new})
+    return replace(event, story_id=story_id, story_new=new)

@@ -28,9 +28,9 @@ from streams.cli.rules import event_types  # noqa: E402
 from streams.core.records import Article, ArticleEvents, Event  # noqa: E402
 from streams.evaluate.event_view import EventView  # noqa: E402
 from streams.evaluate.matcher import evaluate  # noqa: E402
+from streams.evaluate.rule_state import MemoryRuleState  # noqa: E402
 from streams.evaluate.rulebook import load_rulebook  # noqa: E402
 from streams.knowledge.gazetteer import Gazetteer  # noqa: E402
-from streams.store.rule_state import MemoryRuleState  # noqa: E402
 
 SIZES = (10, 100, 1000)
 REPEAT = 400
