@@ -80,7 +80,7 @@ async def build_runtime(
     from connectors.http import make_client
     from streams.extract.extractor import build_extractor
     from streams.store.rule_state import StoreRuleState
-    from streams.store.stories import use_gazetteer
+    from streams.runtime.stories import use_gazetteer
 
     store = await Store(settings.database).open()
     seed_server = None

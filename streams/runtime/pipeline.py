@@ -32,7 +32,7 @@ from streams.store import Store, utcnow
 from streams.store.alerts import record_alert, record_story_update
 from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
-from streams.store.stories import assign_stories
+from streams.runtime.stories import assign_stories
 
 log = logging.getLogger(__name__)
 
