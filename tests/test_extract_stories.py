@@ -13,10 +13,10 @@ import sqlalchemy as sa
 import yaml
 
 from streams.core.records import Article, Event, content_key
+from streams.runtime.stories import assign_stories, load_story
 from streams.store import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
-from streams.runtime.stories import assign_stories, load_story
 
 CASES = yaml.safe_load(
     (Path(__file__).parent / "golden" / "extract_stories" / "cases.yaml").read_text("utf-8")
