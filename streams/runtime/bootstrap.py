@@ -79,8 +79,8 @@ async def build_runtime(
     """Open the store, start the seed server if configured, load model and rules."""
     from connectors.http import make_client
     from streams.extract.extractor import build_extractor
-    from streams.store.rule_state import StoreRuleState
     from streams.runtime.stories import use_gazetteer
+    from streams.store.rule_state import StoreRuleState
 
     store = await Store(settings.database).open()
     seed_server = None

@@ -28,11 +28,11 @@ from streams.evaluate.matcher import evaluate, tick
 from streams.extract.consolidate import consolidate
 from streams.poll.retry import is_transient, retry_delay
 from streams.runtime.metrics import Metrics
+from streams.runtime.stories import assign_stories
 from streams.store import Store, utcnow
 from streams.store.alerts import record_alert, record_story_update
 from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
-from streams.runtime.stories import assign_stories
 
 log = logging.getLogger(__name__)
 

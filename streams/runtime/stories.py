@@ -8,9 +8,10 @@ its events saved and gets the same story ids back, with no new rows.
 
 from __future__ import annotations
 
+from streams.core.clock import utcnow
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
-from streams.store.db import Store, utcnow
+from streams.store.db import Store
 from streams.store.stories import story_batch, story_row
 from streams.stories.match import match_article, published_day, since
 from streams.stories.rows import story_from_row, story_values

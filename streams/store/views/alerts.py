@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams.core.clock import aware_or_none, utcnow
 from streams.store.alerts import COVERED
-from streams.store.db import Store, utcnow
-from streams.store.deliveries import aware
+from streams.store.db import Store
 from streams.store.schema import alerts, articles, deliveries, silences
 
 
@@ -78,5 +78,5 @@ async def silencing_facts(store: Store) -> tuple[set[str], list[Any]]:
         )).scalars().all())
         now = utcnow()
         active = [s for s in (await conn.execute(sa.select(silences))).all()
-                  if (aware(s.until) or now) > now]
+                  if (aware_or_none(s.until) or now) > now]
     return held, active
