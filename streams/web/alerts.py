@@ -2,8 +2,9 @@
 the status an analyst sees (new, acknowledged, silenced); and the two actions on an alert.
 
 "silenced" is derived: an alert not acknowledged whose deliveries were held, or that an
-active silence matches now. Acknowledging and silencing go through the delivery stage's own
-store functions, so the CLI and the dashboard do the same thing.
+active silence matches now (streams/deliver/alert_status.py judges). The rows come from the
+store's own alert list (streams.store.views, the one the CLI reads); acknowledging and
+silencing go through the same store functions as the CLI's.
 """
 
 from __future__ import annotations
