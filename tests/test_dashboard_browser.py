@@ -34,10 +34,10 @@ from test_web_support import (
     load_holder,
     make_settings,
 )
+from web_harness import DashboardServer
 
 from streams.core.records import alert_id
 from streams.store.alerts import record_alert
-from streams.web.harness import DashboardServer
 
 SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")

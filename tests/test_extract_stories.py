@@ -1,5 +1,5 @@
 """Story grouping: golden cases (tests/golden/extract_stories), idempotent redelivery and
-concurrent workers (streams/store/stories.py over a real SQLite store)."""
+concurrent workers (streams/runtime/stories.py over a real SQLite store)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import sqlalchemy as sa
 import yaml
 
 from streams.core.records import Article, Event, content_key
+from streams.runtime.stories import assign_stories, load_story, use_gazetteer
 from streams.store import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
-from streams.store.stories import assign_stories, load_story, use_gazetteer
 
 CASES = yaml.safe_load(
     (Path(__file__).parent / "golden" / "extract_stories" / "cases.yaml").read_text("utf-8")

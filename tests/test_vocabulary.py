@@ -15,10 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from test_web_support import RULES, fill, make_settings
-
-from streams.deliver import alert_status
-from streams.evaluate.rulebook import SEVERITIES as RULEBOOK_SEVERITIES
-from streams.web.harness import DashboardServer
+from web_harness import DashboardServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,8 +36,21 @@ def server(tmp_path: Path) -> Iterator[DashboardServer]:
         srv.stop()
 
 
-def test_severities_are_the_rulebook_s() -> None:
-    assert alert_status.SEVERITIES == tuple(reversed(RULEBOOK_SEVERITIES))
+def test_one_list_of_severities_everywhere(tmp_path: Path) -> None:
+    """The rule language, the routes, the CLI's choices and the dashboard's filter refuse
+    the same unknown severity and name the same five (streams/core/severities.py)."""
+    words = ("info", "low", "medium", "high", "critical")
+    listed = newswatch("alerts", "list", "--severity", "warning")
+    assert listed.returncode != 0
+    assert "'critical', 'high', 'medium', 'low', 'info'" in listed.stderr
+    routes = newswatch("config", "show", NEWSWATCH_ROUTES='{"urgent": ["console"]}')
+    assert routes.returncode != 0 and ", ".join(words) in routes.stderr
+    (tmp_path / "r.yaml").write_text(
+        "rules:\n  - id: x\n    kind: match\n    severity: warning\n"
+        "    when: {type: ceasefire}\n", encoding="utf-8")
+    checked = newswatch("rules", "check", str(tmp_path))
+    assert checked.returncode != 0
+    assert f"severity: 'warning' is not one of: {', '.join(words)}" in checked.stdout
 
 
 def test_api_refuses_bad_filters_naming_each_parameter(server: DashboardServer) -> None:

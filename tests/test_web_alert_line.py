@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from test_web_support import EVENTS, NOW, RULES, _alert, fill, make_settings
+from web_harness import DashboardServer
 
 from streams.core.records import Event
 from streams.store import Store
 from streams.store.alerts import record_alert
-from streams.web.harness import DashboardServer
 
 LEDE = ("At least 24 people were killed and dozens wounded when Russian missiles struck the "
         "centre of Kherson on Friday morning, hitting a market, a school and several apartment "

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from test_web_support import NOW, RULES, fill, make_settings
+from web_harness import DashboardServer
 
 from streams.core.records import alert_id
-from streams.web.harness import DashboardServer
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from web_harness import StaticRules
 
 from streams.config.settings import Settings
 from streams.core.records import Alert, Event, alert_id
@@ -18,7 +19,6 @@ from streams.deliver.render import alert_to_json
 from streams.store import Store
 from streams.store.alerts import record_alert
 from streams.store.schema import articles, events, feeds, items, stories
-from streams.web.harness import StaticRules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime.now(dt.UTC)

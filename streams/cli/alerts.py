@@ -13,7 +13,8 @@ import click
 if TYPE_CHECKING:
     from streams.store import Store
 
-from streams.deliver.alert_status import SEVERITIES, STATUSES
+from streams.core.alert_status import STATUSES
+from streams.core.severities import MOST_SEVERE_FIRST as SEVERITIES
 
 T = TypeVar("T")
 
@@ -65,12 +66,12 @@ def alerts_list(status: str | None, severity: str | None, rule_id: str | None,
     headline; the statuses and severities the dashboard and the API use."""
     from streams.deliver.alert_status import Judge
     from streams.store.alerts import list_alerts
+    from streams.store.views import silencing_facts
 
     async def work(store: Store) -> list[tuple[Any, str]]:
         filtered = status is not None or severity is not None
         rows = await list_alerts(store, None, rule_id, 1_000_000 if filtered else limit)
-        async with store.begin() as conn:
-            judge = await Judge.read(conn)
+        judge = Judge(*await silencing_facts(store))
         shown = [(row, judge.status(row)) for row in rows]
         return [(row, st) for row, st in shown
                 if status in (None, st) and severity in (None, row.severity)][:limit]
@@ -136,7 +137,8 @@ def silence_group() -> None:
 def silence_add(rule_id: str | None, story_id: str | None, actor: str | None,
                 destination: str | None, duration: str, reason: str) -> None:
     """Add a silence."""
-    from streams.store.silences import SilenceError, add_silence, parse_duration
+    from streams.core.durations import DurationError, positive_duration
+    from streams.store.silences import SilenceError, add_silence
 
     if rule_id is not None:
         known = _known_rule_ids()
@@ -145,13 +147,14 @@ def silence_add(rule_id: str | None, story_id: str | None, actor: str | None,
                 f"no rule {rule_id!r}; known rules: {', '.join(sorted(known))}",
                 param_hint="--rule")
     try:
-        span = parse_duration(duration)
+        span = positive_duration(duration)
         sid = _with_store(lambda s: add_silence(
             s, span, rule_id=rule_id, story_id=story_id, actor=actor,
             destination=destination, reason=reason), create=True)
-    except SilenceError as exc:
+    except (SilenceError, DurationError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"silence #{sid} for {span}")
+
 
 
 def _known_rule_ids() -> set[str]:

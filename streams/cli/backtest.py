@@ -12,16 +12,18 @@ from typing import Any
 
 import click
 
-_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+from streams.core.durations import DurationError, parse_duration
 
 
 def _duration(value: str | None) -> dt.timedelta | None:
+    """--since: a duration (streams/core/durations.py), or None when not given."""
     if value is None:
         return None
-    number, unit = value[:-1], value[-1:]
-    if not number.isdigit() or unit not in _UNITS:
-        raise click.BadParameter(f"{value!r} is not a duration; write e.g. 90m, 24h, 7d or 2w")
-    return dt.timedelta(seconds=int(number) * _UNITS[unit])
+    try:
+        return parse_duration(value)
+    except DurationError:
+        raise click.BadParameter(
+            f"{value!r} is not a duration; write e.g. 90m, 24h, 7d or 2w") from None
 
 
 def _line(alert: dict[str, Any], fmt: str, change: str | None = None) -> str:

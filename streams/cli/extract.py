@@ -67,8 +67,8 @@ def read_seed_folder_file(path: Path) -> list[Any]:
 
 async def extract_lines(extractor: Any, articles: list[Article]) -> list[dict[str, Any]]:
     """Extract, assign stories in a temporary store, and shape one dict per event."""
+    from streams.runtime.stories import assign_stories
     from streams.store import Store
-    from streams.store.stories import assign_stories
 
     results = extractor.extract(articles)
     out = []

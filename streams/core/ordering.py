@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from streams.core.clock import aware
+
 _UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)  # undated articles first
 
 
@@ -18,7 +20,7 @@ def _moment(published: str | None) -> dt.datetime:
         when = dt.datetime.fromisoformat(published.strip())
     except ValueError:
         return _UNDATED
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    return aware(when)
 
 
 def publication_key(

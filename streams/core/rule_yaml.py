@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from streams.core.durations import DurationError
+from streams.core.durations import parse_duration as parse_timedelta
 from streams.core.errors import RuleDefinitionError
 
 Path_ = tuple[str | int, ...]
@@ -185,17 +187,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict, n
     return loader.construct_object(node, deep=True)
 
 
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
 def parse_duration(value: Any, path: Path_, signed: bool = False) -> float:
-    """Seconds from '90s', '15m', '24h', '7d', '2w' (and '-60d' when signed)."""
-    text = str(value).strip() if isinstance(value, str | int) else ""
-    sign = 1.0
-    if signed and text[:1] in "+-" and text:
-        sign, text = (-1.0 if text[0] == "-" else 1.0), text[1:]
-    number, unit = text[:-1], text[-1:]
-    if not (number.isdigit() and unit in _DURATION_UNITS):
+    """Seconds from '90s', '15m', '24h', '7d', '2w' (and '-60d' when signed); the grammar is
+    streams/core/durations.py's."""
+    try:
+        return parse_timedelta(value, signed=signed).total_seconds()
+    except DurationError:
         example = "'-60d' or '+7d'" if signed else "'30m', '24h' or '7d'"
-        raise RuleSyntaxError(path, f"{value!r} is not a duration; write e.g. {example}")
-    return sign * int(number) * _DURATION_UNITS[unit]
+        raise RuleSyntaxError(path, f"{value!r} is not a duration; write e.g. {example}") from None

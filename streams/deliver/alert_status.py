@@ -1,53 +1,27 @@
-"""The words for an alert's state and severity, the same in the CLI, the API and the
-dashboard.
-
-Status as shown: `new`, `acknowledged` (someone is on it; stored as "acked"), `silenced`
-(not acknowledged, and its deliveries were held or an active silence matches it now),
-`backfilled` (recorded by `newswatch rules backfill` without --deliver, never sent).
-Alerts stored as "covered" (a story whose article already raised that rule's alert) are
-never sent nor listed, so they have no shown status.
+"""Which status an alert shows (the words are streams/core/alert_status.py's): acknowledged
+or backfilled as stored; silenced when not acknowledged and its deliveries were held or an
+active silence matches it now; new otherwise. The store reads the facts
+(streams.store.views.silencing_facts); the CLI, the API and the dashboard ask a Judge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-# light on imports: the CLI's option choices read these at start
-NEW, ACKNOWLEDGED, SILENCED = "new", "acknowledged", "silenced"
-BACKFILLED = "backfilled"  # recorded by `rules backfill` without --deliver: never sent
-STATUSES = (NEW, ACKNOWLEDGED, SILENCED, BACKFILLED)
-# streams.evaluate.rulebook.SEVERITIES, critical first as lists show them (a test keeps them equal)
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-STORED_ACKED = "acked"  # the store's value for an acknowledged alert
+from streams.core.alert_status import ACKNOWLEDGED, BACKFILLED, NEW, SILENCED, STORED_ACKED
 
 
 class Judge:
-    """Gives each alert row its shown status, from the held deliveries and the silences
-    active now (read once)."""
+    """Gives each alert row its shown status, from the ids of alerts with held deliveries
+    and the silences active now (read once)."""
 
-    def __init__(self, held: set[str], active: Sequence[Any]) -> None:
-        self.held = held
+    def __init__(self, held: Iterable[str], active: Sequence[Any]) -> None:
+        self.held = set(held)
         self.active = list(active)
 
-    @classmethod
-    async def read(cls, conn: Any) -> Judge:
-        import sqlalchemy as sa
-
-        from streams.store import utcnow
-        from streams.store.deliveries import aware
-        from streams.store.schema import deliveries, silences
-
-        held = set((await conn.execute(
-            sa.select(deliveries.c.alert_id).where(deliveries.c.state == "held").distinct()
-        )).scalars().all())
-        now = utcnow()
-        active = [s for s in (await conn.execute(sa.select(silences))).all()
-                  if (aware(s.until) or now) > now]
-        return cls(held, active)
-
     def status(self, row: Any, alert: Any = None) -> str:
-        """new, acknowledged or silenced for an alert row of the store."""
+        """new, acknowledged, silenced or backfilled for an alert row of the store."""
         if row.status == STORED_ACKED:
             return ACKNOWLEDGED
         if row.status == BACKFILLED:

@@ -26,10 +26,11 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from streams.core.severities import SEVERITIES
+
 if TYPE_CHECKING:
     from streams.config.settings import Settings
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")  # as evaluate.rulebook's
 DEFAULT_ROUTE = "default"  # the routes key used for a severity without its own entry
 FALLBACK = ("console", "jsonl", "slack", "email")  # without NEWSWATCH_ROUTES (as before)
 BUILTIN = ("console", "jsonl", "slack", "email", "webhook")

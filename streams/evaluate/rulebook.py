@@ -25,6 +25,7 @@ from streams.core.rule_yaml import (
     parse_duration,
     read_rule_file,
 )
+from streams.core.severities import SEVERITIES
 from streams.deliver.routing import NAME as DESTINATION_NAME
 from streams.evaluate.condition_compiler import ConditionCompiler, unknown_field
 from streams.evaluate.conditions import Anchor, Condition, best_anchor
@@ -36,7 +37,6 @@ from streams.knowledge.gazetteer import Gazetteer
 
 __all__ = ["LoadResult", "Rule", "RuleError", "Rulebook", "load_rule_file", "load_rulebook"]
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
 # A rule that names no destinations is routed by its severity (streams.deliver.routing: the
 # operator's NEWSWATCH_ROUTES, else console, jsonl, slack and email).
 DEFAULT_DESTINATIONS: tuple[str, ...] = ()

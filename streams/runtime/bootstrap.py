@@ -104,9 +104,9 @@ async def build_runtime(
     from connectors.http import make_client
     from streams.extract.extractor import build_extractor
     from streams.runtime.pipeline import Pipeline
+    from streams.runtime.stories import use_gazetteer
     from streams.store import Store
     from streams.store.rule_state import StoreRuleState
-    from streams.store.stories import use_gazetteer
 
     store = await Store(settings.database).open()
     seed_server = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from streams.core.clock import aware_or_none
 from streams.store import Store
 from streams.store.schema import deliveries, items
 
@@ -20,18 +21,11 @@ class Liveness:
     reasons: tuple[str, ...]
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite gives naive datetimes back; everything newswatch writes is UTC
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 async def check_liveness(store: Store, now: dt.datetime, stall_after: float) -> Liveness:
     """Measure the oldest pending entry and the overdue deliveries."""
     async with store.begin() as conn:
         first_pending = sa.select(sa.func.min(items.c.recorded)).where(items.c.state == "pending")
-        oldest = _aware(await conn.scalar(first_pending))
+        oldest = aware_or_none(await conn.scalar(first_pending))
         cutoff = now - dt.timedelta(seconds=stall_after)
         stuck = await conn.scalar(
             sa.select(sa.func.count())

@@ -29,17 +29,16 @@ from streams.extract.consolidate import consolidate
 from streams.poll.retry import is_transient, retry_delay
 from streams.runtime.metrics import Metrics
 from streams.runtime.polling import Schedule, StoreFailures, poll_feeds
+from streams.runtime.stories import assign_stories
 from streams.store import Store, utcnow
 from streams.store.alerts import record_alert, record_story_update
 from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
-from streams.store.stories import assign_stories
 
 if TYPE_CHECKING:
     from streams.evaluate.hot_reload import RulebookHolder
     from streams.evaluate.matcher import Match
     from streams.extract.extractor import Extractor
-    from streams.store.rule_state import RuleState
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from streams.core.alert_status import COVERED, STORED_ACKED
 from streams.core.records import Alert, content_key
 from streams.deliver.render import alert_from_json, alert_to_json
 from streams.deliver.retry_policy import State
@@ -66,11 +67,9 @@ async def _outbox_rows(
     return rows
 
 
-# The status of a story's alert row when the article that first told it raised the rule's
-# alert for another story: recorded (its later articles are updates), never sent or listed.
-COVERED = "covered"
-# A rule's alert recorded by `newswatch rules backfill` without --deliver: listed, not sent.
-BACKFILLED = "backfilled"
+# the stored statuses (streams/core/alert_status.py): COVERED for a story's alert row when
+# the article that first told it raised the rule's alert for another story (recorded, never
+# sent or listed); BACKFILLED for `newswatch rules backfill` without --deliver (listed, not sent)
 
 
 async def record_alert(
@@ -184,5 +183,5 @@ async def ack_alert(store: Store, alert_id: str, by: str) -> str | None:
         if len(ids) != 1:
             return None
         await conn.execute(alerts.update().where(alerts.c.id == ids[0]).values(
-            status="acked", acked=utcnow(), acked_by=by))
+            status=STORED_ACKED, acked=utcnow(), acked_by=by))
     return ids[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,15 +12,12 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from streams.core.clock import utcnow
 from streams.core.errors import StoreError  # the store's errors: streams.core.errors
 from streams.store.migrate import MigrationError, migrate
 
+# utcnow is streams/core/clock.py's, kept importable from here
 __all__ = ["Store", "StoreError", "utcnow"]
-
-
-def utcnow() -> dt.datetime:
-    """The current time, UTC, timezone-aware."""
-    return dt.datetime.now(dt.UTC)
 
 
 def _normalise_url(url: str) -> str:

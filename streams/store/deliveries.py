@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from streams.core.clock import aware_or_none as aware
 from streams.core.records import Alert
 from streams.deliver.render import alert_from_json
 from streams.deliver.retry_policy import Outcome, SendResult, State
@@ -23,13 +24,6 @@ from streams.store.db import Store, utcnow
 from streams.store.schema import alert_updates, alerts, attempts, deliveries, destination_flags
 
 OPEN = (State.PENDING, State.RETRYING)
-
-
-def aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite returns naive datetimes for timezone columns; they were written as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams.core.clock import aware, aware_or_none
 from streams.store.db import Store, utcnow
 from streams.store.schema import feeds
 
@@ -17,17 +18,11 @@ _TIMES = (
 )
 
 
-def _aware(value: Any) -> Any:
-    # SQLite hands back naive datetimes even for timezone=True columns; they were stored UTC.
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _row(row: Any) -> dict[str, Any]:
     out = dict(row._mapping)
     for name in _TIMES:
-        out[name] = _aware(out.get(name))
+        value = out.get(name)
+        out[name] = aware(value) if isinstance(value, dt.datetime) else value
     return out
 
 
@@ -95,8 +90,8 @@ async def due_feeds(store: Store, urls: list[str], now: dt.datetime) -> list[str
         rows = await conn.execute(
             sa.select(feeds.c.url, feeds.c.next_attempt).where(feeds.c.url.in_(urls))
         )
-    scheduled = {r.url: _aware(r.next_attempt) for r in rows}
-    return [u for u in dict.fromkeys(urls) if scheduled.get(u) is None or scheduled[u] <= now]
+    scheduled = {r.url: aware_or_none(r.next_attempt) for r in rows}
+    return [u for u in dict.fromkeys(urls) if (when := scheduled.get(u)) is None or when <= now]
 
 
 async def all_feeds(store: Store, configured: list[str]) -> list[str]:

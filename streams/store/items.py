@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams.core.clock import aware_or_none
 from streams.core.records import FeedItem
 from streams.store.db import Store, utcnow
 from streams.store.schema import items
@@ -137,8 +138,7 @@ async def failed_items(store: Store) -> list[dict[str, Any]]:
     for row in rows:
         values = dict(row._mapping)
         for name in ("next_attempt", "recorded"):
-            if values[name] is not None and values[name].tzinfo is None:
-                values[name] = values[name].replace(tzinfo=dt.UTC)
+            values[name] = aware_or_none(values[name])
         out.append(values)
     return out
 

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from streams.core.clock import aware
 from streams.core.errors import RequestError
 from streams.core.records import Alert
 from streams.store.db import Store, utcnow
@@ -19,12 +20,7 @@ from streams.store.schema import silences
 
 
 class SilenceError(RequestError, ValueError):
-    """A silence that would match everything, or a bad duration; the message says which."""
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes even for timezone=True columns; they were stored as UTC
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    """A silence that would match everything, or one not lasting a positive time."""
 
 
 def matches(row: Any, alert: Alert) -> bool:
@@ -45,8 +41,8 @@ async def silencing(conn: AsyncConnection, alert: Alert, now: dt.datetime) -> di
     rows = (await conn.execute(sa.select(silences).where(silences.c.until > now))).all()
     out: dict[str, str] = {}
     for row in rows:
-        if _aware(row.until) > now and matches(row, alert):
-            reason = f"silenced by #{row.id} until {_aware(row.until):%Y-%m-%d %H:%M}Z"
+        if aware(row.until) > now and matches(row, alert):
+            reason = f"silenced by #{row.id} until {aware(row.until):%Y-%m-%d %H:%M}Z"
             if row.reason:
                 reason += f" ({row.reason})"
             out.setdefault(row.destination or "*", reason)
@@ -86,20 +82,3 @@ async def remove_silence(store: Store, silence_id: int) -> bool:
         result = await conn.execute(
             silences.update().where(silences.c.id == silence_id).values(until=utcnow()))
         return result.rowcount == 1
-
-
-def parse_duration(text: str) -> dt.timedelta:
-    """'90s', '30m', '2h', '1d', '1h30m' -> timedelta; SilenceError naming the text otherwise."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    total, number = 0.0, ""
-    for ch in text.strip().lower():
-        if ch.isdigit() or ch == ".":
-            number += ch
-        elif ch in units and number:
-            total += float(number) * units[ch]
-            number = ""
-        else:
-            raise SilenceError(f"cannot read duration {text!r}: use e.g. 30m, 2h, 1d")
-    if number or total <= 0:
-        raise SilenceError(f"cannot read duration {text!r}: use e.g. 30m, 2h, 1d")
-    return dt.timedelta(seconds=total)

@@ -1,6 +1,6 @@
 """Story matching, pure: for each event of an article, join an open story or open a new one.
 
-The store (streams/store/stories.py) loads the candidates `since` says (stories of the
+The runtime (streams/runtime/stories.py) loads the candidates `since` says (stories of the
 article's event types still open at its publication date, or closed within RECALL_DAYS when
 an event is a recall), calls `match_article`, and saves what it returns. A candidate fits
 when it has the same type, shares sides with the event (one, or two for a meeting or a

@@ -1,6 +1,6 @@
 """A story's state, pure: what matching needs to know of one happening, and how a mention
 updates it. Which story a mention joins is decided in streams/stories/match.py with the
-identities of streams/stories/identity.py; the store (streams/store/stories.py) loads and
+identities of streams/stories/identity.py; the runtime (streams/runtime/stories.py) loads and
 saves these states.
 
 Dates kept: `first`/`last`, the earliest and latest anchor (a mention's own date, else its

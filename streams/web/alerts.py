@@ -2,8 +2,9 @@
 the status an analyst sees (new, acknowledged, silenced); and the two actions on an alert.
 
 "silenced" is derived: an alert not acknowledged whose deliveries were held, or that an
-active silence matches now. Acknowledging and silencing go through the delivery stage's own
-store functions, so the CLI and the dashboard do the same thing.
+active silence matches now (streams/deliver/alert_status.py judges). The rows come from the
+store's own alert list (streams.store.views, the one the CLI reads); acknowledging and
+silencing go through the same store functions as the CLI's.
 """
 
 from __future__ import annotations
@@ -13,21 +14,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
+from streams.core.alert_status import STATUSES
+from streams.core.durations import DurationError, positive_duration
 from streams.core.errors import RequestError
 from streams.core.records import Alert
-from streams.deliver import alert_status
+from streams.core.severities import MOST_SEVERE_FIRST as SEVERITIES
+from streams.deliver.alert_status import Judge
 from streams.deliver.render import HEADLINE, alert_from_json, cut, what_happened
-from streams.store import Store
-from streams.store.alerts import COVERED, ack_alert
-from streams.store.schema import alerts, articles
-from streams.store.silences import add_silence, parse_duration
-from streams.web.queries import day_start, iso, one, parse_day
+from streams.store import Store, views
+from streams.web.queries import aware, day_start, iso, one, parse_day
 
-STATUSES, SEVERITIES = alert_status.STATUSES, alert_status.SEVERITIES
 SILENCE_SCOPES = ("story", "rule")
 MAX_ALERTS = 500
+EVERY_ALERT = 1_000_000  # when filtering by severity or day, read them all first
 
 
 @dataclass(frozen=True)
@@ -92,25 +91,19 @@ def _problems(params: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _select(flt: AlertFilter) -> sa.Select[Any]:
-    # the article's publication date, for alerts recorded before the Alert carried it
-    query = sa.select(alerts, articles.c.published.label("article_published")).select_from(
-        alerts.outerjoin(articles, articles.c.id == alerts.c.article_id)
-    ).order_by(alerts.c.created.desc(), alerts.c.id)
-    query = query.where(alerts.c.status != COVERED)
-    if flt.rule:
-        query = query.where(alerts.c.rule_id == flt.rule)
-    if flt.severity:
-        query = query.where(alerts.c.severity == flt.severity)
+def _wanted(row: Any, flt: AlertFilter) -> bool:
+    """The store's filters the list does not take: severity and the days of creation."""
+    if flt.severity and row.severity != flt.severity:
+        return False
+    created = aware(row.created)
     since, until = parse_day(flt.since), parse_day(flt.until)
-    if since:
-        query = query.where(alerts.c.created >= day_start(since))
-    if until:
-        query = query.where(alerts.c.created < day_start(until + dt.timedelta(days=1)))
-    return query.limit(MAX_ALERTS)
+    if since and (created is None or created < day_start(since)):
+        return False
+    return not (until and (created is None
+                           or created >= day_start(until + dt.timedelta(days=1))))
 
 
-def _as_dict(row: Any, alert: Alert, status: str) -> dict[str, Any]:
+def _as_dict(row: Any, alert: Alert, status: str, published: str) -> dict[str, Any]:
     payload = row.payload or {}
     event = payload.get("event") or {}
     title = payload.get("title", "")
@@ -131,7 +124,7 @@ def _as_dict(row: Any, alert: Alert, status: str) -> dict[str, Any]:
         "what": what_happened(alert.event),
         "event_type": event.get("type", ""),
         "event_date": event.get("date"),
-        "published": ((payload.get("published") or row.article_published or "")[:10]) or None,
+        "published": ((payload.get("published") or published or "")[:10]) or None,
         "created": iso(row.created),
         "acked": iso(row.acked),
         "acked_by": row.acked_by,
@@ -144,15 +137,20 @@ def _default_message(message: str, rule_id: str, title: str) -> bool:
 
 
 async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
-    """{'alerts': [...newest first], 'rules': [...], 'sources': [...]} for the filter."""
-    async with store.begin() as conn:
-        rows = (await conn.execute(_select(flt))).all()
-        judge = await alert_status.Judge.read(conn)
-        rules = (await conn.execute(sa.select(alerts.c.rule_id).distinct())).scalars().all()
+    """{'alerts': [...newest first], 'rules': [...], 'sources': [...]} for the filter: the
+    latest MAX_ALERTS alerts of the rule, severity and days asked, then status and source."""
+    narrowed = bool(flt.severity or flt.since or flt.until)
+    rows = await views.list_alerts(store, None, flt.rule or None,
+                                   EVERY_ALERT if narrowed else MAX_ALERTS)
+    rows = [row for row in rows if _wanted(row, flt)][:MAX_ALERTS]
+    judge = Judge(*await views.silencing_facts(store))
+    rules = await views.alert_rule_ids(store)
+    # the article's publication date, for alerts recorded before the Alert carried it
+    published = await views.published_of(store, (row.article_id for row in rows))
     out, sources = [], set()
     for row in rows:
         alert = alert_from_json(row.payload)
-        item = _as_dict(row, alert, judge.status(row, alert))
+        item = _as_dict(row, alert, judge.status(row, alert), published.get(row.article_id, ""))
         sources.add(item["source"])
         if flt.status and item["status"] != flt.status:
             continue
@@ -161,23 +159,20 @@ async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
         out.append(item)
         if len(out) >= flt.limit:
             break
-    return {"alerts": out, "rules": sorted(rules), "sources": sorted(s for s in sources if s)}
+    return {"alerts": out, "rules": rules, "sources": sorted(s for s in sources if s)}
 
 
 async def alerts_version(store: Store) -> dict[str, Any]:
     """What changes when an alert arrives or changes status: the live refresh polls it."""
-    async with store.begin() as conn:
-        row = (await conn.execute(sa.select(
-            sa.func.count(), sa.func.max(alerts.c.created), sa.func.max(alerts.c.acked)
-        ))).one()
-    count, newest, acked = int(row[0] or 0), iso(row[1]), iso(row[2])
+    count, newest_at, acked_at = await views.alerts_count(store)
+    newest, acked = iso(newest_at), iso(acked_at)
     return {"count": count, "newest": newest, "acked": acked,
             "token": f"{count}|{newest or ''}|{acked or ''}"}
 
 
 async def acknowledge(store: Store, alert_id: str, by: str) -> str | None:
     """Acknowledge one alert; its full id, or None when no single alert matches."""
-    return await ack_alert(store, alert_id, by)
+    return await views.ack_alert(store, alert_id, by)
 
 
 async def silence(
@@ -188,14 +183,15 @@ async def silence(
     Returns the silence id, or None when the alert does not exist. A bad duration raises
     streams.store.silences.SilenceError with a message for the analyst.
     """
-    async with store.begin() as conn:
-        row = (await conn.execute(
-            sa.select(alerts.c.rule_id, alerts.c.story_id).where(alerts.c.id == alert_id)
-        )).first()
-    if row is None:
+    found = await views.alert_rule_and_story(store, alert_id)
+    if found is None:
         return None
-    story = row.story_id if scope != "rule" else None
-    return await add_silence(
-        store, parse_duration(duration), rule_id=row.rule_id, story_id=story,
+    rule_id, story_id = found
+    try:
+        lasting = positive_duration(duration)
+    except DurationError as exc:
+        raise views.SilenceError(str(exc)) from None
+    return await views.add_silence(
+        store, lasting, rule_id=rule_id, story_id=story_id if scope != "rule" else None,
         reason=reason or "silenced from the dashboard",
     )

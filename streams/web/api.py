@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.store.silences import SilenceError
-from streams.web import alerts as alert_data
+import streams.web.alerts as alert_data
+from streams.store.views import SilenceError
 from streams.web.calendar import CalendarQueryError, calendar, calendar_query
 from streams.web.dashboard import DashboardView
 from streams.web.feeds import feed_health

@@ -11,13 +11,11 @@ every source that announced it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
-
 from streams.core.errors import RequestError
-from streams.store import Store
-from streams.store.schema import articles, events
+from streams.store import Store, views
 from streams.web.queries import parse_day
 
 MAX_DAYS = 366
@@ -52,26 +50,16 @@ def calendar_query(query: Any, today: dt.date) -> tuple[dt.date, int]:
 async def calendar(store: Store, start: dt.date, days: int = MAX_DAYS) -> dict[str, Any]:
     """{'from', 'until', 'days': [{'date', 'weekday', 'events': [...]}]} of scheduled events."""
     end = start + dt.timedelta(days=max(1, min(days, MAX_DAYS)))
-    query = (
-        sa.select(events.c.payload, events.c.date, events.c.story_id,
-                  articles.c.source, articles.c.title, articles.c.published)
-        .select_from(events.outerjoin(articles, articles.c.id == events.c.article_id))
-        .where(events.c.status == "scheduled", events.c.date >= start.isoformat(),
-               events.c.date < end.isoformat())
-        .order_by(events.c.date, events.c.created, events.c.id)
-    )
-    async with store.begin() as conn:
-        rows = (await conn.execute(query)).all()
     by_day: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in rows:
-        if not parse_day(row.date):
+    for row in await views.scheduled_events(store, start, end):
+        if not parse_day(row["date"]):
             continue
-        entries = by_day.setdefault(row.date[:10], {})
-        entry = entries.get(row.story_id)
+        entries = by_day.setdefault(row["date"][:10], {})
+        entry = entries.get(row["story_id"])
         if entry is None:
-            entry = entries[row.story_id] = _entry(row)
-        if row.source and row.source not in entry["sources"]:
-            entry["sources"].append(row.source)
+            entry = entries[row["story_id"]] = _entry(row)
+        if row["source"] and row["source"] not in entry["sources"]:
+            entry["sources"].append(row["source"])
     return {
         "from": start.isoformat(),
         "until": end.isoformat(),
@@ -83,14 +71,14 @@ async def calendar(store: Store, start: dt.date, days: int = MAX_DAYS) -> dict[s
     }
 
 
-def _entry(row: Any) -> dict[str, Any]:
-    payload = row.payload or {}
+def _entry(row: Mapping[str, Any]) -> dict[str, Any]:
+    payload = row["payload"] or {}
     return {
-        "story_id": row.story_id,
+        "story_id": row["story_id"],
         "type": payload.get("type", ""),
         "actors": list(payload.get("actors") or []),
         "location": list(payload.get("location") or []),
         "evidence": payload.get("evidence", ""),
-        "title": row.title or "",
-        "sources": [row.source] if row.source else [],
+        "title": row["title"] or "",
+        "sources": [row["source"]] if row["source"] else [],
     }

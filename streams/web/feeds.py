@@ -6,32 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
-
 from streams.runtime.health import feed_state
-from streams.store import Store
-from streams.store.feeds import list_feeds
-from streams.store.schema import items
+from streams.store import Store, views
 from streams.web.queries import iso
 
 ORDER = {"failing": 0, "silent": 1}
 RATE_DAYS = 7  # items per day are averaged over this many days
 
 
-async def _recent_counts(store: Store, since: dt.datetime) -> dict[str, int]:
-    query = (
-        sa.select(items.c.feed, sa.func.count())
-        .where(items.c.recorded >= since).group_by(items.c.feed)
-    )
-    async with store.begin() as conn:
-        return {feed: int(n) for feed, n in (await conn.execute(query)).all()}
-
-
 async def feed_health(store: Store, now: dt.datetime) -> list[dict[str, Any]]:
     """One dict per feed, failing and silent first, then by failures and URL."""
-    counts = await _recent_counts(store, now - dt.timedelta(days=RATE_DAYS))
+    counts = await views.items_per_feed(store, now - dt.timedelta(days=RATE_DAYS))
     out = []
-    for row in await list_feeds(store):
+    for row in await views.list_feeds(store):
         health = feed_state(row)  # as /health and `feeds list` say
         out.append({
             "url": row["url"],

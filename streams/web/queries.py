@@ -10,19 +10,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from streams.core.clock import day_start, moment
+
+__all__ = ["aware", "day_start", "iso", "number", "one", "parse_day", "quantity_text",
+           "quantity_value"]
+
 
 def aware(value: Any) -> dt.datetime | None:
     """A timezone-aware UTC datetime from a column value (SQLite returns naive ones)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if not isinstance(value, dt.datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return moment(value)
 
 
 def iso(value: Any) -> str | None:
@@ -39,11 +35,6 @@ def parse_day(text: str | None) -> dt.date | None:
         return dt.date.fromisoformat(str(text).strip()[:10])
     except ValueError:
         return None
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """Midnight UTC of a day."""
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def one(params: Mapping[str, Any], name: str) -> str:

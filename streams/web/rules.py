@@ -12,11 +12,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
-from streams.store import Store
-from streams.store.alerts import COVERED
-from streams.store.schema import alerts
+from streams.core.clock import day_start
+from streams.store import Store, views
 from streams.web.queries import aware, iso
 
 DAYS = 30
@@ -98,20 +95,12 @@ def chart(counts: list[int]) -> dict[str, Any]:
     return {"width": CHART_W, "height": CHART_H, "bars": bars, "max": top}
 
 
-async def fired(store: Store, now: dt.datetime) -> tuple[dict[str, Any], dict[str, list[int]]]:
+async def fired(
+    store: Store, now: dt.datetime
+) -> tuple[dict[str, dt.datetime], dict[str, list[int]]]:
     """rule id -> last alert time, and rule id -> alerts per day over the last DAYS days."""
     first = (now - dt.timedelta(days=DAYS - 1)).date()
-    async with store.begin() as conn:
-        last = dict((await conn.execute(
-            sa.select(alerts.c.rule_id, sa.func.max(alerts.c.created))
-            .where(alerts.c.status != COVERED).group_by(alerts.c.rule_id)
-        )).all())
-        recent = (await conn.execute(
-            sa.select(alerts.c.rule_id, alerts.c.created).where(
-                alerts.c.status != COVERED,
-                alerts.c.created >= dt.datetime(first.year, first.month, first.day,
-                                                tzinfo=dt.UTC))
-        )).all()
+    last, recent = await views.rule_firings(store, day_start(first))
     per_day: dict[str, list[int]] = {}
     for rule_id, created in recent:
         moment = aware(created)

@@ -5,27 +5,26 @@ alerts it caused. Also the list of stories, newest first, for the API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
-
-from streams.store import Store
-from streams.store.schema import alerts, articles, events, stories
+from streams.core.alert_status import shown
+from streams.store import Store, views
 from streams.web.queries import iso, quantity_text, quantity_value
 
 
-def _story(row: Any) -> dict[str, Any]:
+def _story(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "type": row.type,
-        "actors": list(row.actors or []),
-        "location": list(row.location or []),
-        "date": row.date,
-        "sources": list(row.sources or []),
-        "articles": row.articles,
-        "summary": row.summary or {},
-        "created": iso(row.created),
-        "updated": iso(row.updated),
+        "id": row["id"],
+        "type": row["type"],
+        "actors": list(row["actors"] or []),
+        "location": list(row["location"] or []),
+        "date": row["date"],
+        "sources": list(row["sources"] or []),
+        "articles": row["articles"],
+        "summary": row["summary"] or {},
+        "created": iso(row["created"]),
+        "updated": iso(row["updated"]),
     }
 
 
@@ -37,19 +36,17 @@ def _bare(story_id: str) -> dict[str, Any]:
 
 async def list_stories(store: Store, limit: int = 200) -> list[dict[str, Any]]:
     """Stories, most recently updated first."""
-    query = sa.select(stories).order_by(stories.c.updated.desc(), stories.c.id).limit(limit)
-    async with store.begin() as conn:
-        return [_story(r) for r in (await conn.execute(query)).all()]
+    return [_story(r) for r in await views.latest_stories(store, limit)]
 
 
-def _article(row: Any) -> dict[str, Any]:
+def _article(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "title": row.title,
-        "url": row.url,
-        "source": row.source,
-        "published": row.published,
-        "fetched": iso(row.created),
+        "id": row["id"],
+        "title": row["title"],
+        "url": row["url"],
+        "source": row["source"],
+        "published": row["published"],
+        "fetched": iso(row["created"]),
     }
 
 
@@ -99,24 +96,12 @@ def number_changes(
 
 async def story_detail(store: Store, story_id: str) -> dict[str, Any] | None:
     """Everything the story page shows, or None when there is no such story."""
-    async with store.begin() as conn:
-        row = (await conn.execute(sa.select(stories).where(stories.c.id == story_id))).first()
-        event_rows = (await conn.execute(
-            sa.select(events.c.payload, events.c.article_id)
-            .where(events.c.story_id == story_id).order_by(events.c.created, events.c.id)
-        )).all()
-        ids = sorted({r.article_id for r in event_rows})
-        article_rows = (await conn.execute(
-            sa.select(articles).where(articles.c.id.in_(ids))
-        )).all() if ids else []
-        alert_rows = (await conn.execute(
-            sa.select(alerts).where(alerts.c.story_id == story_id)
-            .order_by(alerts.c.created.desc())
-        )).all()
+    rows = await views.story_rows(store, story_id)
+    row, event_rows = rows["story"], rows["events"]
     if row is None and not event_rows:
         return None
-    by_id = {a.id: _article(a) for a in article_rows}
-    pairs = [(r.payload or {}, _event(r.payload or {}, by_id.get(r.article_id)))
+    by_id = {a["id"]: _article(a) for a in rows["articles"]}
+    pairs = [(r["payload"] or {}, _event(r["payload"] or {}, by_id.get(r["article_id"])))
              for r in event_rows]
     timeline = sorted((e for _, e in pairs), key=_when)
     return {
@@ -126,9 +111,9 @@ async def story_detail(store: Store, story_id: str) -> dict[str, Any] | None:
         "numbers": number_changes(pairs),
         "evidence": list(dict.fromkeys(e["evidence"] for e in timeline if e["evidence"])),
         "alerts": [
-            {"id": a.id, "rule_id": a.rule_id, "severity": a.severity,
-             "status": "acknowledged" if a.status == "acked" else a.status,
-             "created": iso(a.created), "message": (a.payload or {}).get("message", "")}
-            for a in alert_rows
+            {"id": a["id"], "rule_id": a["rule_id"], "severity": a["severity"],
+             "status": shown(a["status"]),
+             "created": iso(a["created"]), "message": (a["payload"] or {}).get("message", "")}
+            for a in rows["alerts"]
         ],
     }

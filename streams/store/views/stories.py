@@ -1,0 +1,60 @@
+"""What the dashboard reads of stories and events, as plain dicts: the latest stories, one
+story with its events, articles and alerts, and the scheduled events of a window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from streams.store.db import Store
+from streams.store.schema import alerts, articles, events, stories
+
+
+async def latest_stories(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+    """Stories rows, most recently updated first."""
+    query = sa.select(stories).order_by(stories.c.updated.desc(), stories.c.id).limit(limit)
+    async with store.begin() as conn:
+        return [dict(r._mapping) for r in (await conn.execute(query)).all()]
+
+
+async def story_rows(store: Store, story_id: str) -> dict[str, Any]:
+    """{'story': its row or None, 'events': [{payload, article_id}] oldest first,
+    'articles': [rows of their articles], 'alerts': [its alerts' rows] newest first}."""
+    async with store.begin() as conn:
+        row = (await conn.execute(sa.select(stories).where(stories.c.id == story_id))).first()
+        event_rows = (await conn.execute(
+            sa.select(events.c.payload, events.c.article_id)
+            .where(events.c.story_id == story_id).order_by(events.c.created, events.c.id)
+        )).all()
+        ids = sorted({r.article_id for r in event_rows})
+        article_rows = (await conn.execute(
+            sa.select(articles).where(articles.c.id.in_(ids))
+        )).all() if ids else []
+        alert_rows = (await conn.execute(
+            sa.select(alerts).where(alerts.c.story_id == story_id)
+            .order_by(alerts.c.created.desc())
+        )).all()
+    return {
+        "story": dict(row._mapping) if row is not None else None,
+        "events": [dict(r._mapping) for r in event_rows],
+        "articles": [dict(r._mapping) for r in article_rows],
+        "alerts": [dict(r._mapping) for r in alert_rows],
+    }
+
+
+async def scheduled_events(store: Store, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Events with status scheduled dated from `start` (inclusive) to `end` (exclusive), by
+    date, with their article's source, title and publication: {payload, date, story_id,
+    source, title, published}."""
+    query = (
+        sa.select(events.c.payload, events.c.date, events.c.story_id,
+                  articles.c.source, articles.c.title, articles.c.published)
+        .select_from(events.outerjoin(articles, articles.c.id == events.c.article_id))
+        .where(events.c.status == "scheduled", events.c.date >= start.isoformat(),
+               events.c.date < end.isoformat())
+        .order_by(events.c.date, events.c.created, events.c.id)
+    )
+    async with store.begin() as conn:
+        return [dict(r._mapping) for r in (await conn.execute(query)).all()]
