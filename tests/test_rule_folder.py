@@ -86,3 +86,25 @@ async def test_emptied_folder_keeps_the_rules_a_single_removal_withdraws(watched
     write_rules(folder, "a.yaml", RULE.format(type="attack"))  # a file again: loaded
     await until(lambda: not holder.problems() and holder.reloads == 2, "a.yaml again")
     assert await fires(holder, "attack") == ["watched"]
+
+
+async def test_folder_alert_refused_by_the_store_is_raised_once_it_can(watched, store, tmp_path):
+    """The store refuses writes (a full disk) when the folder goes: the operator alert is not
+    lost but recorded once writes work again, before the alert of the folder back."""
+    from store_faults import FullDisk
+
+    holder, folder, _status, told = watched
+    disk = FullDisk(tmp_path / "store.db", tables=("alerts",))
+    disk.fill()
+    moved = folder.with_name("rules-moved")
+    shutil.move(folder, moved)
+    await until(lambda: holder.problems(), "the folder reported missing")
+    await asyncio.sleep(1.0)  # a few scans with the store refusing: nothing recorded
+    assert told == [] and await list_alerts(store) == []
+    shutil.move(moved, folder)
+    await until(lambda: not holder.problems(), "the folder back")
+    disk.lift()
+    await until(lambda: len(told) == 2, "both operator alerts, once the store takes them")
+    assert told == [(f"rules folder missing: {folder}", None),
+                    (None, f"rules folder missing: {folder}")]
+    assert {a.rule_id for a in await list_alerts(store)} == {FOLDER_PROBLEM, FOLDER_BACK}

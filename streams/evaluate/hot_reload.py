@@ -262,10 +262,13 @@ async def watch_rules(
     if not holder.signatures and not holder.folder_problem:
         holder.signatures = await asyncio.to_thread(_signatures, holder.folder)
     holder.write_status(status)
+    untold: list[tuple[str | None, str | None]] = []  # changes whose alert is not recorded yet
     if holder.folder_problem:
-        await _tell(on_problem, holder.folder_problem, None)
+        untold.append((holder.folder_problem, None))
+        await _tell_all(on_problem, untold)
     while True:
         await asyncio.sleep(interval)
+        await _tell_all(on_problem, untold)  # an alert the store refused is raised once it can
         try:
             before = holder.folder_problem
             changed = await asyncio.to_thread(holder.scan)
@@ -274,15 +277,23 @@ async def watch_rules(
             if changed or holder.folder_problem != before:
                 holder.write_status(status)
             if holder.folder_problem != before:
-                await _tell(on_problem, holder.folder_problem, before)
+                untold.append((holder.folder_problem, before))
+                await _tell_all(on_problem, untold)
         except OSError as exc:  # a folder on a flaky disk: say so and keep watching
             log.error("rules: cannot read %s: %s", holder.folder, exc)
 
 
-async def _tell(on_problem: OnProblem | None, problem: str | None, before: str | None) -> None:
-    if on_problem is None:
-        return
-    try:
-        await on_problem(problem, before)
-    except Exception as exc:  # an alert that cannot be recorded must not stop the watcher
-        log.error("rules: cannot raise the operator alert: %s: %s", type(exc).__name__, exc)
+async def _tell_all(on_problem: OnProblem | None,
+                    untold: list[tuple[str | None, str | None]]) -> None:
+    """Raise the operator alerts of the folder's changes, oldest first; keep those that cannot
+    be recorded (a store failing) to try again at the next scan, so none is lost."""
+    while untold:
+        problem, before = untold[0]
+        if on_problem is not None:
+            try:
+                await on_problem(problem, before)
+            except Exception as exc:  # must not stop the watcher: tried again next scan
+                log.error("rules: cannot raise the operator alert yet (will retry): %s: %s",
+                          type(exc).__name__, exc)
+                return
+        untold.pop(0)
