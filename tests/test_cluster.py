@@ -14,11 +14,11 @@ from broker import TansuBroker
 from cluster_support import WorkerProcess, produce, topic_partitions
 
 from streams.core.records import FeedItem, content_key
-from streams.runtime.app import ALERTS_TOPIC, ARTICLES_TOPIC, EVENTS_TOPIC, ITEMS_TOPIC
+from streams.runtime.app import ARTICLES_TOPIC, EVENTS_TOPIC, ITEMS_TOPIC
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
-TOPICS = [ITEMS_TOPIC, ARTICLES_TOPIC, EVENTS_TOPIC, ALERTS_TOPIC]
+TOPICS = [ITEMS_TOPIC, ARTICLES_TOPIC, EVENTS_TOPIC]
 
 
 def _items(start: int, stop: int) -> list[FeedItem]:

@@ -36,7 +36,7 @@ from test_web_support import (
 )
 
 from streams.core.records import alert_id
-from streams.store.alerts import record_alert
+from streams.deliver.record import record_alert
 from streams.web.harness import DashboardServer
 
 SHOTS = ROOT / "tests" / "artifacts" / "screenshots"

@@ -9,7 +9,7 @@ from feeds_support import Loopback, at, client_for, rss
 from connectors.poll import Schedule, poll_feed
 from streams.config.settings import load_settings
 from streams.deliver.feed_health import check_feed_health
-from streams.store.alerts import record_alert
+from streams.deliver.record import record_alert
 from streams.store.feeds import get_feed, update_feed
 
 

@@ -67,7 +67,7 @@ def test_without_routes_alerts_go_only_to_configured_destinations(tmp_path, monk
     slack and email are not configured."""
     from delivery_support import make_alert
 
-    from streams.store.alerts import _wanted
+    from streams.deliver.record import wanted as _wanted
 
     monkeypatch.setenv("NEWSWATCH_DATA_DIR", str(tmp_path))
     settings = load_settings()

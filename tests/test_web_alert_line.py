@@ -12,8 +12,8 @@ import pytest
 from test_web_support import EVENTS, NOW, RULES, _alert, fill, make_settings
 
 from streams.core.records import Event
+from streams.deliver.record import record_alert
 from streams.store import Store
-from streams.store.alerts import record_alert
 from streams.web.harness import DashboardServer
 
 LEDE = ("At least 24 people were killed and dozens wounded when Russian missiles struck the "

@@ -7,12 +7,12 @@ is HTML-escaped in the HTML part and stripped of CR/LF wherever it reaches a hea
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
+from streams.core.alert_json import alert_to_json
 from streams.core.records import Alert, Event, content_key
 
 SEVERITY_EMOJI = {
@@ -24,26 +24,6 @@ SEVERITY_EMOJI = {
 # characters of a headline shown in every channel (console line, Slack link label, email
 # title and subject part): a 200-character lede used as a headline is cut at a word
 HEADLINE = 120
-
-
-def alert_to_json(alert: Alert) -> dict[str, Any]:
-    """The alert as plain JSON data (no Faust namespace markers)."""
-    return _strip_ns(json.loads(alert.dumps()))
-
-
-def alert_from_json(data: dict[str, Any]) -> Alert:
-    """Rebuild an Alert (with its Event) from `alert_to_json` output."""
-    data = _strip_ns(dict(data))
-    data["event"] = Event(**data["event"])
-    return Alert(**data)
-
-
-def _strip_ns(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_ns(v) for k, v in value.items() if k != "__faust"}
-    if isinstance(value, list):
-        return [_strip_ns(v) for v in value]
-    return value
 
 
 def one_line(text: str) -> str:

@@ -1,5 +1,7 @@
 """Thin Faust agents: each reads one stream, calls one pipeline stage, sends on, and records
-the failures it expects. All the work is in streams/runtime/pipeline.py."""
+the failures it expects. All the work is in streams/runtime/pipeline.py. The last stage
+records its alerts in the outbox, and recording wakes the dispatcher
+(streams/deliver/record.py): no agent stands between an alert and its delivery."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -> dict[str, Any]:
-    """Attach the clean, extract, alert and deliver agents to the app."""
+    """Attach the clean, extract and alert agents to the app."""
     settings = service.settings
 
     @app.agent(streams.items, name="clean", concurrency=4)
@@ -54,26 +56,15 @@ def register_agents(app: faust.App, streams: Streams, service: RuntimeService) -
     async def alert_agent(stream: Any) -> None:
         runtime = await service.ready()
         async for batch in stream:
-            try:
-                alerts = await runtime.pipeline.alert(batch)
+            try:  # records the new alerts with their outbox rows and wakes the dispatcher
+                await runtime.pipeline.alert(batch)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 await runtime.pipeline.fail(batch.article.item_key, exc)
-                continue
-            for alert in alerts:
-                await streams.alerts.send(key=alert.story_id, value=alert)
-
-    @app.agent(streams.alerts, name="deliver")
-    async def deliver_agent(stream: Any) -> None:
-        runtime = await service.ready()
-        async for _alert in stream:
-            # the alert is already in the outbox; wake the dispatcher that works it
-            runtime.wake.set()
 
     return {
         "clean": clean_agent,
         "extract": extract_agent,
         "alert": alert_agent,
-        "deliver": deliver_agent,
     }

@@ -1,4 +1,4 @@
-"""The Faust app and its four streams: one App, embedded or on Kafka by settings.
+"""The Faust app and its three streams: one App, embedded or on Kafka by settings.
 
 Embedded (broker memory://): Kafka is disabled in the boot strategy and the streams are
 in-memory channels inside one worker process. Cluster (broker kafka://): the same agents
@@ -14,13 +14,12 @@ import faust
 from faust.app.base import BootStrategy
 
 from streams.config.settings import Settings
-from streams.core.records import Alert, Article, ArticleEvents, FeedItem
+from streams.core.records import Article, ArticleEvents, FeedItem
 
 # topic names, one per stream (the cluster mode creates them with these names)
 ITEMS_TOPIC = "newswatch-items"
 ARTICLES_TOPIC = "newswatch-articles"
 EVENTS_TOPIC = "newswatch-events"
-ALERTS_TOPIC = "newswatch-alerts"
 
 
 class EmbeddedBoot(BootStrategy):
@@ -35,12 +34,12 @@ class EmbeddedApp(faust.App):
 
 @dataclass(frozen=True)
 class Streams:
-    """The app's four streams (channels when embedded, topics on Kafka)."""
+    """The app's three streams (channels when embedded, topics on Kafka); alerts leave them
+    for the store's outbox (streams/deliver/record.py), which wakes the dispatcher."""
 
     items: Any
     articles: Any
     events: Any
-    alerts: Any
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -70,11 +69,9 @@ def create_streams(app: faust.App, settings: Settings) -> Streams:
             items=app.channel(value_type=FeedItem, maxsize=10_000),
             articles=app.channel(value_type=Article, maxsize=10_000),
             events=app.channel(value_type=ArticleEvents, maxsize=10_000),
-            alerts=app.channel(value_type=Alert, maxsize=10_000),
         )
     return Streams(
         items=app.topic(ITEMS_TOPIC, value_type=FeedItem, key_type=str, partitions=4),
         articles=app.topic(ARTICLES_TOPIC, value_type=Article, key_type=str, partitions=4),
         events=app.topic(EVENTS_TOPIC, value_type=ArticleEvents, key_type=str, partitions=4),
-        alerts=app.topic(ALERTS_TOPIC, value_type=Alert, key_type=str, partitions=4),
     )

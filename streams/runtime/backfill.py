@@ -22,10 +22,10 @@ from streams.config.settings import Settings
 from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, Event
 from streams.deliver.make_alert import make_alert
+from streams.deliver.record import BACKFILLED, record_alert
 from streams.evaluate.matcher import evaluate
 from streams.extract.consolidate import consolidate
 from streams.store import Store, utcnow
-from streams.store.alerts import BACKFILLED, record_alert
 from streams.store.rule_state import MemoryRuleState, StoreRuleState
 from streams.store.schema import articles as articles_table
 from streams.store.schema import events as events_table

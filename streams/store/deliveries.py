@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from streams.core.alert_json import alert_from_json
+from streams.core.outbox import OPEN, GroupState, Outcome, State
 from streams.core.records import Alert
-from streams.deliver.render import alert_from_json
-from streams.deliver.retry_policy import Outcome, SendResult, State
 from streams.store.db import Store, utcnow
 from streams.store.schema import alert_updates, alerts, attempts, deliveries, destination_flags
-
-OPEN = (State.PENDING, State.RETRYING)
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -151,9 +148,19 @@ async def retrying_since(store: Store, delivery_id: int, attempts_made: int) -> 
         return aware((await conn.execute(query)).scalar())
 
 
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one attempt produced, as the attempts table keeps it."""
+
+    outcome: Outcome
+    status: int | None = None  # HTTP status or SMTP reply code
+    error: str = ""
+    ref: str | None = None  # the destination's id for the message, kept on the delivery
+
+
 async def finish(
-    store: Store, delivery_id: int, attempt_id: int | None, result: SendResult, state: State,
-    next_attempt: dt.datetime | None, error: str, now: dt.datetime,
+    store: Store, delivery_id: int, attempt_id: int | None, result: AttemptResult,
+    state: State, next_attempt: dt.datetime | None, error: str, now: dt.datetime,
 ) -> None:
     """Record an attempt's result and the delivery's new state in one transaction."""
     values: dict[str, Any] = {"state": state, "next_attempt": next_attempt, "error": error or None}
@@ -248,29 +255,18 @@ async def postpone(store: Store, delivery_id: int, until: dt.datetime) -> None:
         ).values(next_attempt=until))
 
 
-async def group_due(
-    conn: AsyncConnection, key: str, destination: str, now: dt.datetime, wait: float,
-    interval: float,
-) -> dt.datetime:
-    """When a new alert of group `key` is due at `destination` (Alertmanager's group_wait /
-    group_interval): with the group's open deliveries if it has some; else `wait` from now,
-    but no sooner than `interval` after the group's last digest (one in flight counts as now).
-    """
+async def group_state(store: Store, key: str, destination: str) -> GroupState:
+    """A digest group's deliveries at a destination: when its open ones fall due, when it
+    last sent, and how many are in flight (the deliver stage decides what that means)."""
     mine = sa.and_(deliveries.c.group_key == key, deliveries.c.destination == destination,
                    deliveries.c.update_id == "")
-    row = (await conn.execute(sa.select(
-        sa.func.min(deliveries.c.next_attempt).filter(deliveries.c.state.in_(OPEN)),
-        sa.func.max(deliveries.c.sent).filter(deliveries.c.state == State.SENT),
-        sa.func.count().filter(deliveries.c.state == State.SENDING),
-    ).where(mine))).one()
-    open_due, last_sent, sending = aware(row[0]), aware(row[1]), row[2]
-    if open_due is not None:
-        return open_due
-    due = now + dt.timedelta(seconds=wait)
-    last = now if sending else last_sent
-    if last is not None:
-        due = max(due, last + dt.timedelta(seconds=interval))
-    return due
+    async with store.begin() as conn:
+        row = (await conn.execute(sa.select(
+            sa.func.min(deliveries.c.next_attempt).filter(deliveries.c.state.in_(OPEN)),
+            sa.func.max(deliveries.c.sent).filter(deliveries.c.state == State.SENT),
+            sa.func.count().filter(deliveries.c.state == State.SENDING),
+        ).where(mine))).one()
+    return GroupState(aware(row[0]), aware(row[1]), int(row[2] or 0))
 
 
 async def open_in_group(store: Store, destination: str, key: str) -> list[Delivery]:

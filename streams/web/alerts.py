@@ -15,9 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams.core.alert_json import alert_from_json
 from streams.core.records import Alert
 from streams.deliver import alert_status
-from streams.deliver.render import HEADLINE, alert_from_json, cut, what_happened
+from streams.deliver.render import HEADLINE, cut, what_happened
 from streams.store import Store
 from streams.store.alerts import COVERED, ack_alert
 from streams.store.schema import alerts, articles
