@@ -20,7 +20,7 @@ from streams.core.records import Alert, content_key
 from streams.deliver.silencing import silencing
 from streams.store.alerts import alert_destinations, first_alert, insert_alert, insert_update
 from streams.store.db import Store, utcnow
-from streams.store.deliveries import group_state
+from streams.store.deliveries import group_states
 from streams.store.silences import active_silences
 
 __all__ = ["BACKFILLED", "COVERED", "group_due", "record_alert", "record_story_update",
@@ -67,13 +67,13 @@ async def _outbox_rows(
     now = utcnow()
     silenced = silencing(await active_silences(store, now), alert)
     group = alert.rule_id if not update and (alert.group_wait or alert.group_interval) else None
+    groups = await group_states(store, group, dests) if group else {}
     rows = []
     for dest in dests:
         reason = silenced.get(dest) or silenced.get("*")
         due = now
         if group and not reason:
-            state = await group_state(store, group, dest)
-            due = group_due(state, now, alert.group_wait, alert.group_interval)
+            due = group_due(groups[dest], now, alert.group_wait, alert.group_interval)
         rows.append(OutboxRow(dest, State.HELD if reason else State.PENDING, due, reason,
                               group))
     return rows

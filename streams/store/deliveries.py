@@ -255,18 +255,22 @@ async def postpone(store: Store, delivery_id: int, until: dt.datetime) -> None:
         ).values(next_attempt=until))
 
 
-async def group_state(store: Store, key: str, destination: str) -> GroupState:
-    """A digest group's deliveries at a destination: when its open ones fall due, when it
+async def group_states(
+    store: Store, key: str, destinations: Sequence[str]
+) -> dict[str, GroupState]:
+    """A digest group's deliveries at each destination: when its open ones fall due, when it
     last sent, and how many are in flight (the deliver stage decides what that means)."""
-    mine = sa.and_(deliveries.c.group_key == key, deliveries.c.destination == destination,
-                   deliveries.c.update_id == "")
+    query = sa.select(
+        deliveries.c.destination,
+        sa.func.min(deliveries.c.next_attempt).filter(deliveries.c.state.in_(OPEN)),
+        sa.func.max(deliveries.c.sent).filter(deliveries.c.state == State.SENT),
+        sa.func.count().filter(deliveries.c.state == State.SENDING),
+    ).where(deliveries.c.group_key == key, deliveries.c.destination.in_(destinations),
+            deliveries.c.update_id == "").group_by(deliveries.c.destination)
     async with store.begin() as conn:
-        row = (await conn.execute(sa.select(
-            sa.func.min(deliveries.c.next_attempt).filter(deliveries.c.state.in_(OPEN)),
-            sa.func.max(deliveries.c.sent).filter(deliveries.c.state == State.SENT),
-            sa.func.count().filter(deliveries.c.state == State.SENDING),
-        ).where(mine))).one()
-    return GroupState(aware(row[0]), aware(row[1]), int(row[2] or 0))
+        rows = (await conn.execute(query)).all()
+    found = {row[0]: GroupState(aware(row[1]), aware(row[2]), int(row[3] or 0)) for row in rows}
+    return {dest: found.get(dest, GroupState()) for dest in destinations}
 
 
 async def open_in_group(store: Store, destination: str, key: str) -> list[Delivery]:
