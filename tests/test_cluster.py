@@ -45,7 +45,7 @@ def test_worker_passes_records_through_two_topics(
     worker = WorkerProcess(argv, tmp_path, "worker", env).start()
     try:
         partitions = worker.wait_for(
-            lambda: (p := topic_partitions(kafka_broker, TOPICS)) and len(p) == 4 and p,
+            lambda: (p := topic_partitions(kafka_broker, TOPICS)) and len(p) == len(TOPICS) and p,
             90, "the worker to declare its topics")
         assert partitions == dict.fromkeys(TOPICS, 4)
 
