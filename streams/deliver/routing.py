@@ -34,8 +34,7 @@ FALLBACK = ("console", "jsonl", "slack", "email")  # without NEWSWATCH_ROUTES (a
 BUILTIN = tuple(KINDS)  # each kind's built-in destination, named after it
 
 __all__ = ["BUILTIN", "DEFAULT_ROUTE", "FALLBACK", "NAME", "SEVERITIES", "Destination",
-           "check_routes", "describe", "destinations", "parse_destinations", "route",
-           "secret_values"]
+           "check_routes", "describe", "destinations", "parse_destinations", "route"]
 
 
 def check_routes(routes: Mapping[str, Sequence[str]], names: Sequence[str]) -> None:
@@ -78,9 +77,3 @@ def describe(settings: Settings) -> dict[str, Any]:
         "destinations": {n: d.masked() for n, d in sorted(destinations(settings).items())},
         "routes": {sev: list(route((), sev, settings)) for sev in SEVERITIES},
     }
-
-
-def secret_values(settings: Settings) -> set[str]:
-    """Every secret value the destinations hold (to redact them from logs)."""
-    return {v.get_secret_value() for d in destinations(settings).values()
-            for v in d.secrets.values()}

@@ -109,7 +109,7 @@ class SinkKind:
     override `validate` and `builtin`."""
 
     name: ClassVar[str]
-    module: ClassVar[str]  # streams.deliver.sinks.<module>.build(destination, settings)
+    module: ClassVar[str]  # the module whose build(destination, settings) makes the sink
     options: ClassVar[Mapping[str, Option]] = MappingProxyType({})
     secrets: ClassVar[Mapping[str, str]] = MappingProxyType({})  # secret -> flat setting
     required: ClassVar[tuple[str, ...]] = ()  # option or secret names a destination must give
@@ -122,13 +122,8 @@ class SinkKind:
 
     def builtin(self, settings: Settings) -> Destination | None:
         """The destination named after the kind that the flat NEWSWATCH_* settings
-        configure, or None. By default: every secret and required option given."""
-        options = {k: getattr(settings, o.setting) for k, o in self.options.items()
-                   if o.setting and getattr(settings, o.setting) not in (None, "", [])}
-        secrets = {k: getattr(settings, s) for k, s in self.secrets.items()}
-        if any(not _given(secrets.get(need)) and need not in options for need in self.required):
-            return None
-        return self.flat(options, secrets)
+        configure, or None (a kind without flat settings: only named destinations)."""
+        return None
 
     def flat(self, options: Mapping[str, Any], secrets: Mapping[str, SecretStr | None]
              ) -> Destination:
@@ -167,7 +162,7 @@ def register(cls: type[SinkKind]) -> type[SinkKind]:
 class ConsoleKind(SinkKind):
     """One line per alert on stdout (NEWSWATCH_CONSOLE_ALERTS)."""
 
-    name, module = "console", "console"
+    name, module = "console", "streams.deliver.sinks.console"
 
     def builtin(self, settings: Settings) -> Destination | None:
         return Destination("console", "console") if settings.console_alerts else None
@@ -177,7 +172,7 @@ class ConsoleKind(SinkKind):
 class JsonlKind(SinkKind):
     """One JSON object per alert appended to a file (NEWSWATCH_ALERTS_JSONL)."""
 
-    name, module = "jsonl", "jsonl"
+    name, module = "jsonl", "streams.deliver.sinks.jsonl"
     options = MappingProxyType({"path": Option(text, "alerts_jsonl")})
     required = ("path",)
 
@@ -191,7 +186,7 @@ class JsonlKind(SinkKind):
 class SlackKind(SinkKind):
     """Slack by incoming webhook, or by bot token and channel (story updates in threads)."""
 
-    name, module = "slack", "slack"
+    name, module = "slack", "streams.deliver.sinks.slack"
     options = MappingProxyType({
         "channel": Option(text),  # a named destination's own (the flat one: builtin)
         "api_url": Option(text, "slack_api_url"),
@@ -224,7 +219,7 @@ class SlackKind(SinkKind):
 class EmailKind(SinkKind):
     """Email through an SMTP relay, one message per alert or per digest window."""
 
-    name, module = "email", "smtp"
+    name, module = "email", "streams.deliver.sinks.smtp"
     options = MappingProxyType({
         "host": Option(text), "port": Option(port, default=25),
         "security": Option(security, default="none"), "user": Option(text),
@@ -254,11 +249,16 @@ class EmailKind(SinkKind):
 class WebhookKind(SinkKind):
     """A JSON POST of each alert, signed with HMAC-SHA256."""
 
-    name, module = "webhook", "webhook"
+    name, module = "webhook", "streams.deliver.sinks.webhook"
     secrets = MappingProxyType({"url": "webhook_url", "secret": "webhook_secret"})
     required = ("url", "secret")
     urls = ("url",)
     retry = ("webhook_retry_horizon", "webhook_retry_cap")
+
+    def builtin(self, settings: Settings) -> Destination | None:
+        if not (_given(settings.webhook_url) and _given(settings.webhook_secret)):
+            return None
+        return self.flat({}, {"url": settings.webhook_url, "secret": settings.webhook_secret})
 
 
 # --- parsing NEWSWATCH_DESTINATIONS -------------------------------------------------------

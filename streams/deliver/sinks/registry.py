@@ -3,7 +3,7 @@
 The destinations are those the sink kinds (streams/deliver/sink_kinds.py) find configured:
 each kind's built-in one from the flat NEWSWATCH_* settings (console, jsonl, slack, email,
 webhook) and every named destination of NEWSWATCH_DESTINATIONS. Each is built by its kind's
-module (`build(destination, settings)` in streams/deliver/sinks/<module>.py), so a new kind
+module (`build(destination, settings)`, e.g. streams/deliver/sinks/slack.py), so a new kind
 changes nothing here. Secrets come from the environment and are never logged: their values
 are redacted from the records of httpx (which logs each request's URL, and a Slack webhook
 URL is a secret) and of the dispatcher. No I/O happens here: clients connect on first send.
@@ -50,7 +50,7 @@ def make_sink(dest: Destination, settings: Settings) -> Sink:
     kind = KINDS.get(dest.kind)
     if kind is None:
         raise ValueError(f"destination {dest.name!r}: unknown kind {dest.kind!r}")
-    sink: Sink = import_module(f"streams.deliver.sinks.{kind.module}").build(dest, settings)
+    sink: Sink = import_module(kind.module).build(dest, settings)
     return sink
 
 
