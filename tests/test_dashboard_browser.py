@@ -37,7 +37,7 @@ from test_web_support import (
 from web_harness import DashboardServer
 
 from streams.core.records import alert_id
-from streams.store.alerts import record_alert
+from streams.deliver.record import record_alert
 
 SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,12 +11,12 @@ from delivery_support import ScriptedSink, make_alert, open_store
 
 from streams.config.settings import load_settings
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert, record_story_update
 from streams.deliver.retry_policy import RetryPolicy, SendResult
 from streams.deliver.sinks.console import ConsoleSink
 from streams.deliver.sinks.jsonl import JsonlSink
 from streams.deliver.sinks.registry import build_sinks
 from streams.store import deliveries as outbox
-from streams.store.alerts import record_alert, record_story_update
 from streams.store.schema import alerts, attempts, deliveries
 
 

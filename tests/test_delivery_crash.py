@@ -17,7 +17,7 @@ from delivery_support import make_alert, open_store
 from slack_server import SlackServer
 from smtp_server import Handler, LoopbackSmtp
 
-from streams.store.alerts import record_alert
+from streams.deliver.record import record_alert
 from streams.store.schema import attempts, deliveries
 
 ALERTS = 200

@@ -14,15 +14,16 @@ from delivery_support import ScriptedSink, make_alert
 from slack_server import SlackServer
 from smtp_server import Handler, LoopbackSmtp
 
+from streams.core.alert_json import alert_from_json, alert_to_json
 from streams.core.records import Alert
 from streams.deliver.dispatcher import Dispatcher
-from streams.deliver.render import alert_from_json, alert_to_json
+from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.sinks.slack import SlackSink
 from streams.deliver.sinks.smtp import SmtpSink
 from streams.store import Store
 from streams.store import deliveries as outbox
-from streams.store.alerts import list_alerts, record_alert
+from streams.store.alerts import list_alerts
 from streams.store.schema import deliveries
 
 FAST = RetryPolicy(max_attempts=4, base=0.05, cap=0.1)

@@ -18,10 +18,10 @@ from smtp_server import Handler, LoopbackSmtp
 
 from streams.config.settings import load_settings
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.sinks.registry import build_sinks, retry_policies
 from streams.store import deliveries as outbox
-from streams.store.alerts import record_alert
 from streams.store.db import utcnow
 from streams.store.schema import attempts
 

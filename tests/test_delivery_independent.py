@@ -14,11 +14,11 @@ from slack_server import SlackServer
 from smtp_server import Handler, LoopbackSmtp
 
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert
 from streams.deliver.sinks.jsonl import JsonlSink
 from streams.deliver.sinks.slack import SlackSink
 from streams.deliver.sinks.smtp import SmtpSink
 from streams.store import Store
-from streams.store.alerts import record_alert
 from streams.store.schema import deliveries
 
 SLOW = 60.0  # seconds the loopback Slack takes per message

@@ -13,8 +13,8 @@ from delivery_support import ScriptedSink, make_alert, open_store
 from store_faults import FullDisk
 
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import Message, RetryPolicy, SendResult
-from streams.store.alerts import record_alert
 from streams.store.schema import attempts, deliveries
 
 TABLES = ("deliveries", "attempts", "alerts")

@@ -11,9 +11,9 @@ from aiohttp import web
 from delivery_support import make_alert, open_store
 
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.sinks.webhook import WebhookSink, signature
-from streams.store.alerts import record_alert
 from streams.store.schema import deliveries
 
 SECRET = "whsec-test"

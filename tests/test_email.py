@@ -13,9 +13,9 @@ from delivery_support import make_alert
 from smtp_server import Handler, LoopbackSmtp, self_signed
 
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert, record_story_update
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.sinks.smtp import SmtpSink
-from streams.store.alerts import record_alert, record_story_update
 from streams.store.schema import deliveries
 
 FAST = RetryPolicy(max_attempts=4, base=0.05, cap=0.1)

@@ -8,8 +8,8 @@ from feeds_support import Loopback, at, client_for, rss
 
 from streams.config.settings import load_settings
 from streams.deliver.feed_health import check_feed_health
+from streams.deliver.record import record_alert
 from streams.runtime.polling import Schedule, poll_feed
-from streams.store.alerts import record_alert
 from streams.store.feeds import get_feed, update_feed
 
 

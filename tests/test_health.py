@@ -19,6 +19,7 @@ from slack_server import SlackServer
 from streams.cli import main
 from streams.config.settings import load_settings
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.sinks.registry import build_sinks
 from streams.runtime.health import DEGRADED, OK, Facts, assess, feed_state
@@ -26,7 +27,6 @@ from streams.runtime.health_facts import gather_facts
 from streams.runtime.metrics import Metrics
 from streams.runtime.polling import Schedule, poll_feed
 from streams.store import Store, utcnow
-from streams.store.alerts import record_alert
 
 FAST = RetryPolicy(max_attempts=8, base=0.0, cap=0.0)
 

@@ -6,29 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import import_graph as graph
-import pytest
-
-# Arrows that break a rule today and are being removed; each line must still be true (so the
-# list only shrinks) and none may be added. Empty when the layout work is done.
-PENDING = frozenset(
-    line for line in (Path(__file__).parent / "data" / "import_rules_pending.txt")
-    .read_text(encoding="utf-8").splitlines() if line.strip())
 
 
-@pytest.fixture(scope="module")
-def found() -> list[str]:
-    return graph.violations()
-
-
-def test_no_new_import_breaks_a_rule(found):
-    new = sorted(set(found) - PENDING)
-    assert not new, "imports that break the layout's rules:\n" + "\n".join(new)
-
-
-def test_the_pending_list_is_true(found):
-    gone = sorted(PENDING - set(found))
-    assert not gone, ("fixed: remove these lines from tests/data/import_rules_pending.txt:\n"
-                      + "\n".join(gone))
+def test_every_import_rule_holds():
+    found = graph.violations()
+    assert not found, "imports that break the layout's rules:\n" + "\n".join(found)
 
 
 def _write(root: Path, name: str, text: str) -> None:

@@ -86,3 +86,84 @@ def test_operator_alerts_are_routed_by_severity(tmp_path):
     # no route at all: the configured fallback destinations (console and JSONL here)
     assert operator_alert("x", "y", "z", settings=load_settings(data_dir=tmp_path)
                           ).destinations == ["console", "jsonl"]
+
+
+async def test_an_alert_of_every_origin_reaches_its_route_through_one_path(store, tmp_path):
+    """A rule's alert and a flatline's (the pipeline), a failing feed's, the rules folder's
+    and a dead delivery's: each is routed by the configured routes, recorded by the one
+    recording path, which wakes the dispatcher, and written to the JSONL destination;
+    the critical alert goes only to the (dead) webhook its route names."""
+    import asyncio
+    import datetime as dt
+
+    from rules_support import EVENT_TYPES, article, batch, event, gazetteer, write_rules
+
+    from streams.deliver.rules_alerts import folder_alert
+    from streams.evaluate.rulebook import load_rulebook
+    from streams.runtime.pipeline import Pipeline
+    from streams.store.feeds import update_feed
+    from streams.store.rule_state import MemoryRuleState
+
+    gone, refused = Loopback(), []
+
+    async def refuse(request: web.Request) -> web.Response:
+        refused.append(json.loads(await request.read())["alert"]["rule_id"])
+        return web.Response(status=410)  # the hook is gone: dead at once
+
+    gone.app.router.add_post("/hook", refuse)
+    await gone.start()
+    t0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+    jsonl = tmp_path / "alerts.jsonl"
+    settings = load_settings(
+        data_dir=tmp_path, console_alerts=False, alerts_jsonl=jsonl, feed_failing_after=600,
+        webhook_url=gone.url("/hook"), webhook_secret="s3cret-hook-key",
+        routes={"critical": ["webhook"], "default": ["jsonl"]})
+    write_rules(tmp_path / "rules", "r.yaml",
+                "rules:\n- id: meeting-seen\n  severity: medium\n  when: {type: meeting}\n"
+                "- id: strike\n  severity: critical\n  when: {type: attack}\n"
+                "- id: quiet\n  kind: flatline\n  window: 2h\n  when: {type: ceasefire}\n")
+    loaded = load_rulebook(tmp_path / "rules", gazetteer(), EVENT_TYPES)
+    assert loaded.errors == []
+    sinks = build_sinks(settings)
+    wake = asyncio.Event()
+    clock = {"now": t0}
+    pipeline = Pipeline(
+        settings=settings, store=store, client=None, extractor=None,  # type: ignore[arg-type]
+        rules=type("Holder", (), {"rulebook": loaded.rulebook})(),
+        rule_state=MemoryRuleState(), clock=lambda: clock["now"],
+        destinations=frozenset(sinks), wake=wake)
+    woken = []
+
+    async def woke(record) -> None:  # noqa: ANN001
+        wake.clear()
+        await record
+        woken.append(wake.is_set())
+
+    try:
+        art = article(published=t0.isoformat())
+        await woke(pipeline.alert(batch(art, event(art, "meeting"), event(art, "attack"))))
+        clock["now"] = t0 + dt.timedelta(hours=3)
+        await woke(pipeline.tick())
+        await update_feed(store, "http://feeds.example/down.xml", title="Down Wire",
+                          added=t0, last_attempt=clock["now"], failures=4, error="HTTP 500",
+                          failing_since=t0, last_success=t0)
+        feed_alerts = await check_feed_health(store, clock["now"], settings)
+        assert [a.rule_id for a in feed_alerts] == ["feed-failing"]
+        await woke(record_operator_alert(store, feed_alerts[0], frozenset(sinks), wake))
+        folder = folder_alert("rules folder missing: /srv/rules", None, t0, clock["now"],
+                              settings)
+        await woke(record_operator_alert(store, folder, frozenset(sinks), wake))
+        await Dispatcher(store, sinks, policy=FAST).settle()  # the webhook's is dead
+    finally:
+        for sink in sinks.values():
+            await sink.aclose()
+        await gone.stop()
+    assert woken == [True, True, True, True]
+    lines = [json.loads(line)["alert"] for line in jsonl.read_text().splitlines()]
+    by_rule = {line["rule_id"]: line for line in lines}
+    assert sorted(by_rule) == ["delivery-dead", "feed-failing", "meeting-seen", "quiet",
+                               "rules-folder-problem"]
+    assert all(line["destinations"] == ["jsonl"] for line in lines)
+    assert "deliveries to webhook are dead" in by_rule["delivery-dead"]["title"]
+    assert "strike" in by_rule["delivery-dead"]["message"]
+    assert refused == ["strike"] and len(lines) == 5

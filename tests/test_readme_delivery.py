@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from delivery_support import make_alert
 
+from streams.deliver.record import record_alert
 from streams.store import Store
-from streams.store.alerts import record_alert
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

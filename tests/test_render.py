@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from delivery_support import make_alert
 
+from streams.core.alert_json import alert_from_json, alert_to_json
 from streams.core.records import Alert, Article
 from streams.deliver import render
 from streams.evaluate.message import default_message
@@ -75,7 +76,7 @@ def test_console_line_is_one_line_naming_rule_headline_and_event():
 
 def test_alert_json_round_trip():
     alert = make_alert()
-    again = render.alert_from_json(render.alert_to_json(alert))
+    again = alert_from_json(alert_to_json(alert))
     assert again == alert and again.event.quantity("killed") == 24
 
 

@@ -67,7 +67,7 @@ def test_without_routes_alerts_go_only_to_configured_destinations(tmp_path, monk
     slack and email are not configured."""
     from delivery_support import make_alert
 
-    from streams.store.alerts import _wanted
+    from streams.deliver.record import wanted as _wanted
 
     monkeypatch.setenv("NEWSWATCH_DATA_DIR", str(tmp_path))
     settings = load_settings()
@@ -185,3 +185,59 @@ def test_destinations_that_are_not_json_name_the_variable(env):
     env.setenv("NEWSWATCH_DESTINATIONS", '{"slack-ops": {"kind": "slack",')
     with pytest.raises(SettingsError, match="NEWSWATCH_DESTINATIONS: not valid JSON"):
         load_settings()
+
+
+# --- a new sink kind is one class (streams/deliver/sink_kinds.py) -------------------------
+
+BUILT: list = []
+
+
+def build(dest, settings):  # noqa: ANN001, ANN201 - the kind's module: this test module
+    """The sink of a `pager` destination, as a kind's module makes it."""
+    from delivery_support import ScriptedSink
+
+    sink = ScriptedSink(dest.name)
+    sink.service = dest.options["service"]
+    sink.key = dest.secret("key")
+    BUILT.append(sink)
+    return sink
+
+
+@pytest.fixture
+def pager_kind():
+    from streams.deliver.sink_kinds import KINDS, Option, SinkKind, register, text
+
+    @register
+    class PagerKind(SinkKind):
+        name, module = "pager", __name__
+        options = {"service": Option(text)}
+        secrets = {"key": "pager_key"}
+        required = ("service", "key")
+
+    yield PagerKind
+    KINDS.pop("pager")
+    BUILT.clear()
+
+
+async def test_a_kind_registered_in_one_class_is_configured_checked_and_delivered(
+    pager_kind, monkeypatch, tmp_path, store
+):
+    from delivery_support import make_alert
+
+    from streams.deliver.dispatcher import Dispatcher
+    from streams.deliver.record import record_alert
+
+    monkeypatch.setenv("NEWSWATCH_DESTINATIONS", json.dumps(
+        {"oncall": {"kind": "pager", "service": "desk", "key_env": "PAGER_KEY"}}))
+    with pytest.raises(SettingsError, match="environment variable PAGER_KEY"):
+        load_settings(data_dir=tmp_path)
+    monkeypatch.setenv("PAGER_KEY", "pagerSeCrEt888")
+    settings = load_settings(data_dir=tmp_path, console_alerts=False, alerts_jsonl="",
+                             routes={"default": ["oncall"]})
+    sinks = build_sinks(settings)
+    (pager,) = BUILT
+    assert sinks["oncall"] is pager and (pager.service, pager.key) == ("desk", "pagerSeCrEt888")
+    alert = make_alert(destinations=route((), "high", settings))
+    assert await record_alert(store, alert, frozenset(sinks))
+    await Dispatcher(store, sinks).settle()
+    assert [[m.alert.id for m in batch] for batch in pager.got] == [[alert.id]]

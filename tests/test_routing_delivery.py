@@ -17,10 +17,10 @@ from smtp_server import Handler, LoopbackSmtp, self_signed
 
 from streams.config.settings import load_settings
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.routing import route
 from streams.deliver.sinks.registry import build_sinks
-from streams.store.alerts import record_alert
 from streams.store.schema import attempts, deliveries
 
 FAST = RetryPolicy(max_attempts=3, base=0.05, cap=0.1)

@@ -17,9 +17,10 @@ from click.testing import CliRunner
 from rules_support import RULE, fires, held_folder, until, write_rules
 
 from streams.cli import main
+from streams.deliver.record import record_alert
 from streams.deliver.rules_alerts import FOLDER_BACK, FOLDER_PROBLEM, folder_alert
 from streams.evaluate.hot_reload import watch_rules
-from streams.store.alerts import list_alerts, record_alert
+from streams.store.alerts import list_alerts
 
 
 @pytest.fixture

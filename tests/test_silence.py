@@ -11,9 +11,9 @@ from delivery_support import ScriptedSink, make_alert
 
 from streams.cli import main
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert
 from streams.store import Store
 from streams.store import deliveries as outbox
-from streams.store.alerts import record_alert
 
 
 @pytest.fixture

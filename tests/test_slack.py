@@ -13,10 +13,10 @@ from delivery_support import make_alert
 from slack_server import SlackServer
 
 from streams.deliver.dispatcher import Dispatcher
+from streams.deliver.record import record_alert, record_story_update
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.sinks.slack import SlackSink
 from streams.store import deliveries as outbox
-from streams.store.alerts import record_alert, record_story_update
 from streams.store.schema import attempts, deliveries
 
 FAST = RetryPolicy(max_attempts=3, base=0.05, cap=0.1)

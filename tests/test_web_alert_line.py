@@ -13,8 +13,8 @@ from test_web_support import EVENTS, NOW, RULES, _alert, fill, make_settings
 from web_harness import DashboardServer
 
 from streams.core.records import Event
+from streams.deliver.record import record_alert
 from streams.store import Store
-from streams.store.alerts import record_alert
 
 LEDE = ("At least 24 people were killed and dozens wounded when Russian missiles struck the "
         "centre of Kherson on Friday morning, hitting a market, a school and several apartment "

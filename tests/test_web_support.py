@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from web_harness import StaticRules
 
 from streams.config.settings import Settings
+from streams.core.alert_json import alert_to_json
 from streams.core.records import Alert, Event, alert_id
-from streams.deliver.render import alert_to_json
+from streams.deliver.record import record_alert
 from streams.store import Store
-from streams.store.alerts import record_alert
 from streams.store.schema import articles, events, feeds, items, stories
 
 ROOT = Path(__file__).resolve().parents[1]

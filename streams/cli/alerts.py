@@ -86,7 +86,7 @@ def alerts_list(status: str | None, severity: str | None, rule_id: str | None,
 @click.argument("alert_id")
 def alerts_show(alert_id: str) -> None:
     """One alert (id or unique prefix) with its deliveries and their attempts."""
-    from streams.deliver.render import alert_to_json
+    from streams.core.alert_json import alert_to_json
     from streams.store import deliveries as outbox
     from streams.store.alerts import get_alert
 

@@ -29,8 +29,8 @@ class Judge:
         if row.id in self.held:
             return SILENCED
         if self.active:
-            from streams.deliver.render import alert_from_json
-            from streams.store.silences import matches
+            from streams.core.alert_json import alert_from_json
+            from streams.deliver.silencing import matches
 
             alert = alert if alert is not None else alert_from_json(row.payload)
             if any(matches(s, alert) for s in self.active):

@@ -20,11 +20,11 @@ from typing import Any
 
 from streams.deliver.delivery_health import dead_delivery_alert
 from streams.deliver.dispatch_lock import SenderLock
+from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import Message, Outcome, RetryPolicy, SendResult, Sink, State
 from streams.store import deliveries as outbox
-from streams.store.alerts import record_alert
 from streams.store.db import Store, utcnow
-from streams.store.deliveries import Delivery
+from streams.store.deliveries import AttemptResult, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class Dispatcher:
             now = self.clock()
             if checked is not None and checked.outcome is Outcome.SENT:
                 await outbox.mark_in_doubt(self.store, d, now, "in doubt after a crash")
-                await outbox.finish(self.store, d.id, None, checked, State.SENT, None,
+                await outbox.finish(self.store, d.id, None, _attempt(checked), State.SENT, None,
                                     "found at destination after a crash", now)
             else:
                 await outbox.mark_in_doubt(
@@ -312,7 +312,8 @@ class Dispatcher:
         if policy.horizon is not None and attempt_id is not None:
             since = await outbox.retrying_since(self.store, d.id, attempt)
         state, next_attempt, error = policy.next_state(result, attempt, now, since)
-        await outbox.finish(self.store, d.id, attempt_id, result, state, next_attempt, error, now)
+        await outbox.finish(self.store, d.id, attempt_id, _attempt(result), state, next_attempt,
+                            error, now)
         if self.metrics is not None:
             self.metrics.deliveries.labels(d.destination, result.outcome.value).inc()
         if result.flag_destination:
@@ -329,4 +330,9 @@ class Dispatcher:
         if alert is not None and await record_alert(self.store, alert, others):
             for kick in self._kicks.values():
                 kick.set()
+
+
+def _attempt(result: SendResult) -> AttemptResult:
+    """What the store keeps of a sink's answer."""
+    return AttemptResult(result.outcome, result.status, result.error, result.ref)
 

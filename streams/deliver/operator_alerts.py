@@ -1,20 +1,26 @@
 """Operator alerts: news about newswatch itself (a feed failing, deliveries dead, the rules
-folder gone) as ordinary Alert records, routed like any alert by their severity
-(streams.deliver.routing) so they reach the same console, JSONL, Slack and email destinations.
+folder gone) as ordinary Alert records, made by the one constructor
+(streams.deliver.make_alert.new_alert) and routed like any alert by their severity, so they
+reach the same console, JSONL, Slack and email destinations.
 
-`operator_alert(kind, subject, detail)` builds one; `record_operator_alert` writes it with its
-outbox rows and wakes the dispatcher. One alert per kind and episode: the same kind, subject
+`operator_alert(kind, subject, detail)` builds one; `record_operator_alert` records it by the
+one path (streams.deliver.record.record_alert), which writes its outbox rows and wakes the
+dispatcher. One alert per kind and episode: the same kind, subject
 and `episode` give the same id, so a repeat is recorded once."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from streams.core.records import Alert, Event, alert_id, content_key
-from streams.deliver.routing import route
+from streams.config.settings import Settings
+from streams.core.records import Alert, Event, content_key
+from streams.deliver.make_alert import new_alert
+from streams.deliver.record import record_alert
+from streams.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +36,7 @@ def operator_alert(
     now: dt.datetime | None = None,
     episode: str = "",
     link: str = "",
-    settings: Any = None,
+    settings: Settings | None = None,
     quantities: dict[str, dict[str, Any]] | None = None,
     source: str = OPERATOR_SOURCE,
     title: str = "",
@@ -56,33 +62,19 @@ def operator_alert(
         evidence=detail,
         story_id=story,
     )
-    return Alert(
-        id=alert_id(kind, story),
-        rule_id=kind,
-        severity=severity,
-        story_id=story,
-        title=title or detail,
-        article_url=link,
-        article_id="",
-        source=source,
-        event=event,
-        message=detail,
-        created=now.isoformat(),
-        destinations=list(route((), severity, settings) if destinations is None
-                          else destinations),
+    return new_alert(
+        kind, severity, event, title=title or detail, message=detail, now=now,
+        destinations=destinations or (), settings=settings, article_url=link, source=source,
     )
 
 
 async def record_operator_alert(
-    store: Any, alert: Alert, configured: Collection[str] | None = None, wake: Any = None
+    store: Store, alert: Alert, configured: Collection[str] | None = None,
+    wake: asyncio.Event | None = None,
 ) -> bool:
-    """Record the alert with its deliveries (to the configured destinations only); log it;
-    set `wake` (the dispatcher's event) when it is new. False when already recorded."""
-    from streams.store.alerts import record_alert
-
-    if not await record_alert(store, alert, configured):
+    """Record the alert with its deliveries (to the configured destinations only) by the
+    one recording path (streams.deliver.record), which sets `wake`; log it when new."""
+    if not await record_alert(store, alert, configured, wake=wake):
         return False
     log.warning("%s: %s", alert.rule_id, alert.message)
-    if wake is not None:
-        wake.set()
     return True

@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 
+from streams.core.alert_json import alert_to_json
 from streams.core.records import Alert, Event, content_key
 
 SEVERITY_EMOJI = {
@@ -23,16 +24,6 @@ SEVERITY_EMOJI = {
 # characters of a headline shown in every channel (console line, Slack link label, email
 # title and subject part): a 200-character lede used as a headline is cut at a word
 HEADLINE = 120
-
-
-def alert_to_json(alert: Alert) -> dict[str, Any]:
-    """The alert as plain JSON data (its event nested as a dict)."""
-    return alert.to_dict()
-
-
-def alert_from_json(data: dict[str, Any]) -> Alert:
-    """Rebuild an Alert (with its Event) from `alert_to_json` output."""
-    return Alert.from_dict(data)
 
 
 def one_line(text: str) -> str:

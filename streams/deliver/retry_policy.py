@@ -11,30 +11,15 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol
 
+from streams.core.outbox import Outcome, State
 from streams.core.records import Alert
 
-
-class Outcome(StrEnum):
-    """What one attempt produced."""
-
-    SENT = "sent"  # the destination confirmed it
-    RETRY = "retry"  # a transient failure: try again later
-    DEAD = "dead"  # a permanent refusal: never try again
-    IN_DOUBT = "in_doubt"  # the sender died mid-send; the destination may or may not have it
-
-
-class State(StrEnum):
-    """A delivery row's state."""
-
-    PENDING = "pending"
-    SENDING = "sending"  # an attempt is in flight; found after a crash it means "in doubt"
-    SENT = "sent"
-    RETRYING = "retrying"
-    DEAD = "dead"
-    HELD = "held"  # silenced: recorded, not sent (until released by `deliveries retry`)
+__all__ = [  # Outcome and State are the outbox's vocabulary (streams.core.outbox)
+    "PERMANENT_FLAG", "RETRYABLE", "Message", "Outcome", "RetryPolicy", "SendResult", "Sink",
+    "SinkBase", "State", "classify_http", "retry_after_seconds",
+]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Thin Faust agents: each reads one stream, calls one pipeline stage, sends on, and records
-the failures it expects. All the work is in streams/runtime/pipeline.py.
+the failures it expects. All the work is in streams/runtime/pipeline.py. The last stage
+records its alerts in the outbox, and recording wakes the dispatcher
+(streams/deliver/record.py): no agent stands between an alert and its delivery.
 
 What an agent does when a stage raises (streams/core/errors.py):
 - a NewswatchError (a page, a feed, a rule at fault) or a failure that may pass (the store,
@@ -21,7 +23,7 @@ import faust
 
 from streams.config.settings import Settings
 from streams.core.errors import NewswatchError
-from streams.core.records import Alert, Article, ArticleEvents, FeedItem
+from streams.core.records import Article, ArticleEvents, FeedItem
 from streams.poll.retry import is_transient
 from streams.runtime.app import Streams
 from streams.runtime.bootstrap import Runtime
@@ -70,7 +72,7 @@ async def record_failure(
 def register_agents(
     app: faust.App, streams: Streams, service: RuntimeSource
 ) -> dict[str, faust.types.AgentT]:
-    """Attach the clean, extract, alert and deliver agents to the app."""
+    """Attach the clean, extract and alert agents to the app."""
     settings = service.settings
 
     @app.agent(streams.items, name="clean", concurrency=4)
@@ -106,27 +108,17 @@ def register_agents(
     async def alert_agent(stream: faust.StreamT[ArticleEvents]) -> None:
         runtime = await service.ready()
         async for batch in stream:
-            try:
-                alerts = await runtime.pipeline.alert(batch)
+            try:  # records the new alerts with their outbox rows and wakes the dispatcher
+                await runtime.pipeline.alert(batch)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 keys = [batch.article.item_key]
                 await record_failure(runtime.pipeline.fail, keys, exc, "alert")
                 continue
-            for alert in alerts:
-                await streams.alerts.send(key=alert.story_id, value=alert)
-
-    @app.agent(streams.alerts, name="deliver")
-    async def deliver_agent(stream: faust.StreamT[Alert]) -> None:
-        runtime = await service.ready()
-        async for _alert in stream:
-            # the alert is already in the outbox; wake the dispatcher that works it
-            runtime.wake.set()
 
     return {
         "clean": clean_agent,
         "extract": extract_agent,
         "alert": alert_agent,
-        "deliver": deliver_agent,
     }

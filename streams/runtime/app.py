@@ -1,4 +1,4 @@
-"""The Faust app and its four streams: one App, embedded or on Kafka by settings.
+"""The Faust app and its three streams: one App, embedded or on Kafka by settings.
 
 Embedded (broker memory://): Kafka is disabled in the boot strategy and the streams are
 in-memory channels inside one worker process. Cluster (broker kafka://): the same agents
@@ -14,14 +14,13 @@ import faust
 from faust.app.base import BootStrategy
 
 from streams.config.settings import Settings
-from streams.core.records import Alert, Article, ArticleEvents, FeedItem, Record
+from streams.core.records import Article, ArticleEvents, FeedItem, Record
 from streams.runtime.wire import codec
 
 # topic names, one per stream (the cluster mode creates them with these names)
 ITEMS_TOPIC = "newswatch-items"
 ARTICLES_TOPIC = "newswatch-articles"
 EVENTS_TOPIC = "newswatch-events"
-ALERTS_TOPIC = "newswatch-alerts"
 
 
 class EmbeddedBoot(BootStrategy):
@@ -36,12 +35,12 @@ class EmbeddedApp(faust.App):
 
 @dataclass(frozen=True)
 class Streams:
-    """The app's four streams (channels when embedded, topics on Kafka)."""
+    """The app's three streams (channels when embedded, topics on Kafka); alerts leave them
+    for the store's outbox (streams/deliver/record.py), which wakes the dispatcher."""
 
     items: faust.ChannelT[FeedItem]
     articles: faust.ChannelT[Article]
     events: faust.ChannelT[ArticleEvents]
-    alerts: faust.ChannelT[Alert]
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -72,7 +71,6 @@ def create_streams(app: faust.App, settings: Settings) -> Streams:
             items=app.channel(maxsize=10_000),
             articles=app.channel(maxsize=10_000),
             events=app.channel(maxsize=10_000),
-            alerts=app.channel(maxsize=10_000),
         )
 
     def topic(name: str, record: type[Record]) -> Any:
@@ -82,5 +80,4 @@ def create_streams(app: faust.App, settings: Settings) -> Streams:
         items=topic(ITEMS_TOPIC, FeedItem),
         articles=topic(ARTICLES_TOPIC, Article),
         events=topic(EVENTS_TOPIC, ArticleEvents),
-        alerts=topic(ALERTS_TOPIC, Alert),
     )

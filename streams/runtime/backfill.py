@@ -24,11 +24,11 @@ from streams.core.errors import RuleDefinitionError
 from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, Event
 from streams.deliver.make_alert import make_alert
+from streams.deliver.record import record_alert
 from streams.evaluate.matcher import evaluate
 from streams.evaluate.rule_state import MemoryRuleState
 from streams.extract.consolidate import consolidate
 from streams.store import Store, utcnow
-from streams.store.alerts import record_alert
 from streams.store.rule_state import StoreRuleState
 from streams.store.schema import articles as articles_table
 from streams.store.schema import events as events_table

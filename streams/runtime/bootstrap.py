@@ -162,4 +162,5 @@ async def build_runtime(
         # destinations a rule names but the settings do not configure are skipped, not
         # queued forever (logged once per alert)
         pipeline.destinations = frozenset(runtime.dispatcher.sinks)
+    pipeline.wake = runtime.wake  # recording an alert wakes the dispatcher
     return runtime

@@ -23,6 +23,7 @@ from streams.config.settings import Settings
 from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, FeedItem
 from streams.deliver.make_alert import make_alert
+from streams.deliver.record import record_alert, record_story_update
 from streams.evaluate.matcher import evaluate, tick
 from streams.evaluate.rule_state import RuleState
 from streams.extract.consolidate import consolidate
@@ -31,7 +32,6 @@ from streams.runtime.metrics import Metrics
 from streams.runtime.polling import Schedule, StoreFailures, poll_feeds
 from streams.runtime.stories import assign_stories
 from streams.store import Store, utcnow
-from streams.store.alerts import record_alert, record_story_update
 from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
 
@@ -67,7 +67,7 @@ class Pipeline:
     # feeds whose entries the store refused, polled again unconditionally (runtime.polling)
     store_failures: StoreFailures = field(default_factory=StoreFailures)
     on_finished: Callable[[str], None] | None = None  # an entry left processing (the feeder)
-    wake: asyncio.Event | None = None  # the dispatcher's, for operator alerts (the worker's)
+    wake: asyncio.Event | None = None  # the dispatcher's: set when an alert is recorded
 
     async def poll(self, urls: Sequence[str]) -> list[FeedItem]:
         """Poll these feeds; each feed's new entries are recorded as pending together with
@@ -160,12 +160,12 @@ class Pipeline:
             if key in alerted:
                 await record_alert(self.store, alert, deliver=False)
                 continue
-            if await record_alert(self.store, alert, self.destinations):
+            if await record_alert(self.store, alert, self.destinations, wake=self.wake):
                 fresh.append(alert)
                 alerted.add(key)
                 self.metrics.alerts.labels(alert.rule_id).inc()
             elif updates:
-                await record_story_update(self.store, alert, self.destinations)
+                await record_story_update(self.store, alert, self.destinations, wake=self.wake)
         return fresh
 
     async def fail(self, item_key: str, exc: BaseException, *, bug: bool = False) -> str | None:

@@ -82,7 +82,6 @@ class RuntimeService(Service):
             expire_after=self._resend_after,
         )
         self.runtime.pipeline.on_finished = self.feeder.finished
-        self.runtime.pipeline.wake = self.runtime.wake  # operator alerts of failed entries
         self.poller = PollLoop(self.runtime.pipeline, self.feeder)
         pending = await pending_items(self.runtime.store, recorded_before=stuck_before)
         if pending:
@@ -195,13 +194,10 @@ class RuntimeService(Service):
         runtime = await self.ready()
         while not self.should_stop:
             await self.sleep(60.0)
-            try:
-                alerts = await runtime.pipeline.tick()
+            try:  # records the new alerts, which wakes the dispatcher
+                await runtime.pipeline.tick()
             except Exception as exc:  # never let a rule check stop the worker
                 log_failure("rule tick", exc)
-                continue
-            for alert in alerts:
-                await self.streams.alerts.send(key=alert.story_id, value=alert)
 
     async def health(self) -> tuple[Health, Facts]:
         """The health model over the facts of now (streams.runtime.health), shown in the metrics."""

@@ -1,154 +1,94 @@
-"""Alerts in the store: recorded with their outbox rows in one transaction, listed, acked.
+"""Alerts in the store: written with their outbox rows in one transaction, listed, acked.
 
-`record_alert` is the idempotency point of the whole service: an alert exists once per rule
+`insert_alert` is the idempotency point of the whole service: an alert exists once per rule
 and story (unique key), and its deliveries are written in the same transaction, so an alert
-is never recorded without its outbox nor queued twice.
+is never recorded without its outbox nor queued twice. Which rows an alert gets (its
+destinations, silences, digest groups) is the deliver stage's decision
+(streams/deliver/record.py); the store writes what it is given.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Collection
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from streams.core.alert_status import COVERED, STORED_ACKED
-from streams.core.records import Alert, content_key
-from streams.deliver.render import alert_from_json, alert_to_json
-from streams.deliver.retry_policy import State
+from streams.core.alert_json import alert_from_json, alert_to_json
+from streams.core.alert_status import STORED_ACKED
+from streams.core.outbox import BACKFILLED, COVERED, OutboxRow
+from streams.core.records import Alert
 from streams.store.db import Store, utcnow
-from streams.store.deliveries import group_due
 from streams.store.schema import alert_updates, alerts, deliveries
-from streams.store.silences import silencing
 
-log = logging.getLogger(__name__)
+__all__ = ["BACKFILLED", "COVERED", "ack_alert", "alert_destinations", "first_alert",
+           "get_alert", "insert_alert", "insert_update", "list_alerts"]
 
-_warned: set[str] = set()  # destinations already reported as not configured (one line each)
-
-
-def _wanted(alert: Alert, configured: Collection[str] | None) -> list[str]:
-    """The alert's destinations that exist; each missing one is logged once per process."""
-    out = []
-    for dest in dict.fromkeys(alert.destinations):  # keep order, drop repeats
-        if configured is not None and dest not in configured:
-            if dest not in _warned:
-                _warned.add(dest)
-                log.warning("destination %r is not configured; alerts for it are skipped", dest)
-            continue
-        out.append(dest)
-    return out
-
-
-async def _outbox_rows(
-    conn: AsyncConnection, alert: Alert, dests: list[str], update_id: str = ""
-) -> list[dict[str, Any]]:
-    now = utcnow()
-    silenced = await silencing(conn, alert, now)
-    # the rule's `group`: the alert itself (not a story update) waits for its group's digest
-    group = alert.rule_id if not update_id and (alert.group_wait or alert.group_interval) else None
-    rows = []
-    for dest in dests:
-        reason = silenced.get(dest) or silenced.get("*")
-        due = now
-        if group and not reason:
-            due = await group_due(conn, group, dest, now, alert.group_wait, alert.group_interval)
-        rows.append({
-            "alert_id": alert.id,
-            "update_id": update_id,
-            "destination": dest,
-            "state": State.HELD if reason else State.PENDING,
-            "error": reason,
-            "next_attempt": due,
-            "created": now,
-            "group_key": group,
-        })
-    return rows
-
-
-# the stored statuses (streams/core/alert_status.py): COVERED for a story's alert row when
-# the article that first told it raised the rule's alert for another story (recorded, never
-# sent or listed); BACKFILLED for `newswatch rules backfill` without --deliver (listed, not sent)
-
-
-async def record_alert(
-    store: Store, alert: Alert, configured: Collection[str] | None = None, deliver: bool = True,
-    undelivered: str = COVERED,
+async def insert_alert(
+    store: Store, alert: Alert, status: str, rows: Sequence[OutboxRow] = ()
 ) -> bool:
-    """Write the alert and one delivery per destination, atomically.
-
-    With `deliver` False the alert is recorded with no delivery, with status `undelivered`:
-    COVERED for a story told first by an article that already raised this rule's alert
-    (see Pipeline._record), BACKFILLED for `rules backfill` without --deliver.
-
-    False (nothing written) when the rule already alerted for this story. Destinations not
-    in `configured` (the keys of `build_sinks(settings)`) are skipped; silenced ones are
-    recorded as held. Without `configured` every destination is queued and the dispatcher
-    marks those it has no sink for dead, with that reason.
-    """
+    """Write the alert (with this status) and its outbox rows in one transaction; False,
+    with nothing written, when an alert of the same rule and story is already there."""
     async with store.begin() as conn:
         result = await conn.execute(store.insert_ignore(alerts, {
             "id": alert.id, "rule_id": alert.rule_id, "story_id": alert.story_id,
             "severity": alert.severity, "article_id": alert.article_id,
-            "status": "new" if deliver else undelivered,
-            "payload": alert_to_json(alert), "created": utcnow(),
+            "status": status, "payload": alert_to_json(alert), "created": utcnow(),
         }))
         if result.rowcount == 0:
             return False
-        if not deliver:
-            return True
-        rows = await _outbox_rows(conn, alert, _wanted(alert, configured))
-        if rows:
-            await conn.execute(sa.insert(deliveries), rows)
+        await _insert_rows(conn, alert.id, "", rows)
     return True
 
 
-async def record_story_update(
-    store: Store, alert: Alert, configured: Collection[str] | None = None
-) -> bool:
-    """Queue a later article of an alerted story as an update of the first alert.
-
-    Idempotent per (alert id, article id). Delivered to the destinations the first alert
-    went to: a Slack thread reply, an email reply (In-Reply-To), a console/JSONL "update"
-    line, a webhook POST with kind "update". When the rule never alerted for the story, the
-    alert is recorded as a new alert instead. False when nothing new was written.
-    """
+async def first_alert(store: Store, rule_id: str, story_id: str) -> tuple[str, str] | None:
+    """(id, article id) of the rule's alert for the story, or None when it has none."""
     async with store.begin() as conn:
-        parent = (await conn.execute(
+        row = (await conn.execute(
             sa.select(alerts.c.id, alerts.c.article_id).where(
-                alerts.c.rule_id == alert.rule_id, alerts.c.story_id == alert.story_id)
+                alerts.c.rule_id == rule_id, alerts.c.story_id == story_id)
         )).first()
-        if parent is not None:
-            if parent.article_id == alert.article_id:
-                return False  # the first article itself, processed again
-            return await _record_update(store, conn, parent.id, alert, configured)
-    return await record_alert(store, alert, configured)
+    return (row.id, row.article_id) if row is not None else None
 
 
-async def _record_update(
-    store: Store, conn: AsyncConnection, parent_id: str, alert: Alert,
-    configured: Collection[str] | None,
+async def alert_destinations(store: Store, alert_id: str) -> list[str]:
+    """The destinations the alert itself (not its updates) was queued to, in order."""
+    async with store.begin() as conn:
+        return list((await conn.execute(
+            sa.select(deliveries.c.destination).where(
+                deliveries.c.alert_id == alert_id, deliveries.c.update_id == "")
+            .order_by(deliveries.c.id)
+        )).scalars().all())
+
+
+async def insert_update(
+    store: Store, update_id: str, parent_id: str, update: Alert, rows: Sequence[OutboxRow]
 ) -> bool:
-    update_id = content_key("update", parent_id, alert.article_id)
-    result = await conn.execute(store.insert_ignore(alert_updates, {
-        "id": update_id, "alert_id": parent_id, "article_id": alert.article_id,
-        "payload": alert_to_json(alert), "created": utcnow(),
-    }))
-    if result.rowcount == 0:
-        return False
-    dests = (await conn.execute(
-        sa.select(deliveries.c.destination).where(
-            deliveries.c.alert_id == parent_id, deliveries.c.update_id == "")
-        .order_by(deliveries.c.id)
-    )).scalars().all()
-    wanted = [d for d in dests if configured is None or d in configured]
-    rows = await _outbox_rows(conn, alert, wanted, update_id)
-    for row in rows:
-        row["alert_id"] = parent_id
-    if rows:
-        await conn.execute(sa.insert(deliveries), rows)
+    """Write a story update of alert `parent_id` and its outbox rows in one transaction;
+    False, with nothing written, when this update is already there."""
+    async with store.begin() as conn:
+        result = await conn.execute(store.insert_ignore(alert_updates, {
+            "id": update_id, "alert_id": parent_id, "article_id": update.article_id,
+            "payload": alert_to_json(update), "created": utcnow(),
+        }))
+        if result.rowcount == 0:
+            return False
+        await _insert_rows(conn, parent_id, update_id, rows)
     return True
+
+
+async def _insert_rows(
+    conn: AsyncConnection, alert_id: str, update_id: str, rows: Sequence[OutboxRow]
+) -> None:
+    if not rows:
+        return
+    now = utcnow()
+    await conn.execute(sa.insert(deliveries), [{
+        "alert_id": alert_id, "update_id": update_id, "destination": row.destination,
+        "state": row.state, "error": row.error, "next_attempt": row.next_attempt,
+        "created": now, "group_key": row.group_key,
+    } for row in rows])
 
 
 async def get_alert(store: Store, alert_id: str) -> Alert | None:

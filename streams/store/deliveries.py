@@ -14,16 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from streams.core.alert_json import alert_from_json
 from streams.core.clock import aware_or_none as aware
+from streams.core.outbox import OPEN, GroupState, Outcome, State
 from streams.core.records import Alert
-from streams.deliver.render import alert_from_json
-from streams.deliver.retry_policy import Outcome, SendResult, State
 from streams.store.db import Store, utcnow
 from streams.store.schema import alert_updates, alerts, attempts, deliveries, destination_flags
-
-OPEN = (State.PENDING, State.RETRYING)
 
 
 @dataclass(frozen=True)
@@ -145,9 +142,19 @@ async def retrying_since(store: Store, delivery_id: int, attempts_made: int) -> 
         return aware((await conn.execute(query)).scalar())
 
 
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one attempt produced, as the attempts table keeps it."""
+
+    outcome: Outcome
+    status: int | None = None  # HTTP status or SMTP reply code
+    error: str = ""
+    ref: str | None = None  # the destination's id for the message, kept on the delivery
+
+
 async def finish(
-    store: Store, delivery_id: int, attempt_id: int | None, result: SendResult, state: State,
-    next_attempt: dt.datetime | None, error: str, now: dt.datetime,
+    store: Store, delivery_id: int, attempt_id: int | None, result: AttemptResult,
+    state: State, next_attempt: dt.datetime | None, error: str, now: dt.datetime,
 ) -> None:
     """Record an attempt's result and the delivery's new state in one transaction."""
     values: dict[str, Any] = {"state": state, "next_attempt": next_attempt, "error": error or None}
@@ -242,29 +249,22 @@ async def postpone(store: Store, delivery_id: int, until: dt.datetime) -> None:
         ).values(next_attempt=until))
 
 
-async def group_due(
-    conn: AsyncConnection, key: str, destination: str, now: dt.datetime, wait: float,
-    interval: float,
-) -> dt.datetime:
-    """When a new alert of group `key` is due at `destination` (Alertmanager's group_wait /
-    group_interval): with the group's open deliveries if it has some; else `wait` from now,
-    but no sooner than `interval` after the group's last digest (one in flight counts as now).
-    """
-    mine = sa.and_(deliveries.c.group_key == key, deliveries.c.destination == destination,
-                   deliveries.c.update_id == "")
-    row = (await conn.execute(sa.select(
+async def group_states(
+    store: Store, key: str, destinations: Sequence[str]
+) -> dict[str, GroupState]:
+    """A digest group's deliveries at each destination: when its open ones fall due, when it
+    last sent, and how many are in flight (the deliver stage decides what that means)."""
+    query = sa.select(
+        deliveries.c.destination,
         sa.func.min(deliveries.c.next_attempt).filter(deliveries.c.state.in_(OPEN)),
         sa.func.max(deliveries.c.sent).filter(deliveries.c.state == State.SENT),
         sa.func.count().filter(deliveries.c.state == State.SENDING),
-    ).where(mine))).one()
-    open_due, last_sent, sending = aware(row[0]), aware(row[1]), row[2]
-    if open_due is not None:
-        return open_due
-    due = now + dt.timedelta(seconds=wait)
-    last = now if sending else last_sent
-    if last is not None:
-        due = max(due, last + dt.timedelta(seconds=interval))
-    return due
+    ).where(deliveries.c.group_key == key, deliveries.c.destination.in_(destinations),
+            deliveries.c.update_id == "").group_by(deliveries.c.destination)
+    async with store.begin() as conn:
+        rows = (await conn.execute(query)).all()
+    found = {row[0]: GroupState(aware(row[1]), aware(row[2]), int(row[3] or 0)) for row in rows}
+    return {dest: found.get(dest, GroupState()) for dest in destinations}
 
 
 async def open_in_group(store: Store, destination: str, key: str) -> list[Delivery]:

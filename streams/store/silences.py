@@ -7,14 +7,13 @@ An alert matching an active silence is recorded with its deliveries held, never 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streams.core.clock import aware
 from streams.core.errors import RequestError
-from streams.core.records import Alert
 from streams.store.db import Store, utcnow
 from streams.store.schema import silences
 
@@ -23,30 +22,29 @@ class SilenceError(RequestError, ValueError):
     """A silence that would match everything, or one not lasting a positive time."""
 
 
-def matches(row: Any, alert: Alert) -> bool:
-    """True when every criterion the silence sets matches the alert."""
-    if row.rule_id and row.rule_id != alert.rule_id:
-        return False
-    if row.story_id and row.story_id != alert.story_id:
-        return False
-    if row.actor:
-        actors = {a.casefold() for a in alert.event.actors}
-        if row.actor.casefold() not in actors:
-            return False
-    return True
+@dataclass(frozen=True)
+class Silence:
+    """An active silence: what it holds (rule, story, actor; None: any), where (a
+    destination; None: every one), until when, and why."""
+
+    id: int
+    rule_id: str | None
+    story_id: str | None
+    actor: str | None
+    destination: str | None
+    until: dt.datetime
+    reason: str
 
 
-async def silencing(conn: AsyncConnection, alert: Alert, now: dt.datetime) -> dict[str, str]:
-    """destination (or "*") -> reason, for every active silence matching the alert."""
-    rows = (await conn.execute(sa.select(silences).where(silences.c.until > now))).all()
-    out: dict[str, str] = {}
-    for row in rows:
-        if aware(row.until) > now and matches(row, alert):
-            reason = f"silenced by #{row.id} until {aware(row.until):%Y-%m-%d %H:%M}Z"
-            if row.reason:
-                reason += f" ({row.reason})"
-            out.setdefault(row.destination or "*", reason)
-    return out
+async def active_silences(store: Store, now: dt.datetime) -> list[Silence]:
+    """Every silence still in force at `now`, oldest first (which alerts they hold is the
+    deliver stage's decision: streams/deliver/silencing.py)."""
+    async with store.begin() as conn:
+        rows = (await conn.execute(
+            sa.select(silences).where(silences.c.until > now).order_by(silences.c.id))).all()
+    return [Silence(row.id, row.rule_id, row.story_id, row.actor, row.destination,
+                    aware(row.until), row.reason or "")
+            for row in rows if aware(row.until) > now]
 
 
 async def add_silence(

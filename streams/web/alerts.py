@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from streams.core.alert_json import alert_from_json
 from streams.core.alert_status import STATUSES
 from streams.core.durations import DurationError, positive_duration
 from streams.core.errors import RequestError
 from streams.core.records import Alert
 from streams.core.severities import MOST_SEVERE_FIRST as SEVERITIES
 from streams.deliver.alert_status import Judge
-from streams.deliver.render import HEADLINE, alert_from_json, cut, what_happened
+from streams.deliver.render import HEADLINE, cut, what_happened
 from streams.store import Store, views
 from streams.web.queries import aware, day_start, iso, one, parse_day
 

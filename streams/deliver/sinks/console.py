@@ -6,8 +6,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from streams.config.settings import Settings
 from streams.deliver.render import console_line
 from streams.deliver.retry_policy import Message, SendResult, SinkBase
+from streams.deliver.sink_kinds import Destination
 
 
 class ConsoleSink(SinkBase):
@@ -25,3 +27,8 @@ class ConsoleSink(SinkBase):
         except (OSError, ValueError) as exc:  # ValueError: write to a closed file
             return SendResult.retry(f"console: {exc}")
         return SendResult.sent()
+
+
+def build(dest: Destination, settings: Settings) -> ConsoleSink:
+    """The sink of a console destination (streams/deliver/sink_kinds.py ConsoleKind)."""
+    return ConsoleSink(dest.name)

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from streams.config.settings import Settings
 from streams.deliver.render import json_record
 from streams.deliver.retry_policy import Message, SendResult, SinkBase
+from streams.deliver.sink_kinds import Destination
 
 
 class JsonlSink(SinkBase):
@@ -80,3 +82,8 @@ def _torn_tail(path: Path) -> bool:
     with path.open("rb") as fh:
         fh.seek(-1, os.SEEK_END)
         return fh.read(1) != b"\n"
+
+
+def build(dest: Destination, settings: Settings) -> JsonlSink:
+    """The sink of a jsonl destination (streams/deliver/sink_kinds.py JsonlKind)."""
+    return JsonlSink(Path(dest.options["path"]), dest.name)

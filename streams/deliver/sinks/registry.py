@@ -1,28 +1,25 @@
 """Build the configured sinks from the settings: destination name -> Sink.
 
-Only what is configured exists (streams/deliver/routing.py decides): the built-in "console"
-(NEWSWATCH_CONSOLE_ALERTS), "jsonl" (NEWSWATCH_ALERTS_JSONL), "slack"
-(NEWSWATCH_SLACK_WEBHOOK_URL, or NEWSWATCH_SLACK_BOT_TOKEN + NEWSWATCH_SLACK_CHANNEL for
-threads), "email" (NEWSWATCH_SMTP_HOST + NEWSWATCH_SMTP_TO), "webhook" (NEWSWATCH_WEBHOOK_URL
-+ NEWSWATCH_WEBHOOK_SECRET), and every named destination of NEWSWATCH_DESTINATIONS. Secrets
-come from the environment and are never logged: their values are redacted from the records
-of httpx (which logs each request's URL, and a Slack webhook URL is a secret) and of the
-dispatcher. No I/O happens here: clients connect on first send.
+The destinations are those the sink kinds (streams/deliver/sink_kinds.py) find configured:
+each kind's built-in one from the flat NEWSWATCH_* settings (console, jsonl, slack, email,
+webhook) and every named destination of NEWSWATCH_DESTINATIONS. Each is built by its kind's
+module (`build(destination, settings)`, e.g. streams/deliver/sinks/slack.py), so a new kind
+changes nothing here. Secrets come from the environment and are never logged: their values
+are redacted from the records of httpx (which logs each request's URL, and a Slack webhook
+URL is a secret) and of the dispatcher. No I/O happens here: clients connect on first send.
 """
 
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Iterable
-from pathlib import Path
+from importlib import import_module
 from urllib.parse import urlsplit
 
 from streams.config.settings import Settings
 from streams.deliver.retry_policy import RetryPolicy, Sink
-from streams.deliver.routing import BUILTIN, Destination, destinations
+from streams.deliver.sink_kinds import KINDS, Destination, destinations
 
-DESTINATIONS = BUILTIN
 # a filter sees only its own logger's records
 REDACTED_LOGGERS = ("httpx", "streams.deliver.dispatcher")
 
@@ -35,64 +32,26 @@ def build_sinks(settings: Settings) -> dict[str, Sink]:
 
 
 def retry_policies(settings: Settings) -> dict[str, RetryPolicy]:
-    """Each remote destination's retry policy by name: email retries for hours (mail servers
-    are down for minutes at a time and keep mail for days), Slack and webhooks for less
-    (an alert an hour late is stale); console and JSONL keep the default attempt count."""
-    by_kind = {
-        "email": (settings.email_retry_horizon, settings.email_retry_cap),
-        "slack": (settings.slack_retry_horizon, settings.slack_retry_cap),
-        "webhook": (settings.webhook_retry_horizon, settings.webhook_retry_cap),
-    }
+    """Each remote destination's retry policy by name, from its kind's horizon and cap
+    settings: email retries for hours (mail servers are down for minutes at a time and keep
+    mail for days), Slack and webhooks for less (an alert an hour late is stale); console
+    and JSONL keep the default attempt count."""
     out = {}
     for name, dest in destinations(settings).items():
-        if dest.kind in by_kind:
-            horizon, cap = by_kind[dest.kind]
+        retry = KINDS[dest.kind].retry
+        if retry is not None:
+            horizon, cap = (getattr(settings, setting) for setting in retry)
             out[name] = RetryPolicy(max_attempts=None, cap=cap, horizon=horizon)
     return out
 
 
 def make_sink(dest: Destination, settings: Settings) -> Sink:
-    """The sink for one destination; options it does not give default to the flat settings."""
-    opt = dest.options
-    if dest.kind == "console":
-        from streams.deliver.sinks.console import ConsoleSink
-
-        return ConsoleSink(dest.name)
-    if dest.kind == "jsonl":
-        from streams.deliver.sinks.jsonl import JsonlSink
-
-        return JsonlSink(Path(opt["path"]), dest.name)
-    if dest.kind == "slack":
-        from streams.deliver.sinks.slack import SlackSink
-
-        token, channel = dest.secret("bot_token"), opt.get("channel")
-        return SlackSink(
-            webhook_url=None if token and channel else dest.secret("webhook_url"),
-            bot_token=token, channel=channel, name=dest.name,
-            api_url=opt.get("api_url", settings.slack_api_url), timeout=settings.delivery_timeout,
-            min_interval=opt.get("min_interval", settings.slack_min_interval),
-        )
-    if dest.kind == "email":
-        from streams.deliver.sinks.smtp import SmtpSink
-
-        security = opt.get("security", "none")
-        ca_file = opt.get("ca_file", settings.smtp_ca_file)
-        ctx = None
-        if security != "none":
-            ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-        return SmtpSink(
-            opt["host"], opt.get("port", 25), opt["to"], opt.get("from", settings.smtp_from),
-            security=security, user=opt.get("user"), password=dest.secret("password"),
-            timeout=settings.delivery_timeout, ssl_context=ctx, name=dest.name,
-            digest_window=opt.get("digest_window", settings.smtp_digest_window),
-        )
-    if dest.kind == "webhook":
-        from streams.deliver.sinks.webhook import WebhookSink
-
-        url, secret = dest.secret("url"), dest.secret("secret")
-        assert url and secret  # routing refuses a webhook without both
-        return WebhookSink(url, secret, settings.delivery_timeout, name=dest.name)
-    raise ValueError(f"destination {dest.name!r}: unknown kind {dest.kind!r}")
+    """The sink for one destination, built by its kind's module."""
+    kind = KINDS.get(dest.kind)
+    if kind is None:
+        raise ValueError(f"destination {dest.name!r}: unknown kind {dest.kind!r}")
+    sink: Sink = import_module(kind.module).build(dest, settings)
+    return sink
 
 
 class RedactSecrets(logging.Filter):

@@ -18,6 +18,7 @@ import httpx
 from streams.config.settings import Settings
 from streams.deliver.render import slack_alert, slack_digest, slack_update
 from streams.deliver.retry_policy import Message, SendResult, SinkBase, classify_http
+from streams.deliver.sink_kinds import KINDS, Destination
 
 # chat.postMessage `error` values that mean the channel or token is unusable
 FLAG_ERRORS = frozenset({
@@ -49,17 +50,6 @@ class SlackSink(SinkBase):
         self.min_interval = min_interval
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SlackSink:
-        """Bot mode when a token and channel are set (threads), else the incoming webhook."""
-        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        url = settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else None
-        return cls(
-            webhook_url=None if token and settings.slack_channel else url, bot_token=token,
-            channel=settings.slack_channel, api_url=settings.slack_api_url,
-            timeout=settings.delivery_timeout, min_interval=settings.slack_min_interval,
-        )
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -173,3 +163,16 @@ def _with_body(result: SendResult, body: str) -> SendResult:
         return result
     return SendResult(result.outcome, f"{result.error} {body[:80]}", result.status,
                       result.retry_after, result.ref, result.flag_destination)
+
+
+def build(dest: Destination, settings: Settings) -> SlackSink:
+    """The sink of a slack destination (streams/deliver/sink_kinds.py SlackKind): bot mode
+    when it has a token and a channel (threads), else its incoming webhook."""
+    kind = KINDS["slack"]
+    token, channel = dest.secret("bot_token"), dest.options.get("channel")
+    return SlackSink(
+        webhook_url=None if token and channel else dest.secret("webhook_url"),
+        bot_token=token, channel=channel, name=dest.name,
+        api_url=kind.option(dest, "api_url", settings), timeout=settings.delivery_timeout,
+        min_interval=kind.option(dest, "min_interval", settings),
+    )

@@ -23,6 +23,7 @@ from email.utils import formatdate
 from streams.config.settings import Settings
 from streams.deliver.render import email_content, one_line
 from streams.deliver.retry_policy import Message, SendResult, SinkBase
+from streams.deliver.sink_kinds import KINDS, Destination
 
 MSGID_DOMAIN = "newswatch.local"
 
@@ -95,21 +96,6 @@ class SmtpSink(SinkBase):
         self.digest_window = digest_window
         self._ssl = ssl_context
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpSink:
-        ctx = None
-        if settings.smtp_security != "none":
-            ctx = ssl.create_default_context(
-                cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
-        assert settings.smtp_host
-        return cls(
-            settings.smtp_host, settings.smtp_port, settings.smtp_to, settings.smtp_from,
-            security=settings.smtp_security, user=settings.smtp_user,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            timeout=settings.delivery_timeout, digest_window=settings.smtp_digest_window,
-            ssl_context=ctx,
-        )
-
     async def send(self, messages: Sequence[Message]) -> SendResult:
         progress = _Progress.load(messages[0].ref)
         if messages[0].attempt == 1:
@@ -175,3 +161,18 @@ def _by_code(code: int, error: str, progress: _Progress) -> SendResult:
         return SendResult.retry(error, code, ref=progress.dump())
     return SendResult.dead(error, code, ref=progress.dump())
 
+
+def build(dest: Destination, settings: Settings) -> SmtpSink:
+    """The sink of an email destination (streams/deliver/sink_kinds.py EmailKind)."""
+    kind = KINDS["email"]
+    security = kind.option(dest, "security", settings)
+    ca_file = kind.option(dest, "ca_file", settings)
+    ctx = None
+    if security != "none":
+        ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    return SmtpSink(
+        dest.options["host"], kind.option(dest, "port", settings), dest.options["to"],
+        kind.option(dest, "from", settings), security=security, user=dest.options.get("user"),
+        password=dest.secret("password"), timeout=settings.delivery_timeout, ssl_context=ctx,
+        name=dest.name, digest_window=kind.option(dest, "digest_window", settings),
+    )

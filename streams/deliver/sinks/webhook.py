@@ -19,6 +19,7 @@ import httpx
 from streams.config.settings import Settings
 from streams.deliver.render import json_record
 from streams.deliver.retry_policy import Message, SendResult, SinkBase, classify_http
+from streams.deliver.sink_kinds import Destination
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -36,12 +37,6 @@ class WebhookSink(SinkBase):
         self._secret = secret
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WebhookSink:
-        assert settings.webhook_url and settings.webhook_secret
-        return cls(settings.webhook_url.get_secret_value(),
-                   settings.webhook_secret.get_secret_value(), settings.delivery_timeout)
 
     async def send(self, messages: Sequence[Message]) -> SendResult:
         (message,) = messages
@@ -68,3 +63,10 @@ class WebhookSink(SinkBase):
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def build(dest: Destination, settings: Settings) -> WebhookSink:
+    """The sink of a webhook destination (streams/deliver/sink_kinds.py WebhookKind)."""
+    url, secret = dest.secret("url"), dest.secret("secret")
+    assert url and secret  # the kind requires both
+    return WebhookSink(url, secret, settings.delivery_timeout, name=dest.name)
