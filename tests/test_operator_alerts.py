@@ -102,7 +102,7 @@ async def test_an_alert_of_every_origin_reaches_its_route_through_one_path(store
     from streams.evaluate.rulebook import load_rulebook
     from streams.runtime.pipeline import Pipeline
     from streams.store.feeds import update_feed
-    from streams.store.rule_state import MemoryRuleState
+    from streams.evaluate.rule_state import MemoryRuleState
 
     gone, refused = Loopback(), []
 
