@@ -265,7 +265,7 @@ class Project:
 def trim(text: str, example: Example) -> list[str]:
     """The lines shown: at most example.lines, each at most example.width characters; what
     is cut is marked."""
-    lines = text.rstrip("\n").splitlines()
+    lines = [line.rstrip() for line in text.rstrip("\n").splitlines()]
     if example.width is not None:
         lines = [line if len(line) <= example.width
                  else line[: example.width - len(TRIM_LINE)] + TRIM_LINE for line in lines]
