@@ -9,11 +9,12 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from streams.records import Article, Event, content_key
+if TYPE_CHECKING:  # imported when the command runs: Faust's models take a second to load
+    from streams.records import Article, Event
 
 
 @click.command("extract")
@@ -33,6 +34,7 @@ def extract(path: Path, fmt: str) -> None:
 def read_articles(path: Path) -> list[Article]:
     """Articles of a folder (feed.yaml order, then sorted by publication) or of one file."""
     from connectors.seed_folder import SeedFolderError, read_seed_folder
+    from streams.records import Article, content_key
 
     try:
         if path.is_dir():
