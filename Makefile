@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 FEEDPARSER_SDIST := $(VENV)/share/feedparser-sdist/feedparser-6.0.14.tar.gz
 
-.PHONY: run test bench eval lint clean setup
+.PHONY: run test bench eval lint clean setup readme
 
 setup: $(RUN_STAMP)
 
@@ -48,6 +48,12 @@ bench: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check streams connectors tests
 	$(BIN)/mypy streams connectors
+
+# README.md's generated parts: the settings table and every command's example output
+# (the commands run in a temporary project made from the seeds, about a minute).
+readme: $(RUN_STAMP)
+	$(BIN)/python -m streams.config.settings_doc --write README.md
+	$(BIN)/python tests/readme_commands.py --write README.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -99,10 +99,10 @@ async def test_an_alert_of_every_origin_reaches_its_route_through_one_path(store
     from rules_support import EVENT_TYPES, article, batch, event, gazetteer, write_rules
 
     from streams.deliver.rules_alerts import folder_alert
+    from streams.evaluate.rule_state import MemoryRuleState
     from streams.evaluate.rulebook import load_rulebook
     from streams.runtime.pipeline import Pipeline
     from streams.store.feeds import update_feed
-    from streams.evaluate.rule_state import MemoryRuleState
 
     gone, refused = Loopback(), []
 
