@@ -20,7 +20,7 @@ $(RUN_STAMP): pyproject.toml constraints.txt
 	@echo "newswatch installed: the command is $(BIN)/newswatch (e.g. $(BIN)/newswatch --help)"
 
 # feedparser's own test feeds (BSD licence) come from its sdist, read in place by
-# tests/test_feedparser_corpus.py; downloaded for the tests only, never committed.
+# tests/connectors/test_feedparser_corpus.py; downloaded for the tests only, never committed.
 $(TEST_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	test -f $(FEEDPARSER_SDIST) || $(BIN)/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: feedparser==6.0.14 -d $(VENV)/share/feedparser-sdist
@@ -53,7 +53,7 @@ lint: $(TEST_STAMP)
 # (the commands run in a temporary project made from the seeds, about a minute).
 readme: $(RUN_STAMP)
 	$(BIN)/python -m streams.config.settings_doc --write README.md
-	$(BIN)/python tests/readme_commands.py --write README.md
+	$(BIN)/python tests/support/readme_commands.py --write README.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from broker import TansuBroker
-from pg import create_database, drop_database
+# tests mirror the package's folders; the code they share (loopback servers, fixtures'
+# machinery, the import graph) is in tests/support/, importable by module name
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
-# --- a Kafka-protocol broker (tests/broker.py) -------------------------------------------
+import pytest  # noqa: E402
+from broker import TansuBroker  # noqa: E402
+from pg import create_database, drop_database  # noqa: E402
+
+# --- a Kafka-protocol broker (tests/support/broker.py) -----------------------------------
 
 
 @pytest.fixture
@@ -26,7 +31,7 @@ def group_id() -> str:
     return f"newswatch-test-{uuid.uuid4().hex[:12]}"
 
 
-# --- PostgreSQL (tests/pg.py) -------------------------------------------------------------
+# --- PostgreSQL (tests/support/pg.py) -------------------------------------------------------------
 
 
 @pytest.fixture
@@ -52,7 +57,7 @@ def extractor():  # type: ignore[no-untyped-def]
     return build_extractor(load_settings(taxonomy_dir=taxonomy))
 
 
-# --- a fresh SQLite store, and a loopback server answering as Slack (tests/slack_server.py) --
+# --- a fresh SQLite store, and a loopback Slack (tests/support/slack_server.py) ----------
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The import rules of docs/ARCHITECTURE.md hold: stages pure, the store a store, connectors
-edges, the web reading through store queries, no import cycle (tests/import_graph.py)."""
+edges, the web reading through store queries, no import cycle (tests/support/import_graph.py)."""
 
 from __future__ import annotations
 

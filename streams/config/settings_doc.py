@@ -3,7 +3,7 @@
 Each row is a field of streams.config.settings.Settings: its variable (NEWSWATCH_<FIELD>), its
 default and its description (the field's docstring). `python -m streams.config.settings_doc` prints
 the table; `--write README.md` replaces the table between the two markers in that file.
-tests/test_settings_doc.py checks that the README and the settings agree.
+tests/config/test_settings_doc.py checks that the README and the settings agree.
 """
 
 from __future__ import annotations
