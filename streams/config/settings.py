@@ -14,8 +14,6 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -229,27 +227,12 @@ class Settings(BaseSettings):
     # --- named destinations and routing by severity (streams/deliver/routing.py) ---------------
     # name -> {"kind": slack|email|webhook|console|jsonl, options; secrets as "<x>_env":
     # the NAME of an environment variable}; checked at start (unknown kind, unset variable)
+    # by streams.deliver.routing.check_settings, which the composition root calls
     destinations: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """JSON object: more destinations by name (see Destinations)"""
     # severity or "default" -> destination names, for rules that name no destinations
     routes: dict[str, list[str]] = Field(default_factory=dict)
     """JSON object: severity (or `default`) -> destination names (see Routing)"""
-
-    @field_validator("destinations")
-    @classmethod
-    def _check_destinations(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        from streams.deliver.routing import parse_destinations
-
-        parse_destinations(value)  # ValueError naming the destination
-        return value
-
-    @field_validator("routes")
-    @classmethod
-    def _check_routes(cls, value: dict[str, list[str]], info: ValidationInfo) -> Any:
-        from streams.deliver.routing import check_routes
-
-        check_routes(value, list(info.data.get("destinations") or {}))
-        return value
 
     @model_validator(mode="before")
     @classmethod

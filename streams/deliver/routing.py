@@ -34,7 +34,8 @@ FALLBACK = ("console", "jsonl", "slack", "email")  # without NEWSWATCH_ROUTES (a
 BUILTIN = tuple(KINDS)  # each kind's built-in destination, named after it
 
 __all__ = ["BUILTIN", "DEFAULT_ROUTE", "FALLBACK", "NAME", "SEVERITIES", "Destination",
-           "check_routes", "describe", "destinations", "parse_destinations", "route"]
+           "check_routes", "check_settings", "describe", "destinations",
+           "parse_destinations", "route"]
 
 
 def check_routes(routes: Mapping[str, Sequence[str]], names: Sequence[str]) -> None:
@@ -77,3 +78,22 @@ def describe(settings: Settings) -> dict[str, Any]:
         "destinations": {n: d.masked() for n, d in sorted(destinations(settings).items())},
         "routes": {sev: list(route((), sev, settings)) for sev in SEVERITIES},
     }
+
+
+def check_settings(settings: Settings) -> None:
+    """The destinations and routes the settings name, checked at start (the composition
+    root calls it after loading the settings): raises SettingsError naming the variable, the
+    destination or route and what is wrong, never a secret."""
+    from streams.config.settings import SettingsError
+
+    problems = []
+    try:
+        parse_destinations(settings.destinations)
+    except ValueError as exc:
+        problems.append(f"NEWSWATCH_DESTINATIONS: {exc}")
+    try:
+        check_routes(settings.routes, list(settings.destinations))
+    except ValueError as exc:
+        problems.append(f"NEWSWATCH_ROUTES: {exc}")
+    if problems:
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems))

@@ -11,15 +11,24 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from streams.core.rule_yaml import Path_, RuleSyntaxError, parse_duration
 from streams.evaluate.event_view import EventView
 from streams.evaluate.rule_state import RuleState
 from streams.knowledge.gazetteer import fold
 
-if TYPE_CHECKING:
-    from streams.evaluate.rulebook import Rule
+
+class Rule(Protocol):
+    """What a kind reads of a rule (streams.evaluate.rulebook.Rule is one): its id and the
+    kind's parameters. A protocol, so that the rulebook, which holds the kinds, is not
+    imported back."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
 
 TERM_FIELDS = ("actors", "sides", "location", "type", "source")
 

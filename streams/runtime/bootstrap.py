@@ -35,8 +35,12 @@ log = logging.getLogger(__name__)
 def settings_for_command(**overrides: object) -> Settings:
     """The settings from the environment (NEWSWATCH_*), `overrides` on top: what every
     command, the worker and the quality tool start from. Raises SettingsError naming each
-    variable at fault."""
-    return load_settings(**overrides)
+    variable at fault (the destinations and routes too: streams.deliver.routing)."""
+    from streams.deliver.routing import check_settings
+
+    settings = load_settings(**overrides)
+    check_settings(settings)
+    return settings
 
 
 @dataclass

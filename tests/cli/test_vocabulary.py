@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_support import RULES, fill, make_settings
 from web_harness import DashboardServer
+from web_support import RULES, fill, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

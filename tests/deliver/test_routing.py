@@ -15,6 +15,7 @@ from streams.deliver.routing import FALLBACK, SEVERITIES, route
 from streams.deliver.sinks.registry import build_sinks
 from streams.deliver.sinks.slack import SlackSink
 from streams.deliver.sinks.smtp import SmtpSink
+from streams.runtime.bootstrap import settings_for_command
 
 SECRETS = {  # environment variable -> value; none of these values may ever be printed
     "OPS_HOOK": "https://hooks.example/services/T1/B1/opsSeCrEt111",
@@ -122,7 +123,7 @@ def test_a_bad_destination_fails_at_start_naming_it(env, spec, words):
     env.setenv("NEWSWATCH_DESTINATIONS", json.dumps({"pager": spec}))
     env.delenv("NEWSWATCH_ROUTES")
     with pytest.raises(SettingsError) as err:
-        load_settings()
+        settings_for_command()
     message = str(err.value)
     assert "NEWSWATCH_DESTINATIONS" in message
     for word in words:
@@ -135,7 +136,7 @@ def test_an_inline_secret_is_refused_without_echoing_it(env):
         {"ops": {"kind": "slack", "webhook_url": SECRETS["OPS_HOOK"]}}))
     env.delenv("NEWSWATCH_ROUTES")
     with pytest.raises(SettingsError) as err:
-        load_settings()
+        settings_for_command()
     assert "destination 'ops' (slack): 'webhook_url' is a secret" in str(err.value)
     assert "webhook_url_env" in str(err.value)
     assert SECRETS["OPS_HOOK"] not in str(err.value)
@@ -148,7 +149,7 @@ def test_an_inline_secret_is_refused_without_echoing_it(env):
 def test_a_bad_route_fails_at_start(env, routes, words):
     env.setenv("NEWSWATCH_ROUTES", json.dumps(routes))
     with pytest.raises(SettingsError) as err:
-        load_settings()
+        settings_for_command()
     assert "NEWSWATCH_ROUTES" in str(err.value)
     for word in words:
         assert word in str(err.value)
@@ -230,7 +231,7 @@ async def test_a_kind_registered_in_one_class_is_configured_checked_and_delivere
     monkeypatch.setenv("NEWSWATCH_DESTINATIONS", json.dumps(
         {"oncall": {"kind": "pager", "service": "desk", "key_env": "PAGER_KEY"}}))
     with pytest.raises(SettingsError, match="environment variable PAGER_KEY"):
-        load_settings(data_dir=tmp_path)
+        settings_for_command(data_dir=tmp_path)
     monkeypatch.setenv("PAGER_KEY", "pagerSeCrEt888")
     settings = load_settings(data_dir=tmp_path, console_alerts=False, alerts_jsonl="",
                              routes={"default": ["oncall"]})

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from web_harness import DashboardServer
 from web_support import (
     EVENTS,
     NOW,
@@ -34,7 +35,6 @@ from web_support import (
     load_holder,
     make_settings,
 )
-from web_harness import DashboardServer
 
 from streams.core.records import alert_id
 from streams.deliver.record import record_alert

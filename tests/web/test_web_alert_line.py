@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from web_support import EVENTS, NOW, RULES, _alert, fill, make_settings
 from web_harness import DashboardServer
+from web_support import EVENTS, NOW, RULES, _alert, fill, make_settings
 
 from streams.core.records import Event
 from streams.deliver.record import record_alert

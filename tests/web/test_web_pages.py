@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_support import NOW, RULES, fill, make_settings
 from web_harness import DashboardServer
+from web_support import NOW, RULES, fill, make_settings
 
 from streams.core.records import alert_id
 
