@@ -13,7 +13,9 @@ import click
 if TYPE_CHECKING:
     from streams.store import Store
 
+from streams.cli.words import span, utc
 from streams.core.alert_status import STATUSES
+from streams.core.clock import utcnow
 from streams.core.severities import MOST_SEVERE_FIRST as SEVERITIES
 
 T = TypeVar("T")
@@ -47,7 +49,7 @@ def _with_store(work: Callable[[Store], Awaitable[T]], create: bool = False) -> 
 
 
 def _when(value: Any) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value is not None else "-"
+    return utc(value)
 
 
 @click.group("alerts")
@@ -147,13 +149,14 @@ def silence_add(rule_id: str | None, story_id: str | None, actor: str | None,
                 f"no rule {rule_id!r}; known rules: {', '.join(sorted(known))}",
                 param_hint="--rule")
     try:
-        span = positive_duration(duration)
+        duration_span = positive_duration(duration)
         sid = _with_store(lambda s: add_silence(
-            s, span, rule_id=rule_id, story_id=story_id, actor=actor,
+            s, duration_span, rule_id=rule_id, story_id=story_id, actor=actor,
             destination=destination, reason=reason), create=True)
     except (SilenceError, DurationError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"silence #{sid} for {span}")
+    until = utcnow() + duration_span
+    click.echo(f"silence #{sid} until {utc(until)} ({span(duration_span)})")
 
 
 

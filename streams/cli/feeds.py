@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from streams.cli.words import count, utc
+
 if TYPE_CHECKING:
     from streams.config.settings import Settings
     from streams.store import Store
@@ -92,7 +94,7 @@ def _refusals(urls: list[str], allow: list[str]) -> dict[str, str]:
 
 
 def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
+    return utc(value)
 
 
 @click.group()
@@ -200,7 +202,8 @@ def import_cmd(file: Path) -> None:
     )
     for reason in bad:
         click.echo(f"skipped: {reason}", err=True)
-    click.echo(f"imported {added} new feeds ({len(good) - added} already present) from {file}")
+    click.echo(f"imported {count(added, 'new feed')} ({len(good) - added} already present) "
+               f"from {file}")
 
 
 @feeds.command("export")

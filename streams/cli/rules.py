@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
+from streams.cli.words import count
+
 if TYPE_CHECKING:
     from streams.config.settings import Settings
     from streams.core.records import Article, Event
@@ -156,8 +158,10 @@ def backfill(rule_id: str, since: str, deliver: bool) -> None:
         click.echo(f"{alert.id}  {alert.severity:<8}  {alert.rule_id}  {alert.title}")
     what = "queued for delivery (the running service sends them)" if deliver else (
         "recorded as backfilled, not sent")
-    already = f"; {result.already} stories had alerted already" if result.already else ""
-    click.echo(f"{len(result.alerts)} alerts {what}, from {result.articles} articles stored "
+    already = (f"; {count(result.already, 'story', 'stories')} had alerted already"
+               if result.already else "")
+    click.echo(f"{count(len(result.alerts), 'alert')} {what}, from "
+               f"{count(result.articles, 'article')} stored "
                f"in the last {since}{already}", err=True)
 
 

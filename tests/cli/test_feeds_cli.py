@@ -91,7 +91,7 @@ def test_feeds_import_skips_private_addresses_and_keeps_the_rest(tmp_path: Path)
         "</body></opml>", encoding="utf-8")
     result = newswatch("feeds", "import", str(opml))
     assert result.exit_code == 0, result.output
-    assert "imported 1 new feeds" in result.stdout
+    assert "imported 1 new feed (" in result.stdout
     skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped: ")]
     assert len(skipped) == 2
     assert skipped[0].startswith("skipped: http://169.254.169.254/: ")
