@@ -7,15 +7,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from streams.web.dashboard import Dashboard, DashboardView
+from faust.types import AppT
+
+from streams.web.dashboard import Dashboard, DashboardView, WebService
 from streams.web.security import Guard
 
 log = logging.getLogger(__name__)
 
 
-def register_web(app: Any, service: Any, *, poll_ms: int = 5000) -> Dashboard:
+def register_web(app: AppT, service: WebService, *, poll_ms: int = 5000) -> Dashboard:
     """Add the dashboard's views to a Faust app; `service.runtime` is read per request."""
     from streams.web import api, routes
 
@@ -32,4 +33,4 @@ def register_web(app: Any, service: Any, *, poll_ms: int = 5000) -> Dashboard:
     return dash
 
 
-__all__ = ["Dashboard", "DashboardView", "register_web"]
+__all__ = ["Dashboard", "DashboardView", "WebService", "register_web"]

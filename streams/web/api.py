@@ -11,7 +11,8 @@ GET  /api/rules, /api/feeds
 
 from __future__ import annotations
 
-from typing import Any
+from aiohttp.web import Request
+from faust.web import Response
 
 import streams.web.alerts as alert_data
 from streams.store.views import SilenceError
@@ -27,34 +28,34 @@ class ApiView(DashboardView):
 
 
 class AlertsApi(ApiView):
-    async def get(self, request: Any) -> Any:
+    async def get(self, request: Request) -> Response:
         try:
             flt = alert_data.AlertFilter.from_query(request.query, strict=True)
         except alert_data.FilterError as exc:
             return self.fail(request, 400, str(exc))
-        data = await alert_data.list_alerts(self.dash.runtime.store, flt)
+        data = await alert_data.list_alerts(self.dash.running.store, flt)
         return self.web.json({"filter": flt.query_args(), **data})
 
 
 class AlertsVersionApi(ApiView):
-    async def get(self, request: Any) -> Any:
-        return self.web.json(await alert_data.alerts_version(self.dash.runtime.store))
+    async def get(self, request: Request) -> Response:
+        return self.web.json(await alert_data.alerts_version(self.dash.running.store))
 
 
 class AckApi(ApiView):
-    async def post(self, request: Any, alert_id: str) -> Any:
-        done = await alert_data.acknowledge(self.dash.runtime.store, alert_id, "api")
+    async def post(self, request: Request, alert_id: str) -> Response:
+        done = await alert_data.acknowledge(self.dash.running.store, alert_id, "api")
         if done is None:
             return self.fail(request, 404, f"no alert {alert_id}")
         return self.web.json({"id": done, "status": "acknowledged"})
 
 
 class SilenceApi(ApiView):
-    async def post(self, request: Any, alert_id: str) -> Any:
+    async def post(self, request: Request, alert_id: str) -> Response:
         form = await self._form(request)
         try:
             silence_id = await alert_data.silence(
-                self.dash.runtime.store, alert_id, form.get("scope", "story"),
+                self.dash.running.store, alert_id, form.get("scope", "story"),
                 form.get("duration", "1d"), form.get("reason", ""))
         except SilenceError as exc:
             return self.fail(request, 400, str(exc))
@@ -64,36 +65,36 @@ class SilenceApi(ApiView):
 
 
 class StoriesApi(ApiView):
-    async def get(self, request: Any) -> Any:
-        return self.web.json({"stories": await list_stories(self.dash.runtime.store)})
+    async def get(self, request: Request) -> Response:
+        return self.web.json({"stories": await list_stories(self.dash.running.store)})
 
 
 class StoryApi(ApiView):
-    async def get(self, request: Any, story_id: str) -> Any:
-        data = await story_detail(self.dash.runtime.store, story_id)
+    async def get(self, request: Request, story_id: str) -> Response:
+        data = await story_detail(self.dash.running.store, story_id)
         if data is None:
             return self.fail(request, 404, f"no story {story_id}")
         return self.web.json(data)
 
 
 class CalendarApi(ApiView):
-    async def get(self, request: Any) -> Any:
+    async def get(self, request: Request) -> Response:
         try:
             start, days = calendar_query(request.query, self.dash.now().date())
         except CalendarQueryError as exc:
             return self.fail(request, 400, str(exc))
-        return self.web.json(await calendar(self.dash.runtime.store, start, days))
+        return self.web.json(await calendar(self.dash.running.store, start, days))
 
 
 class RulesApi(ApiView):
-    async def get(self, request: Any) -> Any:
-        runtime = self.dash.runtime
+    async def get(self, request: Request) -> Response:
+        runtime = self.dash.running
         return self.web.json(await rules_overview(runtime.store, runtime.rules, self.dash.now()))
 
 
 class FeedsApi(ApiView):
-    async def get(self, request: Any) -> Any:
-        feeds = await feed_health(self.dash.runtime.store, self.dash.now())
+    async def get(self, request: Request) -> Response:
+        feeds = await feed_health(self.dash.running.store, self.dash.now())
         return self.web.json({"feeds": feeds})
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from streams.core.errors import RequestError
 from streams.store import Store, views
+from streams.store.views import ScheduledEvent
 from streams.web.queries import parse_day
 
 MAX_DAYS = 366
@@ -25,7 +26,7 @@ class CalendarQueryError(RequestError, ValueError):
     """A calendar query parameter that cannot be used; the message names it."""
 
 
-def calendar_query(query: Any, today: dt.date) -> tuple[dt.date, int]:
+def calendar_query(query: Mapping[str, str], today: dt.date) -> tuple[dt.date, int]:
     """(start, days) from ?from=YYYY-MM-DD&days=N: from defaults to today, days to MAX_DAYS
     (clamped to 1..MAX_DAYS). Raises CalendarQueryError naming the parameter at fault."""
     raw_days = (query.get("days") or "").strip()
@@ -52,9 +53,10 @@ async def calendar(store: Store, start: dt.date, days: int = MAX_DAYS) -> dict[s
     end = start + dt.timedelta(days=max(1, min(days, MAX_DAYS)))
     by_day: dict[str, dict[str, dict[str, Any]]] = {}
     for row in await views.scheduled_events(store, start, end):
-        if not parse_day(row["date"]):
+        date = row["date"]
+        if not date or not parse_day(date):
             continue
-        entries = by_day.setdefault(row["date"][:10], {})
+        entries = by_day.setdefault(date[:10], {})
         entry = entries.get(row["story_id"])
         if entry is None:
             entry = entries[row["story_id"]] = _entry(row)
@@ -71,7 +73,7 @@ async def calendar(store: Store, start: dt.date, days: int = MAX_DAYS) -> dict[s
     }
 
 
-def _entry(row: Mapping[str, Any]) -> dict[str, Any]:
+def _entry(row: ScheduledEvent) -> dict[str, Any]:
     payload = row["payload"] or {}
     return {
         "story_id": row["story_id"],

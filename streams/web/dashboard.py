@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 import jinja2
-from aiohttp.web import RequestKey
-from faust.web import View
+from aiohttp.web import Request, RequestKey, StreamResponse
+from faust.web import Response, View
 
 from streams.web.queries import aware
 from streams.web.security import (
@@ -27,13 +27,28 @@ from streams.web.security import (
     same_origin,
 )
 
+if TYPE_CHECKING:  # types only: the runtime imports the web (streams/runtime/worker.py)
+    from streams.config.settings import Settings
+    from streams.runtime.bootstrap import Runtime
+
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 CSRF_NEW = RequestKey("nw_csrf_new", str)  # a CSRF cookie to set on this response
-FORM = RequestKey("nw_form", dict)  # the request's form, read once
+FORM = RequestKey("nw_form", dict[str, str])  # the request's form, read once
 
 
-def when(value: Any, missing: str = "—") -> str:
+class WebService(Protocol):
+    """What the dashboard needs of the worker's service (streams.runtime.worker's
+    RuntimeService): its settings, and its runtime once built (None while starting)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def runtime(self) -> Runtime | None: ...
+
+
+def when(value: object, missing: str = "—") -> str:
     """'2026-01-01 10:05Z' for an ISO text or datetime; the date alone for a bare date."""
     if isinstance(value, str) and len(value) == 10:
         return value
@@ -58,16 +73,24 @@ def make_env() -> jinja2.Environment:
 class Dashboard:
     """What the views share: the worker's service (for its runtime), the guard, templates."""
 
-    def __init__(self, service: Any, guard: Guard, poll_ms: int = 5000) -> None:
+    def __init__(self, service: WebService, guard: Guard, poll_ms: int = 5000) -> None:
         self.service = service
         self.guard = guard
         self.env = make_env()
         self.poll_ms = poll_ms
 
     @property
-    def runtime(self) -> Any:
+    def runtime(self) -> Runtime | None:
         """The running service's runtime, or None while the worker is starting."""
-        return getattr(self.service, "runtime", None)
+        return self.service.runtime
+
+    @property
+    def running(self) -> Runtime:
+        """The runtime, for the views: dispatch answers 503 before them while it is None."""
+        runtime = self.service.runtime
+        if runtime is None:
+            raise RuntimeError("newswatch is starting: no runtime yet")
+        return runtime
 
     def now(self) -> dt.datetime:
         """The clock of the pipeline (tests can set it), else UTC now."""
@@ -82,16 +105,15 @@ class DashboardView(View):
     dash: ClassVar[Dashboard]
     api: ClassVar[bool] = False  # JSON errors instead of pages
 
-    async def dispatch(self, request: Any) -> Any:
+    async def dispatch(self, request: Request) -> Response:
         response = await self._guarded(request)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if request.get(CSRF_NEW):
-            response.set_cookie(CSRF_COOKIE, request[CSRF_NEW], httponly=True,
-                                samesite="Lax", path="/")
+            _set_cookie(response, CSRF_COOKIE, request[CSRF_NEW])
         return response
 
-    async def _guarded(self, request: Any) -> Any:
+    async def _guarded(self, request: Request) -> Response:
         guard = self.dash.guard
         if not guard.host_ok(request.headers.get("Host", "")):
             return self.fail(request, 403, "This dashboard answers on localhost only.")
@@ -114,15 +136,15 @@ class DashboardView(View):
             return self.fail(request, 503, "newswatch is starting; reload in a few seconds.")
         return await super().dispatch(request)
 
-    def _keep_token(self, request: Any, token: str) -> Any:
+    def _keep_token(self, request: Request, token: str) -> Response:
         # the token moves from the URL into a cookie, and the URL loses it
         query = {k: v for k, v in request.query.items() if k != "token"}
         target = request.rel_url.with_query(query)
-        response: Any = self.web.html("", status=303, headers={"Location": str(target)})
-        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Lax", path="/")
+        response = self.web.html("", status=303, headers={"Location": str(target)})
+        _set_cookie(response, TOKEN_COOKIE, token)
         return response
 
-    async def _form(self, request: Any) -> dict[str, str]:
+    async def _form(self, request: Request) -> dict[str, str]:
         if FORM not in request:
             ctype = request.content_type or ""
             if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
@@ -133,9 +155,10 @@ class DashboardView(View):
                     body, dict) else {}
             else:
                 request[FORM] = {}
-        return dict(request[FORM])
+        form = request[FORM]
+        return dict(form)
 
-    def _csrf_ok(self, request: Any, form: dict[str, str]) -> bool:
+    def _csrf_ok(self, request: Request, form: dict[str, str]) -> bool:
         # a Bearer header cannot be sent cross-site without a CORS preflight we never allow
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
             return True
@@ -144,20 +167,22 @@ class DashboardView(View):
         submitted = form.get("csrf") or request.headers.get("X-CSRF-Token")
         return self.dash.guard.csrf_ok(request.cookies.get(CSRF_COOKIE), submitted)
 
-    def csrf(self, request: Any) -> str:
+    def csrf(self, request: Request) -> str:
         """This browser's form token (setting its CSRF cookie on the response if new)."""
         cookie = request.cookies.get(CSRF_COOKIE) or request.get(CSRF_NEW)
         if not cookie:
             cookie = request[CSRF_NEW] = new_cookie_value()
         return self.dash.guard.csrf_token(cookie)
 
-    def page(self, request: Any, template: str, status: int = 200, **context: Any) -> Any:
+    def page(
+        self, request: Request, template: str, status: int = 200, **context: object
+    ) -> Response:
         """Render a page template with the shared context."""
         html = self.dash.env.get_template(template).render(
             csrf=self.csrf(request), poll_ms=self.dash.poll_ms, path=request.path, **context)
         return self.web.html(html, status=status)
 
-    def fail(self, request: Any, status: int, message: str) -> Any:
+    def fail(self, request: Request, status: int, message: str) -> Response:
         """An error as JSON for the API, as a small page otherwise."""
         if self.api or request.path.startswith("/api/"):
             return self.web.json({"error": message}, status=status)
@@ -165,8 +190,15 @@ class DashboardView(View):
             status=status, message=message, path=request.path)
         return self.web.html(html, status=status)
 
-    def redirect(self, location: str) -> Any:
+    def redirect(self, location: str) -> Response:
         """303 See Other to a local path (anything else goes to the alerts page)."""
         if not location.startswith("/") or location.startswith("//") or "\\" in location:
             location = "/alerts"
         return self.web.html("", status=303, headers={"Location": location})
+
+
+def _set_cookie(response: Response, name: str, value: str) -> None:
+    """An HttpOnly, SameSite=Lax cookie for the whole site on a response. Faust's aiohttp
+    driver (faust.web.drivers.aiohttp) builds every response as an aiohttp one."""
+    cast(StreamResponse, response).set_cookie(name, value, httponly=True, samesite="Lax",
+                                              path="/")

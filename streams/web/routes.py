@@ -4,7 +4,8 @@ returns (streams/web/api.py), through an autoescaping template."""
 
 from __future__ import annotations
 
-from typing import Any
+from aiohttp.web import Request
+from faust.web import Response
 
 import streams.web.alerts as alert_data
 from streams.store.views import SilenceError
@@ -22,10 +23,10 @@ DURATIONS = (("1h", "1 hour"), ("8h", "8 hours"), ("1d", "1 day"), ("7d", "7 day
 class AlertsPage(DashboardView):
     """Alerts, newest first, with filters, actions and the live refresh."""
 
-    async def get(self, request: Any) -> Any:
+    async def get(self, request: Request) -> Response:
         flt = alert_data.AlertFilter.from_query(request.query)
-        data = await alert_data.list_alerts(self.dash.runtime.store, flt)
-        version = await alert_data.alerts_version(self.dash.runtime.store)
+        data = await alert_data.list_alerts(self.dash.running.store, flt)
+        version = await alert_data.alerts_version(self.dash.running.store)
         return self.page(
             request, "alerts.html", nav="alerts", flt=flt, data=data, version=version,
             statuses=alert_data.STATUSES, severities=alert_data.SEVERITIES,
@@ -37,29 +38,29 @@ class AlertsPage(DashboardView):
 class AlertRows(DashboardView):
     """The alert table's rows alone, for the live refresh (static/live.js)."""
 
-    async def get(self, request: Any) -> Any:
+    async def get(self, request: Request) -> Response:
         flt = alert_data.AlertFilter.from_query(request.query)
-        data = await alert_data.list_alerts(self.dash.runtime.store, flt)
+        data = await alert_data.list_alerts(self.dash.running.store, flt)
         next_url = "/alerts" + (f"?{request.query_string}" if request.query_string else "")
         return self.page(request, "alert_rows.html", data=data, durations=DURATIONS,
                          next_url=next_url)
 
 
 class AckAlert(DashboardView):
-    async def post(self, request: Any, alert_id: str) -> Any:
+    async def post(self, request: Request, alert_id: str) -> Response:
         form = await self._form(request)
-        done = await alert_data.acknowledge(self.dash.runtime.store, alert_id, "dashboard")
+        done = await alert_data.acknowledge(self.dash.running.store, alert_id, "dashboard")
         if done is None:
             return self.fail(request, 404, f"No alert {alert_id}.")
         return self.redirect(form.get("next", "/alerts"))
 
 
 class SilenceAlert(DashboardView):
-    async def post(self, request: Any, alert_id: str) -> Any:
+    async def post(self, request: Request, alert_id: str) -> Response:
         form = await self._form(request)
         try:
             done = await alert_data.silence(
-                self.dash.runtime.store, alert_id, form.get("scope", "story"),
+                self.dash.running.store, alert_id, form.get("scope", "story"),
                 form.get("duration", "1d"), form.get("reason", ""))
         except SilenceError as exc:
             return self.fail(request, 400, str(exc))
@@ -69,15 +70,15 @@ class SilenceAlert(DashboardView):
 
 
 class StoryPage(DashboardView):
-    async def get(self, request: Any, story_id: str) -> Any:
-        data = await story_detail(self.dash.runtime.store, story_id)
+    async def get(self, request: Request, story_id: str) -> Response:
+        data = await story_detail(self.dash.running.store, story_id)
         if data is None:
             return self.fail(request, 404, f"No story {story_id}.")
         return self.page(request, "story.html", nav="", data=data)
 
 
 class CalendarPage(DashboardView):
-    async def get(self, request: Any) -> Any:
+    async def get(self, request: Request) -> Response:
         try:
             start, days = calendar_query(request.query, self.dash.now().date())
         except CalendarQueryError as exc:
@@ -85,34 +86,34 @@ class CalendarPage(DashboardView):
             empty = {"from": "", "until": "", "days": []}
             return self.page(request, "calendar.html", status=400, nav="calendar",
                              data=empty, error=str(exc))
-        data = await calendar(self.dash.runtime.store, start, days)
+        data = await calendar(self.dash.running.store, start, days)
         return self.page(request, "calendar.html", nav="calendar", data=data)
 
 
 class RulesPage(DashboardView):
-    async def get(self, request: Any) -> Any:
-        runtime = self.dash.runtime
+    async def get(self, request: Request) -> Response:
+        runtime = self.dash.running
         data = await rules_overview(runtime.store, runtime.rules, self.dash.now())
         return self.page(request, "rules.html", nav="rules", data=data)
 
 
 class FeedsPage(DashboardView):
-    async def get(self, request: Any) -> Any:
-        feeds = await feed_health(self.dash.runtime.store, self.dash.now())
+    async def get(self, request: Request) -> Response:
+        feeds = await feed_health(self.dash.running.store, self.dash.now())
         return self.page(request, "feeds.html", nav="feeds", feeds=feeds)
 
 
 class Home(DashboardView):
     """`/`: the dashboard starts at the alerts (instead of Faust's bare {"status": "OK"})."""
 
-    async def get(self, request: Any) -> Any:
+    async def get(self, request: Request) -> Response:
         return self.redirect("/alerts")
 
 
 class Static(DashboardView):
     """The CSS and JS files, by name only (no paths)."""
 
-    async def get(self, request: Any, name: str) -> Any:
+    async def get(self, request: Request, name: str) -> Response:
         path = STATIC / name
         if "/" in name or name.startswith(".") or path.suffix not in CONTENT_TYPES \
                 or not path.is_file():

@@ -5,15 +5,15 @@ alerts it caused. Also the list of stories, newest first, for the API.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from streams.core.alert_status import shown
 from streams.store import Store, views
+from streams.store.views import ArticleRow, StoryRow
 from streams.web.queries import iso, quantity_text, quantity_value
 
 
-def _story(row: Mapping[str, Any]) -> dict[str, Any]:
+def _story(row: StoryRow) -> dict[str, Any]:
     return {
         "id": row["id"],
         "type": row["type"],
@@ -39,7 +39,7 @@ async def list_stories(store: Store, limit: int = 200) -> list[dict[str, Any]]:
     return [_story(r) for r in await views.latest_stories(store, limit)]
 
 
-def _article(row: Mapping[str, Any]) -> dict[str, Any]:
+def _article(row: ArticleRow) -> dict[str, Any]:
     return {
         "id": row["id"],
         "title": row["title"],

@@ -14,10 +14,26 @@ from streams.store.views.alerts import (
     silencing_facts,
 )
 from streams.store.views.feeds import items_per_feed
-from streams.store.views.stories import latest_stories, scheduled_events, story_rows
+from streams.store.views.stories import (
+    AlertRow,
+    ArticleRow,
+    EventRow,
+    ScheduledEvent,
+    StoryRow,
+    StoryRows,
+    latest_stories,
+    scheduled_events,
+    story_rows,
+)
 
 __all__ = [
+    "AlertRow",
+    "ArticleRow",
+    "EventRow",
+    "ScheduledEvent",
     "SilenceError",
+    "StoryRow",
+    "StoryRows",
     "ack_alert",
     "add_silence",
     "alert_rule_and_story",
