@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from streams.core.alert_json import alert_from_json
 from streams.core.alert_status import STATUSES
@@ -43,7 +43,7 @@ class AlertFilter:
     limit: int = 200
 
     @classmethod
-    def from_query(cls, params: Mapping[str, Any], strict: bool = False) -> AlertFilter:
+    def from_query(cls, params: Mapping[str, str], strict: bool = False) -> AlertFilter:
         """From the page's or the API's query string. The page ignores values it does not
         know; `strict` (the API) raises FilterError naming each parameter at fault."""
         status = one(params, "status")
@@ -72,11 +72,36 @@ class AlertFilter:
         return {name: getattr(self, name) for name in fields if getattr(self, name)}
 
 
+class StoredAlert(Protocol):
+    """An alert row of the store's list (streams.store.views.list_alerts), as read here."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def story_id(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def article_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...  # the Alert as JSON
+    @property
+    def created(self) -> dt.datetime: ...
+    @property
+    def acked(self) -> dt.datetime | None: ...
+    @property
+    def acked_by(self) -> str | None: ...
+
+
 class FilterError(RequestError, ValueError):
     """A query parameter of /api/alerts is wrong; the message names it."""
 
 
-def _problems(params: Mapping[str, Any]) -> list[str]:
+def _problems(params: Mapping[str, str]) -> list[str]:
     out = []
     for name, known in (("status", STATUSES), ("severity", SEVERITIES)):
         value = one(params, name)
@@ -92,7 +117,7 @@ def _problems(params: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _wanted(row: Any, flt: AlertFilter) -> bool:
+def _wanted(row: StoredAlert, flt: AlertFilter) -> bool:
     """The store's filters the list does not take: severity and the days of creation."""
     if flt.severity and row.severity != flt.severity:
         return False
@@ -104,7 +129,7 @@ def _wanted(row: Any, flt: AlertFilter) -> bool:
                            or created >= day_start(until + dt.timedelta(days=1))))
 
 
-def _as_dict(row: Any, alert: Alert, status: str, published: str) -> dict[str, Any]:
+def _as_dict(row: StoredAlert, alert: Alert, status: str, published: str) -> dict[str, Any]:
     payload = row.payload or {}
     event = payload.get("event") or {}
     title = payload.get("title", "")

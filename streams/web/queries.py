@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
 
 from streams.core.clock import day_start, moment
 
@@ -16,12 +15,12 @@ __all__ = ["aware", "day_start", "iso", "number", "one", "parse_day", "quantity_
            "quantity_value"]
 
 
-def aware(value: Any) -> dt.datetime | None:
+def aware(value: object) -> dt.datetime | None:
     """A timezone-aware UTC datetime from a column value (SQLite returns naive ones)."""
     return moment(value)
 
 
-def iso(value: Any) -> str | None:
+def iso(value: object) -> str | None:
     """ISO 8601 text of a datetime column (UTC), or None."""
     moment = aware(value)
     return moment.isoformat() if moment else None
@@ -37,20 +36,20 @@ def parse_day(text: str | None) -> dt.date | None:
         return None
 
 
-def one(params: Mapping[str, Any], name: str) -> str:
+def one(params: Mapping[str, object], name: str) -> str:
     """One query parameter, stripped; '' when absent."""
     value = params.get(name)
     return str(value).strip() if value is not None else ""
 
 
-def number(value: Any) -> str:
+def number(value: object) -> str:
     """24.0 -> '24', 2.5 -> '2.5'."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
 
 
-def quantity_text(quantity: Any) -> str:
+def quantity_text(quantity: object) -> str:
     """A stated quantity as the article put it: 'at least 24'."""
     if isinstance(quantity, Mapping):
         if quantity.get("text"):
@@ -60,9 +59,11 @@ def quantity_text(quantity: Any) -> str:
     return number(quantity)
 
 
-def quantity_value(quantity: Any) -> float | None:
+def quantity_value(quantity: object) -> float | None:
     """The number of a stated quantity, or None."""
-    raw: Any = quantity.get("value") if isinstance(quantity, Mapping) else quantity
+    raw = quantity.get("value") if isinstance(quantity, Mapping) else quantity
+    if not isinstance(raw, str | int | float):  # what float() takes of a JSON value
+        return None
     try:
         return float(raw)
     except (TypeError, ValueError):

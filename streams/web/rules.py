@@ -10,24 +10,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams.core.clock import day_start
 from streams.store import Store, views
 from streams.web.queries import aware, iso
 
+if TYPE_CHECKING:  # read through getattr only (see above)
+    from streams.evaluate.hot_reload import RulebookHolder
+
 DAYS = 30
 CHART_W, CHART_H = 120, 24
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     name = getattr(value, "name", None)  # a kind object or an enum
     return str(name if isinstance(name, str) else value)
 
 
-def describe_rule(rule: Any) -> dict[str, Any]:
+def describe_rule(rule: object) -> dict[str, Any]:
     """A loaded rule as plain data: id, file, line, kind, severity, description."""
     file = next((getattr(rule, a) for a in ("file", "path", "source_file") if
                  getattr(rule, a, None)), "")
@@ -43,7 +46,7 @@ def describe_rule(rule: Any) -> dict[str, Any]:
     }
 
 
-def _flatten(errors: Any) -> Iterable[Any]:
+def _flatten(errors: object) -> Iterable[object]:
     if isinstance(errors, Mapping):
         for value in errors.values():
             yield from _flatten(value)
@@ -54,7 +57,7 @@ def _flatten(errors: Any) -> Iterable[Any]:
         yield errors
 
 
-def describe_error(error: Any) -> dict[str, Any]:
+def describe_error(error: object) -> dict[str, Any]:
     """A load error (RuleError or text) as {'file', 'line', 'field', 'message', 'text'}."""
     return {
         "file": str(getattr(error, "file", "") or ""),
@@ -65,7 +68,7 @@ def describe_error(error: Any) -> dict[str, Any]:
     }
 
 
-def holder_errors(holder: Any) -> list[dict[str, Any]]:
+def holder_errors(holder: RulebookHolder) -> list[dict[str, Any]]:
     """The last load errors a RulebookHolder keeps (per file or as a list)."""
     for name in ("errors", "last_errors", "load_errors"):
         errors = getattr(holder, name, None)
@@ -74,7 +77,7 @@ def holder_errors(holder: Any) -> list[dict[str, Any]]:
     return []
 
 
-def holder_rules(holder: Any) -> list[Any]:
+def holder_rules(holder: RulebookHolder) -> list[object]:
     """The rules a RulebookHolder has loaded."""
     rulebook = getattr(holder, "rulebook", None)
     rules = getattr(rulebook, "rules", None)
@@ -112,7 +115,7 @@ async def fired(
     return last, per_day
 
 
-def short_path(file: str, folder: Any) -> str:
+def short_path(file: str, folder: str | Path | None) -> str:
     """A rule file named from its folder ('rules/war.yaml'), not by a long absolute path."""
     if not file or folder is None:
         return file
@@ -122,7 +125,9 @@ def short_path(file: str, folder: Any) -> str:
         return file
 
 
-async def rules_overview(store: Store, holder: Any, now: dt.datetime) -> dict[str, Any]:
+async def rules_overview(
+    store: Store, holder: RulebookHolder, now: dt.datetime
+) -> dict[str, Any]:
     """{'rules': [...], 'errors': [...], 'days': DAYS} for the rules page and /api/rules."""
     last, per_day = await fired(store, now)
     folder = getattr(holder, "folder", None)
