@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from streams.core.alert_json import alert_from_json
 from streams.core.alert_status import STATUSES
@@ -97,6 +97,42 @@ class StoredAlert(Protocol):
     def acked_by(self) -> str | None: ...
 
 
+class AlertItem(TypedDict):
+    """One alert of the list, as the page and /api/alerts show it."""
+
+    id: str
+    rule_id: str
+    severity: str
+    status: str
+    story_id: str
+    title: str
+    headline: str
+    source: str
+    article_url: str
+    message: str
+    custom_message: str
+    what: str
+    event_type: str
+    event_date: str | None
+    published: str | None
+    created: str | None
+    acked: str | None
+    acked_by: str | None
+
+
+class AlertList(TypedDict):
+    alerts: list[AlertItem]  # newest first
+    rules: list[str]
+    sources: list[str]
+
+
+class AlertsVersion(TypedDict):
+    count: int
+    newest: str | None
+    acked: str | None
+    token: str
+
+
 class FilterError(RequestError, ValueError):
     """A query parameter of /api/alerts is wrong; the message names it."""
 
@@ -129,7 +165,7 @@ def _wanted(row: StoredAlert, flt: AlertFilter) -> bool:
                            or created >= day_start(until + dt.timedelta(days=1))))
 
 
-def _as_dict(row: StoredAlert, alert: Alert, status: str, published: str) -> dict[str, Any]:
+def _as_dict(row: StoredAlert, alert: Alert, status: str, published: str) -> AlertItem:
     payload = row.payload or {}
     event = payload.get("event") or {}
     title = payload.get("title", "")
@@ -162,7 +198,7 @@ def _default_message(message: str, rule_id: str, title: str) -> bool:
     return not message or message == title or message.startswith(f"{rule_id}: {title[:40]}")
 
 
-async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
+async def list_alerts(store: Store, flt: AlertFilter) -> AlertList:
     """{'alerts': [...newest first], 'rules': [...], 'sources': [...]} for the filter: the
     latest MAX_ALERTS alerts of the rule, severity and days asked, then status and source."""
     narrowed = bool(flt.severity or flt.since or flt.until)
@@ -173,7 +209,8 @@ async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
     rules = await views.alert_rule_ids(store)
     # the article's publication date, for alerts recorded before the Alert carried it
     published = await views.published_of(store, (row.article_id for row in rows))
-    out, sources = [], set()
+    out: list[AlertItem] = []
+    sources: set[str] = set()
     for row in rows:
         alert = alert_from_json(row.payload)
         item = _as_dict(row, alert, judge.status(row, alert), published.get(row.article_id, ""))
@@ -188,7 +225,7 @@ async def list_alerts(store: Store, flt: AlertFilter) -> dict[str, Any]:
     return {"alerts": out, "rules": rules, "sources": sorted(s for s in sources if s)}
 
 
-async def alerts_version(store: Store) -> dict[str, Any]:
+async def alerts_version(store: Store) -> AlertsVersion:
     """What changes when an alert arrives or changes status: the live refresh polls it."""
     count, newest_at, acked_at = await views.alerts_count(store)
     newest, acked = iso(newest_at), iso(acked_at)

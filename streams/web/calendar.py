@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict
 
 from streams.core.errors import RequestError
 from streams.store import Store, views
@@ -20,6 +20,28 @@ from streams.store.views import ScheduledEvent
 from streams.web.queries import parse_day
 
 MAX_DAYS = 366
+
+
+class CalendarEntry(TypedDict):
+    """One scheduled event of a story on a day, with every source that announced it."""
+
+    story_id: str
+    type: str
+    actors: list[str]
+    location: list[str]
+    evidence: str
+    title: str
+    sources: list[str]
+
+
+class CalendarDay(TypedDict):
+    date: str
+    weekday: str
+    events: list[CalendarEntry]
+
+
+# "from" is a keyword: the functional form
+Calendar = TypedDict("Calendar", {"from": str, "until": str, "days": list[CalendarDay]})
 
 
 class CalendarQueryError(RequestError, ValueError):
@@ -48,10 +70,10 @@ def calendar_query(query: Mapping[str, str], today: dt.date) -> tuple[dt.date, i
     return start, days
 
 
-async def calendar(store: Store, start: dt.date, days: int = MAX_DAYS) -> dict[str, Any]:
+async def calendar(store: Store, start: dt.date, days: int = MAX_DAYS) -> Calendar:
     """{'from', 'until', 'days': [{'date', 'weekday', 'events': [...]}]} of scheduled events."""
     end = start + dt.timedelta(days=max(1, min(days, MAX_DAYS)))
-    by_day: dict[str, dict[str, dict[str, Any]]] = {}
+    by_day: dict[str, dict[str, CalendarEntry]] = {}
     for row in await views.scheduled_events(store, start, end):
         date = row["date"]
         if not date or not parse_day(date):
@@ -73,7 +95,7 @@ async def calendar(store: Store, start: dt.date, days: int = MAX_DAYS) -> dict[s
     }
 
 
-def _entry(row: ScheduledEvent) -> dict[str, Any]:
+def _entry(row: ScheduledEvent) -> CalendarEntry:
     payload = row["payload"] or {}
     return {
         "story_id": row["story_id"],

@@ -4,7 +4,7 @@ every feed, failing feeds first, then silent ones, then the healthy."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TypedDict
 
 from streams.runtime.health import feed_state
 from streams.store import Store, views
@@ -14,10 +14,27 @@ ORDER = {"failing": 0, "silent": 1}
 RATE_DAYS = 7  # items per day are averaged over this many days
 
 
-async def feed_health(store: Store, now: dt.datetime) -> list[dict[str, Any]]:
+class FeedHealth(TypedDict):
+    """One row of the feed table (and of /api/feeds)."""
+
+    url: str
+    title: str
+    health: str
+    status: int | None  # the last HTTP status
+    error: str | None
+    failures: int
+    last_attempt: str | None
+    last_success: str | None
+    last_new_item: str | None
+    next_attempt: str | None
+    items_seen: int
+    items_per_day: float
+
+
+async def feed_health(store: Store, now: dt.datetime) -> list[FeedHealth]:
     """One dict per feed, failing and silent first, then by failures and URL."""
     counts = await views.items_per_feed(store, now - dt.timedelta(days=RATE_DAYS))
-    out = []
+    out: list[FeedHealth] = []
     for row in await views.list_feeds(store):
         health = feed_state(row)  # as /health and `feeds list` say
         out.append({

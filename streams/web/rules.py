@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from streams.core.clock import day_start
 from streams.store import Store, views
@@ -23,6 +23,57 @@ DAYS = 30
 CHART_W, CHART_H = 120, 24
 
 
+class RuleInfo(TypedDict):
+    """A loaded rule as plain data."""
+
+    id: str
+    file: str
+    line: int | None
+    kind: str
+    severity: str
+    name: str
+    description: str
+    enabled: bool
+
+
+class Bar(TypedDict):
+    x: float
+    y: float
+    w: float
+    h: float
+    n: int  # alerts that day
+
+
+class Chart(TypedDict):
+    width: int
+    height: int
+    bars: list[Bar]
+    max: int
+
+
+class RuleRow(RuleInfo):
+    """A rule on the rules page and in /api/rules: what it is and how often it fired."""
+
+    last_fired: str | None
+    per_day: list[int]
+    alerts_30d: int
+    chart: Chart
+
+
+class RuleLoadError(TypedDict):
+    file: str
+    line: int | None
+    field: str
+    message: str
+    text: str
+
+
+class RulesOverview(TypedDict):
+    rules: list[RuleRow]
+    errors: list[RuleLoadError]
+    days: int
+
+
 def _text(value: object) -> str:
     if value is None:
         return ""
@@ -30,7 +81,7 @@ def _text(value: object) -> str:
     return str(name if isinstance(name, str) else value)
 
 
-def describe_rule(rule: object) -> dict[str, Any]:
+def describe_rule(rule: object) -> RuleInfo:
     """A loaded rule as plain data: id, file, line, kind, severity, description."""
     file = next((getattr(rule, a) for a in ("file", "path", "source_file") if
                  getattr(rule, a, None)), "")
@@ -57,7 +108,7 @@ def _flatten(errors: object) -> Iterable[object]:
         yield errors
 
 
-def describe_error(error: object) -> dict[str, Any]:
+def describe_error(error: object) -> RuleLoadError:
     """A load error (RuleError or text) as {'file', 'line', 'field', 'message', 'text'}."""
     return {
         "file": str(getattr(error, "file", "") or ""),
@@ -68,7 +119,7 @@ def describe_error(error: object) -> dict[str, Any]:
     }
 
 
-def holder_errors(holder: RulebookHolder) -> list[dict[str, Any]]:
+def holder_errors(holder: RulebookHolder) -> list[RuleLoadError]:
     """The last load errors a RulebookHolder keeps (per file or as a list)."""
     for name in ("errors", "last_errors", "load_errors"):
         errors = getattr(holder, name, None)
@@ -86,11 +137,11 @@ def holder_rules(holder: RulebookHolder) -> list[object]:
     return list(rules.values() if isinstance(rules, Mapping) else rules)
 
 
-def chart(counts: list[int]) -> dict[str, Any]:
+def chart(counts: list[int]) -> Chart:
     """Bars of an inline SVG: x, y, width, height per day (drawn without any script)."""
     top = max(counts) if counts else 0
     width = CHART_W / max(1, len(counts))
-    bars = []
+    bars: list[Bar] = []
     for i, n in enumerate(counts):
         height = 0.0 if top == 0 else max(1.0, (CHART_H - 2) * n / top)
         bars.append({"x": round(i * width, 2), "y": round(CHART_H - height, 2),
@@ -127,18 +178,17 @@ def short_path(file: str, folder: str | Path | None) -> str:
 
 async def rules_overview(
     store: Store, holder: RulebookHolder, now: dt.datetime
-) -> dict[str, Any]:
+) -> RulesOverview:
     """{'rules': [...], 'errors': [...], 'days': DAYS} for the rules page and /api/rules."""
     last, per_day = await fired(store, now)
     folder = getattr(holder, "folder", None)
-    out = []
+    out: list[RuleRow] = []
     for rule in holder_rules(holder):
-        item = describe_rule(rule)
-        item["file"] = short_path(item["file"], folder)
-        counts = per_day.get(item["id"], [0] * DAYS)
-        item.update(last_fired=iso(last.get(item["id"])), per_day=counts,
-                    alerts_30d=sum(counts), chart=chart(counts))
-        out.append(item)
+        info = describe_rule(rule)
+        info["file"] = short_path(info["file"], folder)
+        counts = per_day.get(info["id"], [0] * DAYS)
+        out.append(RuleRow(**info, last_fired=iso(last.get(info["id"])), per_day=counts,
+                           alerts_30d=sum(counts), chart=chart(counts)))
     out.sort(key=lambda r: (r["file"], r["id"]))
     errors = holder_errors(holder)
     for error in errors:

@@ -5,15 +5,81 @@ alerts it caused. Also the list of stories, newest first, for the API.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from streams.core.alert_status import shown
 from streams.store import Store, views
 from streams.store.views import ArticleRow, StoryRow
 from streams.web.queries import iso, quantity_text, quantity_value
 
+# What the story page and /api/stories show; summaries and event payloads are JSON.
 
-def _story(row: StoryRow) -> dict[str, Any]:
+
+class Story(TypedDict):
+    id: str
+    type: str
+    actors: list[str]
+    location: list[str]
+    date: str | None
+    sources: list[str]
+    articles: int
+    summary: dict[str, Any]
+    created: str | None
+    updated: str | None
+
+
+class StoryArticle(TypedDict):
+    id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    fetched: str | None
+
+
+class TimelineEvent(TypedDict):
+    id: str
+    type: str
+    status: str
+    date: str | None
+    actors: list[str]
+    location: list[str]
+    quantities: dict[str, str]  # role -> as the article put it
+    evidence: str
+    attribution: str | None
+    article_id: str
+    article_title: str
+    source: str
+    published: str | None
+
+
+class NumberStep(TypedDict):
+    value: float | None
+    text: str
+    source: str
+    published: str | None
+    article_id: str
+
+
+class StoryAlert(TypedDict):
+    id: str
+    rule_id: str
+    severity: str
+    status: str
+    created: str | None
+    message: str
+
+
+class StoryDetail(TypedDict):
+    story: Story
+    timeline: list[TimelineEvent]
+    articles: list[StoryArticle]
+    numbers: dict[str, list[NumberStep]]
+    evidence: list[str]
+    alerts: list[StoryAlert]
+
+
+def _story(row: StoryRow) -> Story:
     return {
         "id": row["id"],
         "type": row["type"],
@@ -28,18 +94,18 @@ def _story(row: StoryRow) -> dict[str, Any]:
     }
 
 
-def _bare(story_id: str) -> dict[str, Any]:
+def _bare(story_id: str) -> Story:
     # events can name a story whose row is not written yet
     return {"id": story_id, "type": "", "actors": [], "location": [], "date": None,
             "sources": [], "articles": 0, "summary": {}, "created": None, "updated": None}
 
 
-async def list_stories(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+async def list_stories(store: Store, limit: int = 200) -> list[Story]:
     """Stories, most recently updated first."""
     return [_story(r) for r in await views.latest_stories(store, limit)]
 
 
-def _article(row: ArticleRow) -> dict[str, Any]:
+def _article(row: ArticleRow) -> StoryArticle:
     return {
         "id": row["id"],
         "title": row["title"],
@@ -50,7 +116,7 @@ def _article(row: ArticleRow) -> dict[str, Any]:
     }
 
 
-def _event(payload: dict[str, Any], article: dict[str, Any] | None) -> dict[str, Any]:
+def _event(payload: dict[str, Any], article: StoryArticle | None) -> TimelineEvent:
     return {
         "id": payload.get("id", ""),
         "type": payload.get("type", ""),
@@ -70,17 +136,17 @@ def _event(payload: dict[str, Any], article: dict[str, Any] | None) -> dict[str,
     }
 
 
-def _when(event: dict[str, Any]) -> tuple[str, str]:
+def _when(event: TimelineEvent) -> tuple[str, str]:
     # on the timeline an event sits at its own date, else at its article's publication
     return (event["date"] or (event["published"] or "")[:10] or "9999", event["published"] or "")
 
 
 def number_changes(
-    raw: list[tuple[dict[str, Any], dict[str, Any]]],
-) -> dict[str, list[dict[str, Any]]]:
+    raw: list[tuple[dict[str, Any], TimelineEvent]],
+) -> dict[str, list[NumberStep]]:
     """role -> the successive values reported (consecutive repeats dropped), by publication."""
     ordered = sorted(raw, key=lambda pair: (pair[1]["published"] or "", pair[1]["id"]))
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[NumberStep]] = {}
     for payload, event in ordered:
         for role, q in sorted((payload.get("quantities") or {}).items()):
             value = quantity_value(q)
@@ -94,7 +160,7 @@ def number_changes(
     return out
 
 
-async def story_detail(store: Store, story_id: str) -> dict[str, Any] | None:
+async def story_detail(store: Store, story_id: str) -> StoryDetail | None:
     """Everything the story page shows, or None when there is no such story."""
     rows = await views.story_rows(store, story_id)
     row, event_rows = rows["story"], rows["events"]
