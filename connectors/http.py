@@ -122,9 +122,11 @@ async def _resolve_public(
     url: str, host: str, port: int
 ) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     """The first address of host, provided every address it resolves to is public."""
+    literal = True  # the host is an address: name it once, as the URL writes it
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
+        literal = False
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM
@@ -136,7 +138,8 @@ async def _resolve_public(
         raise FetchError(url, f"cannot resolve {host}: no address")
     for ip in addresses:
         if not _is_public(ip):
-            raise UnsafeURLError(url, f"address {ip} of {host} is not public (SSRF guard)")
+            where = f"address {host}" if literal else f"address {ip} of {host}"
+            raise UnsafeURLError(url, f"{where} is not public (SSRF guard)")
     return addresses[0]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from streams.cli.words import clip
 from streams.core.durations import DurationError, parse_duration
 
 
@@ -33,7 +34,7 @@ def _line(alert: dict[str, Any], fmt: str, change: str | None = None) -> str:
     mark = {"added": "+ ", "removed": "- "}.get(change or "", "")
     return (
         f"{mark}{alert['rule']:<24} {alert['article']:<28} {ev['type']:<18} "
-        f"{', '.join(ev['actors'])[:60]}"
+        f"{clip(', '.join(ev['actors']), 60)}"
     )
 
 

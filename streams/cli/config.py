@@ -15,7 +15,8 @@ def config() -> None:
 @config.command("show")
 def config_show() -> None:
     """Print the settings as JSON: every destination (webhook URLs, tokens and passwords as
-    *** with the variable they come from) and where each severity is routed."""
+    *** with the variable they come from) and where each severity is routed. Durations
+    (poll_interval, http_timeout, ...) are in seconds; sizes (..._bytes) in bytes."""
     from streams.config.settings import SettingsError
     from streams.deliver.routing import describe
     from streams.runtime.bootstrap import settings_for_command

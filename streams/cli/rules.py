@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
@@ -175,7 +176,9 @@ def status(as_json: bool) -> None:
     path = Path(settings.data_dir) / STATUS_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        origin = f"worker pid {data.get('pid')}, status written {_when(data.get('written_at'))}"
+        pid = data.get("pid")
+        origin = (f"worker pid {pid} ({_alive(pid)}; "
+                  f"status written {_when(data.get('written_at'))})")
     except (OSError, ValueError):
         data = _recomputed()
         origin = f"no worker status at {path}; recomputed from {data['folder']}"
@@ -201,6 +204,22 @@ def _recomputed() -> dict[str, Any]:
 
     result, settings, folder = _load(None)
     return RulebookHolder.from_result(result, folder, settings.rules_max_file_bytes).status()
+
+
+def _alive(pid: Any) -> str:
+    """Whether the worker that wrote the status still runs: 'running', 'not running' or
+    'running or not: unknown' (signal 0 checks that the pid exists and sends nothing)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return "running or not: unknown"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "not running"
+    except PermissionError:
+        return "running"  # it exists, under another user
+    except OSError:
+        return "running or not: unknown"
+    return "running"
 
 
 def _when(stamp: Any) -> str:

@@ -27,3 +27,9 @@ def span(value: dt.timedelta) -> str:
 def utc(value: dt.datetime | None) -> str:
     """'2026-12-01 18:40Z' (UTC, to the minute), or '-' for none."""
     return f"{aware(value).astimezone(dt.UTC):%Y-%m-%d %H:%M}Z" if value is not None else "-"
+
+
+def clip(text: str, width: int) -> str:
+    """text if it fits in width characters, else its start and '…' (width in all), so a reader
+    sees that it was cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"

@@ -100,3 +100,14 @@ def test_feeds_import_skips_private_addresses_and_keeps_the_rest(tmp_path: Path)
     table = listed()
     assert "http://93.184.216.34/a.xml" in table
     assert "169.254.169.254" not in table and "10.1.2.3" not in table
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("http://10.0.0.7/feed", "address 10.0.0.7 is not public"),
+    ("http://[::1]:8080/rss", "address ::1 is not public"),
+    ("http://localhost:8080/", "address 127.0.0.1 of localhost is not public"),
+])
+def test_a_refusal_names_the_address_once_when_the_host_is_one(url: str, said: str) -> None:
+    result = newswatch("feeds", "add", url)
+    assert result.exit_code == 1, result.output
+    assert f"refused {url}: {said} (SSRF guard)" in result.stderr

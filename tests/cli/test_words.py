@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from streams.cli.words import count, span, utc
+from streams.cli.words import clip, count, span, utc
 
 
 def test_counted_nouns_agree_with_their_number():
@@ -27,3 +27,10 @@ def test_times_are_utc_and_say_so():
     istanbul = dt.datetime(2026, 1, 3, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=3)))
     assert utc(istanbul) == "2026-01-03 09:30Z"
     assert utc(None) == "-"
+
+
+def test_a_cut_text_says_it_was_cut():
+    assert clip("Alpha, Beta", 60) == "Alpha, Beta"
+    assert clip("x" * 60, 60) == "x" * 60
+    assert clip("x" * 61, 60) == "x" * 59 + "…"
+    assert len(clip("y" * 200, 60)) == 60
