@@ -9,11 +9,6 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-# an alert's stored status: the words are streams/core/alert_status.py's, re-exported here
-from streams.core.alert_status import BACKFILLED as BACKFILLED
-from streams.core.alert_status import COVERED as COVERED
-from streams.core.alert_status import NEW as NEW
-
 
 class Outcome(StrEnum):
     """What one attempt produced."""

@@ -18,12 +18,13 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from streams.core.clock import utcnow
 from streams.deliver.delivery_health import dead_delivery_alert
 from streams.deliver.dispatch_lock import SenderLock
 from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import Message, Outcome, RetryPolicy, SendResult, Sink, State
 from streams.store import deliveries as outbox
-from streams.store.db import Store, utcnow
+from streams.store.db import Store
 from streams.store.deliveries import AttemptResult, Delivery
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,13 @@ import datetime as dt
 import logging
 from collections.abc import Collection, Sequence
 
-from streams.core.outbox import BACKFILLED, COVERED, NEW, GroupState, OutboxRow, State
+from streams.core.alert_status import BACKFILLED, COVERED, NEW
+from streams.core.clock import utcnow
+from streams.core.outbox import GroupState, OutboxRow, State
 from streams.core.records import Alert, content_key
 from streams.deliver.silencing import silencing
 from streams.store.alerts import alert_destinations, first_alert, insert_alert, insert_update
-from streams.store.db import Store, utcnow
+from streams.store.db import Store
 from streams.store.deliveries import group_states
 from streams.store.silences import active_silences
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from streams.config.settings import Settings
 from streams.core.alert_status import BACKFILLED
+from streams.core.clock import utcnow
 from streams.core.errors import RuleDefinitionError
 from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, Event
@@ -28,7 +29,7 @@ from streams.deliver.record import record_alert
 from streams.evaluate.matcher import evaluate
 from streams.evaluate.rule_state import MemoryRuleState
 from streams.extract.consolidate import consolidate
-from streams.store import Store, utcnow
+from streams.store import Store
 from streams.store.rule_state import StoreRuleState
 from streams.store.schema import articles as articles_table
 from streams.store.schema import events as events_table

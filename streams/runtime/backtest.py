@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from streams.config.settings import Settings
+from streams.core.clock import utcnow
 from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, Event, FeedItem
 from streams.runtime.bootstrap import Runtime, build_runtime
-from streams.store import Store, utcnow
+from streams.store import Store
 from streams.store.schema import articles as articles_table
 
 if TYPE_CHECKING:

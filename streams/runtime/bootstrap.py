@@ -108,7 +108,6 @@ async def build_runtime(
     from connectors.http import make_client
     from streams.extract.extractor import build_extractor
     from streams.runtime.pipeline import Pipeline
-    from streams.runtime.stories import use_gazetteer
     from streams.store import Store
     from streams.store.rule_state import StoreRuleState
 
@@ -124,7 +123,6 @@ async def build_runtime(
             await seed_server.start()
             feeds.insert(0, seed_server.feed_url)
     gazetteer = load_gazetteer(settings)
-    use_gazetteer(gazetteer)  # story matching: the same gazetteer, never re-read from disk
     rules = load_rules(settings, gazetteer, rules_dir)
     if extractor is None:
         # loading spaCy takes a second or two: off the event loop

@@ -20,6 +20,7 @@ import httpx
 from connectors.fetch_page import fetch_page
 from streams.clean.page import clean
 from streams.config.settings import Settings
+from streams.core.clock import utcnow
 from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, FeedItem
 from streams.deliver.make_alert import make_alert
@@ -31,7 +32,7 @@ from streams.poll.retry import is_transient, retry_delay
 from streams.runtime.metrics import Metrics
 from streams.runtime.polling import Schedule, StoreFailures, poll_feeds
 from streams.runtime.stories import assign_stories
-from streams.store import Store, utcnow
+from streams.store import Store
 from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
 

@@ -16,9 +16,10 @@ import httpx
 import sqlalchemy as sa
 
 from connectors.poll import FetchedFeed, fetch_feed
+from streams.core.clock import utcnow
 from streams.core.records import FeedItem
 from streams.poll.decide import FeedState, PollDecision, Schedule, StoreFailures, decide
-from streams.store.db import Store, StoreError, utcnow
+from streams.store.db import Store, StoreError
 from streams.store.feeds import get_feeds, update_feed
 from streams.store.polls import add_pending, seen_keys, write_feed
 

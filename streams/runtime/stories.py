@@ -19,30 +19,13 @@ from streams.stories.match import match_article, published_day, since
 from streams.stories.rows import story_from_row, story_values
 from streams.stories.state import StoryState
 
-_gazetteer: Gazetteer | None = None
-
-
-def use_gazetteer(gazetteer: Gazetteer) -> None:
-    """Set the gazetteer story matching uses when assign_stories is given none (the
-    composition root, streams/runtime/bootstrap.py, calls it)."""
-    global _gazetteer
-    _gazetteer = gazetteer
-
-
-def _gaz(gazetteer: Gazetteer | None) -> Gazetteer:
-    found = gazetteer or _gazetteer
-    if found is None:
-        raise RuntimeError("story matching needs a gazetteer: pass one, or call use_gazetteer")
-    return found
-
 
 async def assign_stories(
-    store: Store, article: Article, events: list[Event], gazetteer: Gazetteer | None = None
+    store: Store, article: Article, events: list[Event], gazetteer: Gazetteer
 ) -> list[Event]:
     """The events with story_id and story_new set; events and stories saved."""
     if not events:
         return []
-    gazetteer = _gaz(gazetteer)
     async with story_batch(store, {e.type for e in events}) as batch:
         saved = await batch.saved(e.id for e in events)
         if len(saved) == len({e.id for e in events}):

@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streams.core.alert_json import alert_from_json, alert_to_json
-from streams.core.alert_status import STORED_ACKED
-from streams.core.outbox import BACKFILLED, COVERED, OutboxRow
+from streams.core.alert_status import BACKFILLED, COVERED, STORED_ACKED
+from streams.core.clock import utcnow
+from streams.core.outbox import OutboxRow
 from streams.core.records import Alert
-from streams.store.db import Store, utcnow
+from streams.store.db import Store
 from streams.store.schema import alert_updates, alerts, deliveries
 
 __all__ = ["BACKFILLED", "COVERED", "ack_alert", "alert_destinations", "first_alert",

@@ -7,8 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from streams.core.canonical import fingerprint
+from streams.core.clock import utcnow
 from streams.core.records import Article
-from streams.store.db import Store, utcnow
+from streams.store.db import Store
 from streams.store.schema import articles
 
 

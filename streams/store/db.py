@@ -12,12 +12,10 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from streams.core.clock import utcnow
 from streams.core.errors import StoreError  # the store's errors: streams.core.errors
 from streams.store.migrate import MigrationError, migrate
 
-# utcnow is streams/core/clock.py's, kept importable from here
-__all__ = ["Store", "StoreError", "utcnow"]
+__all__ = ["Store", "StoreError"]
 
 
 def _normalise_url(url: str) -> str:

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 
 from streams.core.alert_json import alert_from_json
 from streams.core.clock import aware_or_none as aware
+from streams.core.clock import utcnow
 from streams.core.outbox import OPEN, GroupState, Outcome, State
 from streams.core.records import Alert
-from streams.store.db import Store, utcnow
+from streams.store.db import Store
 from streams.store.schema import alert_updates, alerts, attempts, deliveries, destination_flags
 
 

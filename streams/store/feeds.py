@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams.core.clock import aware, aware_or_none
-from streams.store.db import Store, utcnow
+from streams.core.clock import aware, aware_or_none, utcnow
+from streams.store.db import Store
 from streams.store.schema import feeds
 
 _TIMES = (

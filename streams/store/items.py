@@ -11,9 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams.core.clock import aware_or_none
+from streams.core.clock import aware_or_none, utcnow
 from streams.core.records import FeedItem
-from streams.store.db import Store, utcnow
+from streams.store.db import Store
 from streams.store.schema import items
 
 PENDING, RETRYING, DONE, FAILED = "pending", "retrying", "done", "failed"

@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from streams.core.clock import aware
+from streams.core.clock import aware, utcnow
 from streams.core.errors import RequestError
-from streams.store.db import Store, utcnow
+from streams.store.db import Store
 from streams.store.schema import silences
 
 

@@ -17,12 +17,12 @@ from delivery_support import make_alert
 from smtp_server import Handler, LoopbackSmtp
 
 from streams.config.settings import load_settings
+from streams.core.clock import utcnow
 from streams.deliver.dispatcher import Dispatcher
 from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import RetryPolicy
 from streams.deliver.sinks.registry import build_sinks, retry_policies
 from streams.store import deliveries as outbox
-from streams.store.db import utcnow
 from streams.store.schema import attempts
 
 

@@ -67,13 +67,18 @@ def item(link: str) -> FeedItem:
     return FeedItem(feed="http://feed.example/rss", guid=link, link=link, title=link)
 
 
-async def test_clean_agent_records_a_failure_and_goes_on(tmp_path: Path) -> None:
+def clean_agents(tmp_path: Path) -> tuple[Any, Recorder, FakeService, dict[str, Any]]:
+    """An app with the agents registered over a fake service, its articles stream recorded."""
     settings = load_settings(data_dir=tmp_path)
     app = create_app(settings)
     articles = Recorder()
     streams = replace(create_streams(app, settings), articles=articles)
     service = FakeService(settings)
-    agents = register_agents(app, streams, service)  # type: ignore[arg-type]
+    return app, articles, service, register_agents(app, streams, service)  # type: ignore[arg-type]
+
+
+async def test_clean_agent_records_a_failure_and_goes_on(tmp_path: Path) -> None:
+    app, articles, service, agents = clean_agents(tmp_path)
     async with agents["clean"].test_context() as agent:
         await agent.put(item("http://a.example/1"))
         await agent.put(item("http://a.example/hostile"))
@@ -93,12 +98,7 @@ async def test_clean_agent_records_a_failure_and_goes_on(tmp_path: Path) -> None
 async def test_a_bug_is_logged_with_its_traceback_and_not_recorded_as_a_bad_page(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = load_settings(data_dir=tmp_path)
-    app = create_app(settings)
-    articles = Recorder()
-    streams = replace(create_streams(app, settings), articles=articles)
-    service = FakeService(settings)
-    agents = register_agents(app, streams, service)  # type: ignore[arg-type]
+    app, articles, service, agents = clean_agents(tmp_path)
     with caplog.at_level(logging.ERROR, logger="streams.runtime.agents"):
         async with agents["clean"].test_context() as agent:
             await agent.put(item("http://a.example/buggy"))

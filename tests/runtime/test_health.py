@@ -18,6 +18,7 @@ from slack_server import SlackServer
 
 from streams.cli import main
 from streams.config.settings import load_settings
+from streams.core.clock import utcnow
 from streams.deliver.dispatcher import Dispatcher
 from streams.deliver.record import record_alert
 from streams.deliver.retry_policy import RetryPolicy
@@ -26,7 +27,7 @@ from streams.runtime.health import DEGRADED, OK, Facts, assess, feed_state
 from streams.runtime.health_facts import gather_facts
 from streams.runtime.metrics import Metrics
 from streams.runtime.polling import Schedule, poll_feed
-from streams.store import Store, utcnow
+from streams.store import Store
 
 FAST = RetryPolicy(max_attempts=8, base=0.0, cap=0.0)
 

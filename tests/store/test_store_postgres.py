@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 from delivery_support import make_alert
 
+from streams.core.clock import utcnow
 from streams.core.records import FeedItem
 from streams.deliver.record import record_alert
-from streams.store import Store, utcnow
+from streams.store import Store
 from streams.store.deliveries import claim, due
 from streams.store.items import count_items, record_item
 from streams.store.schema import alerts, deliveries, items

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 import yaml
 
 from streams.core.records import Article, Event, content_key
-from streams.runtime.stories import assign_stories, load_story, use_gazetteer
+from streams.knowledge.gazetteer import Gazetteer
+from streams.runtime.stories import assign_stories, load_story
 from streams.store import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
@@ -44,13 +45,8 @@ def _event(n: int, raw: dict[str, Any]) -> Event:
     )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def gazetteer() -> None:
-    """Story matching's gazetteer, as the composition root sets it (streams/runtime/bootstrap)."""
-    from streams.knowledge.gazetteer import Gazetteer
-
-    root = Path(__file__).resolve().parents[2]
-    use_gazetteer(Gazetteer.load(root / "rules" / "taxonomy" / "gazetteer.yaml"))
+GAZETTEER = Gazetteer.load(Path(__file__).resolve().parents[2] / "rules" / "taxonomy"
+                           / "gazetteer.yaml")  # the shipped one, as the pipeline passes it
 
 
 @pytest.fixture
@@ -65,7 +61,7 @@ async def test_golden_grouping(store: Store, case: dict[str, Any]) -> None:
     story_of: dict[int, str] = {}
     for n, raw in enumerate(case["events"]):
         [event] = await assign_stories(store, _article(raw["article"], raw["published"]),
-                                       [_event(n, raw)])
+                                       [_event(n, raw)], GAZETTEER)
         story_of[n] = event.story_id
     groups = [{story_of[i] for i in group} for group in case["groups"]]
     assert all(len(g) == 1 for g in groups), f"a group was split: {story_of}"
@@ -79,8 +75,8 @@ async def test_golden_grouping(store: Store, case: dict[str, Any]) -> None:
 async def test_redelivery_gives_the_same_stories_and_no_new_rows(store: Store) -> None:
     raw = {"article": "a", "published": "2025-11-18", "type": "meeting", "actors": ["Ukraine"]}
     article, events = _article("a", "2025-11-18"), [_event(0, raw), _event(1, raw)]
-    first = await assign_stories(store, article, events)
-    again = await assign_stories(store, article, events)
+    first = await assign_stories(store, article, events, GAZETTEER)
+    again = await assign_stories(store, article, events, GAZETTEER)
     assert [(e.story_id, e.story_new) for e in again] == [(e.story_id, e.story_new) for e in first]
     assert [e.story_new for e in first] == [True, False]
     async with store.begin() as conn:
@@ -102,8 +98,8 @@ async def test_concurrent_workers_open_one_story(tmp_path: Path) -> None:
             for name in ("x", "y")
         ]
         results = await asyncio.gather(
-            assign_stories(one, _article("x", "2026-01-01"), [_event(0, raws[0])]),
-            assign_stories(two, _article("y", "2026-01-01"), [_event(1, raws[1])]),
+            assign_stories(one, _article("x", "2026-01-01"), [_event(0, raws[0])], GAZETTEER),
+            assign_stories(two, _article("y", "2026-01-01"), [_event(1, raws[1])], GAZETTEER),
         )
         assert len({r[0].story_id for r in results}) == 1
         assert sorted(r[0].story_new for r in results) == [False, True]
