@@ -89,23 +89,43 @@ async def test_emptied_folder_keeps_the_rules_a_single_removal_withdraws(watched
     assert await fires(holder, "attack") == ["watched"]
 
 
-async def test_folder_alert_refused_by_the_store_is_raised_once_it_can(watched, store, tmp_path):
-    """The store refuses writes (a full disk) when the folder goes: the operator alert is not
-    lost but recorded once writes work again, before the alert of the folder back."""
-    from store_faults import FullDisk
+async def test_folder_alert_refused_by_the_store_is_raised_once_it_can(tmp_path, store):
+    """Recording the operator alert fails (the store refuses writes, as on a full disk) when
+    the folder goes: the alert is not lost but raised at a later scan, once recording works,
+    and before the alert of the folder back. The refusal is the store's own error, raised by
+    the recorder for its first attempts (a real full disk here would contend with the
+    watcher's retries for SQLite's lock)."""
+    from streams.core.errors import StoreError
 
-    holder, folder, _status, told = watched
-    disk = FullDisk(tmp_path / "store.db", tables=("alerts",))
-    disk.fill()
-    moved = folder.with_name("rules-moved")
-    shutil.move(folder, moved)
-    await until(lambda: holder.problems(), "the folder reported missing")
-    await asyncio.sleep(1.0)  # a few scans with the store refusing: nothing recorded
-    assert told == [] and await list_alerts(store) == []
-    shutil.move(moved, folder)
-    await until(lambda: not holder.problems(), "the folder back")
-    disk.lift()
-    await until(lambda: len(told) == 2, "both operator alerts, once the store takes them")
-    assert told == [(f"rules folder missing: {folder}", None),
-                    (None, f"rules folder missing: {folder}")]
-    assert {a.rule_id for a in await list_alerts(store)} == {FOLDER_PROBLEM, FOLDER_BACK}
+    holder, folder, status, gaz = held_folder(
+        tmp_path, {"b.yaml": "rules:\n- id: second\n  when: {type: sanctions}\n"})
+    refusing = {"on": True}
+    attempts: list[str | None] = []
+    told: list[tuple[str | None, str | None]] = []
+
+    async def operator_alert(problem: str | None, previous: str | None) -> None:
+        attempts.append(problem)
+        if refusing["on"]:
+            raise StoreError("sqlite:///store.db: database or disk is full")
+        now = dt.datetime.now(dt.UTC)
+        await record_alert(store, folder_alert(problem, previous, now, now))
+        told.append((problem, previous))
+
+    task = asyncio.create_task(
+        watch_rules(holder, folder, gaz, status_path=status, on_problem=operator_alert))
+    try:
+        moved = folder.with_name("rules-moved")
+        shutil.move(folder, moved)
+        await until(lambda: len(attempts) >= 2, "the alert tried again while refused")
+        assert told == [] and await list_alerts(store) == []
+        shutil.move(moved, folder)
+        await until(lambda: not holder.problems(), "the folder back")
+        refusing["on"] = False
+        await until(lambda: len(told) == 2, "both operator alerts, once recording works")
+        assert told == [(f"rules folder missing: {folder}", None),
+                        (None, f"rules folder missing: {folder}")]
+        assert {a.rule_id for a in await list_alerts(store)} == {FOLDER_PROBLEM, FOLDER_BACK}
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
