@@ -36,6 +36,8 @@ class FetchedFeed:
     title: str = ""  # the feed's title, "" when unknown (a 304, a failure)
     asks: float | None = None  # seconds the feed asks between polls (TTL, max-age)
     retry_after: float | None = None  # seconds the server asked to wait (429, 503)
+    hub: str | None = None  # the WebSub hub the feed advertises (rel="hub")
+    topic: str | None = None  # its own URL for the hub (rel="self"), with a hub only
 
     @property
     def not_modified(self) -> bool:
@@ -75,6 +77,7 @@ async def fetch_feed(
         parsed = await asyncio.to_thread(parse_feed, got.content, got.final_url, got.headers)
     except ValueError as exc:
         return FetchedFeed(url, got.status, error=_one_line(str(exc)))
+    hub, topic = websub_links(parsed, got.headers)
     return FetchedFeed(
         url,
         got.status,
@@ -83,7 +86,30 @@ async def fetch_feed(
         last_modified=got.headers.get("last-modified"),
         title=parsed.feed.get("title", ""),
         asks=_feed_asks(parsed, got.headers),
+        hub=hub,
+        topic=topic,
     )
+
+
+def websub_links(parsed: Any, headers: httpx.Headers | None) -> tuple[str | None, str | None]:
+    """The hub and self URLs a feed advertises (HTTP Link headers first, then the document's
+    <link rel="hub"/"self">, as WebSub section 4 says); (None, None) without both."""
+    found: dict[str, str] = {}
+    for value in headers.get_list("link") if headers is not None else []:
+        for match in _LINK.finditer(value):
+            for rel in match.group(2).lower().split():
+                found.setdefault(rel, match.group(1).strip())
+    for link in parsed.feed.get("links", []) if parsed is not None else []:
+        rel, href = str(link.get("rel", "")).lower(), link.get("href")
+        if rel in ("hub", "self") and href:
+            found.setdefault(rel, href)
+    hub, topic = found.get("hub"), found.get("self")
+    if not hub or not topic or not hub.lower().startswith(("http://", "https://")):
+        return None, None
+    return hub, topic
+
+
+_LINK = re.compile(r'<([^>]*)>[^,]*?;\s*rel="?([^";,]+)"?', re.IGNORECASE)
 
 
 def parse_feed(content: bytes, base_url: str, headers: httpx.Headers | None = None) -> Any:

@@ -110,8 +110,15 @@ class Settings(BaseSettings):
     # restarts; 0 = any free loopback port (tests)
     seed_port: Port = 6067
     """loopback port of the seed feed (fixed, so its entries keep their identity)"""
-    poll_interval: Positive = 300.0  # seconds between polls of one feed
-    """seconds between polls of a feed"""
+    poll_interval: Positive = 300.0  # fixed interval; adaptive: for a feed of unknown rhythm
+    """seconds between polls of a feed (adaptive: of a feed whose rhythm is not known yet)"""
+    # each feed polled at a fraction of the gap between its recent entries (rhythm.py)
+    poll_adaptive: bool = True
+    """poll each feed by its own rhythm, between the floor and the ceiling (false: every
+    `NEWSWATCH_POLL_INTERVAL`)"""
+    poll_rhythm_fraction: float = Field(default=0.25, gt=0, le=1)
+    """adaptive: seconds between polls as a share of the feed's usual gap between entries
+    (0.25: a feed posting every minute is polled every 15 s)"""
     http_timeout: Positive = 15.0
     """seconds to connect and between two reads of a feed or page"""
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch; news monitor)"
@@ -126,10 +133,24 @@ class Settings(BaseSettings):
     """overall seconds per request, slow drip included"""
     per_host_concurrency: Annotated[int, Field(ge=1)] = 2  # requests in flight to one host
     """requests in flight to one host"""
-    poll_interval_min: Positive = 60.0  # floor for a per-feed interval override
-    """floor of a feed's own interval"""
-    poll_interval_max: float = 21_600.0  # ceiling for a feed's own TTL / Cache-Control
-    """ceiling of a feed's own TTL or Cache-Control"""
+    # floor of the adaptive interval and of an override; low, as most polls of a feed
+    # that fast are conditional GETs answered 304
+    poll_interval_min: Positive = 15.0
+    """floor of a feed's interval (its rhythm or its override), seconds"""
+    poll_interval_max: float = 21_600.0  # ceiling: rhythm, TTL / Cache-Control, WebSub feeds
+    """ceiling of a feed's interval, its TTL or Cache-Control; a WebSub feed is polled this
+    often, as a safety net"""
+    # --- WebSub (streams/poll/websub.py, streams/runtime/websub.py) ----------------------------
+    # where hubs reach this service: callbacks are <public_url>/websub/<id>; unset = no WebSub
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    """the service's address as hubs reach it (e.g. `https://news.example.org`); set, feeds
+    that advertise a WebSub hub are pushed"""
+    websub_lease: int = Field(default=864_000, ge=60)
+    """seconds of subscription asked of a hub (renewed a tenth before it ends)"""
+    websub_verify_within: float = Field(default=300.0, gt=0)
+    """seconds a hub may take to verify a subscription before it is asked again"""
+    websub_check_every: float = Field(default=30.0, gt=0)
+    """seconds between two checks for subscriptions to ask or renew"""
     backoff_base: float = 60.0  # first delay after a failure; doubles per failure
     """seconds before retrying a failed feed; doubles per failure"""
     backoff_max: float = 21_600.0  # ceiling of the backoff and of Retry-After

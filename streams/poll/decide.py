@@ -18,17 +18,21 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from streams.poll.rhythm import Rhythm, observe, rhythm_interval
+
 __all__ = [
-    "Entry", "FeedState", "FeedUpdate", "Fetched", "PollDecision", "Schedule", "StoreFailures",
-    "decide", "usual_gap",
+    "Entry", "FeedState", "FeedUpdate", "Fetched", "PollDecision", "PushDecision", "Schedule",
+    "StoreFailures", "decide", "decide_push", "usual_gap",
 ]
 
 
 class Entry(Protocol):
-    """A feed entry as the decider sees it: its stable key."""
+    """A feed entry as the decider sees it: its stable key and its date (ISO 8601 or None)."""
 
     @property
     def key(self) -> str: ...
+    @property
+    def published(self) -> str | None: ...
 
 
 E = TypeVar("E", bound=Entry)
@@ -54,17 +58,24 @@ class Fetched(Protocol[E_co]):
     def asks(self) -> float | None: ...
     @property
     def retry_after(self) -> float | None: ...
+    @property
+    def hub(self) -> str | None: ...
+    @property
+    def topic(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """When to poll again: interval, its bounds, and the backoff after failures."""
+    """When to poll again: interval (fixed, or the feed's rhythm when `adaptive`), its
+    bounds, and the backoff after failures."""
 
-    interval: float = 300.0
+    interval: float = 300.0  # fixed interval; adaptive: the one for a feed of unknown rhythm
     interval_min: float = 60.0
     interval_max: float = 21_600.0
     backoff_base: float = 60.0
     backoff_max: float = 21_600.0
+    adaptive: bool = False  # follow each feed's rhythm (streams/poll/rhythm.py)
+    fraction: float = 0.25  # adaptive: the share of the feed's usual gap between two polls
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
     @classmethod
@@ -75,6 +86,8 @@ class Schedule:
             interval_max=settings.poll_interval_max,
             backoff_base=settings.backoff_base,
             backoff_max=settings.backoff_max,
+            adaptive=settings.poll_adaptive,
+            fraction=settings.poll_rhythm_fraction,
         )
 
     def backoff(self, failures: int) -> float:
@@ -83,10 +96,25 @@ class Schedule:
         delay = self.backoff_base * 2 ** min(max(failures - 1, 0), 30)
         return min(self.backoff_max, delay * self.rng.uniform(0.8, 1.2))
 
-    def next_interval(self, override: float | None, feed_asks: float | None) -> float:
-        """The per-feed override (else the default), lengthened to what the feed asks
-        (TTL, Cache-Control max-age) within the ceiling."""
-        interval = max(self.interval_min, override) if override else self.interval
+    def next_interval(
+        self, override: float | None, feed_asks: float | None,
+        rhythm: Rhythm | None = None, now: dt.datetime | None = None, pushed: bool = False,
+    ) -> float:
+        """The per-feed override, else (adaptive) the interval the feed's rhythm earns, else
+        the default; the ceiling for a feed that pushes (WebSub: polling is a safety net);
+        then lengthened to what the feed asks (TTL, Cache-Control max-age) within the
+        ceiling: the feed's word wins over its rhythm."""
+        if override:
+            interval = max(self.interval_min, override)
+        elif pushed:
+            interval = self.interval_max
+        elif self.adaptive and rhythm is not None and now is not None:
+            interval = rhythm_interval(
+                rhythm, now, fraction=self.fraction, floor=self.interval_min,
+                ceiling=self.interval_max, default=self.interval,
+            )
+        else:
+            interval = self.interval
         if feed_asks:
             interval = max(interval, min(feed_asks, self.interval_max))
         return interval
@@ -105,9 +133,14 @@ class FeedState:
     failing_since: dt.datetime | None = None
     last_new_item: dt.datetime | None = None
     usual_gap: float | None = None  # seconds between polls that brought new entries (EMA)
+    entry_gap: float | None = None  # median seconds between the entries' own dates
+    newest_entry: dt.datetime | None = None  # the newest entry's own date
+    pushed: bool = False  # a WebSub hub pushes this feed (an active subscription)
 
     @classmethod
-    def from_row(cls, url: str, row: Mapping[str, Any] | None) -> FeedState:
+    def from_row(
+        cls, url: str, row: Mapping[str, Any] | None, pushed: bool = False
+    ) -> FeedState:
         """From a feeds row as the store hands it (None: a feed never recorded)."""
         row = row or {}
         return cls(
@@ -120,7 +153,16 @@ class FeedState:
             failing_since=row.get("failing_since"),
             last_new_item=row.get("last_new_item"),
             usual_gap=row.get("usual_gap"),
+            entry_gap=row.get("entry_gap"),
+            newest_entry=row.get("newest_entry"),
+            pushed=pushed,
         )
+
+    def rhythm(self) -> Rhythm:
+        """The stored rhythm: from the entries' dates, else from when entries arrived."""
+        if self.entry_gap is not None:
+            return Rhythm(self.entry_gap, self.newest_entry)
+        return Rhythm(self.usual_gap, self.last_new_item)
 
 
 @dataclass(frozen=True)
@@ -139,6 +181,8 @@ class FeedUpdate:
     new_entries: int = 0  # items seen grows by this; last_new_item and usual_gap set if > 0
     last_new_item: dt.datetime | None = None
     usual_gap: float | None = None
+    rhythm: Rhythm | None = None  # from the document's dated entries (None: leave as is)
+    hub: tuple[str | None, str | None] | None = None  # (hub, self URL); on 2xx
 
     def columns(self) -> dict[str, Any]:
         """The columns to write, by name (items seen apart: the store adds new_entries)."""
@@ -155,6 +199,10 @@ class FeedUpdate:
             out["title"] = self.title
         if self.new_entries:
             out["last_new_item"], out["usual_gap"] = self.last_new_item, self.usual_gap
+        if self.rhythm is not None:
+            out["entry_gap"], out["newest_entry"] = self.rhythm.gap, self.rhythm.newest
+        if self.hub is not None:
+            out["hub"], out["topic"] = self.hub
         return out
 
 
@@ -197,8 +245,14 @@ def decide(
         if entry.key not in keys:
             keys.add(entry.key)
             new.append(entry)
-    interval = schedule.next_interval(state.interval, fetched.asks)
-    validators = None if fetched.status == 304 else (fetched.etag, fetched.last_modified)
+    seen_now = _rhythm_seen(state, fetched.items, now)
+    gap = usual_gap(state, now) if new else None
+    rhythm = seen_now or (
+        Rhythm(gap, now) if new and state.entry_gap is None else state.rhythm()
+    )
+    interval = schedule.next_interval(state.interval, fetched.asks, rhythm, now, state.pushed)
+    parsed = fetched.status != 304
+    validators = (fetched.etag, fetched.last_modified) if parsed else None
     update = FeedUpdate(
         last_attempt=now,
         next_attempt=now + dt.timedelta(seconds=interval),
@@ -211,9 +265,61 @@ def decide(
         title=fetched.title or None,
         new_entries=len(new),
         last_new_item=now if new else None,
-        usual_gap=usual_gap(state, now) if new else None,
+        usual_gap=gap,
+        rhythm=seen_now,
+        hub=(fetched.hub, fetched.topic) if parsed else None,
     )
     return PollDecision(state.url, new, update, fetched.title or state.title, state.failures)
+
+
+@dataclass(frozen=True)
+class PushDecision(Generic[E]):
+    """What to record of content a WebSub hub pushed: the new entries and the feed's
+    columns (its rhythm, its last new entry); the poll schedule and validators stay."""
+
+    url: str
+    new: list[E]
+    columns: dict[str, Any]
+
+
+def decide_push(
+    state: FeedState, entries: Sequence[E], seen: AbstractSet[str], now: dt.datetime
+) -> PushDecision[E]:
+    """The pushed entries not seen before, as a poll would find them; the ETag and
+    Last-Modified are the poll's own and stay as they are, so a poll misses nothing."""
+    keys: set[str] = set(seen)
+    new: list[E] = []
+    for entry in entries:
+        if entry.key not in keys:
+            keys.add(entry.key)
+            new.append(entry)
+    columns: dict[str, Any] = {}
+    if new:
+        columns = {"last_new_item": now, "usual_gap": usual_gap(state, now)}
+    rhythm = _rhythm_seen(state, entries, now)
+    if rhythm is not None:
+        columns.update(entry_gap=rhythm.gap, newest_entry=rhythm.newest)
+    return PushDecision(state.url, new, columns)
+
+
+def _rhythm_seen(state: FeedState, entries: Sequence[E], now: dt.datetime) -> Rhythm | None:
+    """The rhythm of these entries' dates; None when they have too few (keep the stored)."""
+    seen = observe((_date(e.published) for e in entries), now)
+    if seen.gap is None:
+        return None
+    if state.newest_entry is not None and seen.newest is not None:
+        seen = Rhythm(seen.gap, max(seen.newest, state.newest_entry))
+    return seen
+
+
+def _date(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def _failed(

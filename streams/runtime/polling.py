@@ -22,6 +22,7 @@ from streams.poll.decide import FeedState, PollDecision, Schedule, StoreFailures
 from streams.store.db import Store, StoreError
 from streams.store.feeds import get_feeds, update_feed
 from streams.store.polls import add_pending, seen_keys, write_feed
+from streams.store.subscriptions import pushed_feeds
 
 __all__ = ["PollResult", "Schedule", "StoreFailures", "poll_feed", "poll_feeds"]
 
@@ -76,10 +77,11 @@ async def poll_feeds(
     failures = store_failures if store_failures is not None else StoreFailures()
     urls = list(dict.fromkeys(urls))
     rows = await get_feeds(store, urls)
+    pushed = await pushed_feeds(store, urls, now)  # WebSub: polled at the ceiling
     gate = asyncio.Semaphore(concurrency)
 
     async def one(url: str) -> PollResult:
-        state = FeedState.from_row(url, rows.get(url))
+        state = FeedState.from_row(url, rows.get(url), url in pushed)
         conditional = not failures.unconditional(url)
         async with gate:
             fetched = await fetch_feed(

@@ -131,6 +131,29 @@ class RuntimeService(Service):
         finally:
             await self.poller.stop()
 
+    @Service.task
+    async def _websub_loop(self) -> None:
+        """WebSub subscriptions asked and renewed (only with NEWSWATCH_PUBLIC_URL)."""
+        from streams.poll.websub import WebSubPolicy
+        from streams.runtime.websub import subscribe_due
+        from streams.store.feeds import all_feeds
+
+        public_url = self.settings.public_url
+        if not public_url:
+            return
+        runtime = await self.ready()
+        policy = WebSubPolicy.from_settings(self.settings)
+        while not self.should_stop:
+            await self.sleep(self.settings.websub_check_every)
+            if not self.settings.embedded and not self._is_leader():
+                continue
+            try:
+                feeds = await all_feeds(runtime.store, runtime.feeds)
+                await subscribe_due(runtime.store, runtime.pipeline.client, public_url, feeds,
+                                    runtime.pipeline.clock(), policy)
+            except Exception as exc:  # a hub or the store failing must not stop the worker
+                log_failure("websub subscriptions", exc)
+
     @property
     def polls(self) -> int:
         """Feed polls completed (0 before the runtime is built)."""
@@ -265,6 +288,9 @@ def create_worker_app(settings: Settings) -> tuple[faust.App, RuntimeService]:
     from streams.web import register_web  # the dashboard and /api/, on this same port
 
     register_web(app, service)
+    from streams.web.websub import register_websub  # hubs' callbacks, outside the dashboard
+
+    register_websub(app, service)
     setup_prometheus_sensors(app, registry=service.metrics.registry)
 
     if settings.embedded:

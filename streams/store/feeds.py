@@ -14,7 +14,7 @@ from streams.store.schema import feeds
 
 _TIMES = (
     "last_attempt", "last_success", "last_new_item", "next_attempt", "added", "failing_since",
-    "health_since",
+    "health_since", "newest_entry",
 )
 
 

@@ -34,7 +34,12 @@ feeds = sa.Table(
     sa.Column("health", sa.String(16), nullable=False, server_default="ok"),  # ok|failing|silent
     sa.Column("health_since", sa.DateTime(timezone=True)),  # when `health` was raised
     sa.Column("added_by", sa.String(8), nullable=False, server_default="config"),  # |user
+    sa.Column("entry_gap", sa.Float),  # median seconds between its entries' own dates
+    sa.Column("newest_entry", sa.DateTime(timezone=True)),  # its newest entry's own date
+    sa.Column("hub", sa.Text),  # the WebSub hub it advertises (rel="hub"), if any
+    sa.Column("topic", sa.Text),  # its URL for that hub (rel="self")
 )
+
 
 # Every feed entry ever seen: recorded before it is processed, marked done after.
 items = sa.Table(
@@ -244,3 +249,21 @@ story_locks = sa.Table(
 # group and destination as one message (streams/deliver/dispatcher.py).
 deliveries.append_column(sa.Column("group_key", sa.String(200)))
 sa.Index("ix_deliveries_group", deliveries.c.group_key, deliveries.c.destination)
+
+# WebSub subscriptions, one per feed (streams/runtime/websub.py): the callback is
+# <public url>/websub/<callback_id>; content is accepted only when signed with `secret`.
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("feed", sa.String(2048), primary_key=True),
+    sa.Column("callback_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("hub", sa.Text, nullable=False),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # requested | active | denied | failed
+    sa.Column("requested", sa.DateTime(timezone=True)),  # a request awaiting verification
+    sa.Column("lease_seconds", sa.Integer),
+    sa.Column("expires", sa.DateTime(timezone=True)),  # the lease's end, once verified
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),  # failed in a row
+    sa.Column("error", sa.Text),  # the hub's last refusal, one line
+)
