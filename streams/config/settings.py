@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     poll_interval_max: float = 21_600.0  # ceiling: rhythm, TTL / Cache-Control, WebSub feeds
     """ceiling of a feed's interval, its TTL or Cache-Control; a WebSub feed is polled this
     often, as a safety net"""
+    poll_check_every: float = Field(default=1.0, gt=0, le=60)  # the poll loop's tick
+    """seconds between two looks for feeds due a poll"""
     # --- WebSub (streams/poll/websub.py, streams/runtime/websub.py) ----------------------------
     # where hubs reach this service: callbacks are <public_url>/websub/<id>; unset = no WebSub
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")

@@ -127,7 +127,7 @@ class RuntimeService(Service):
                     await self.poller.start_due(await all_feeds(runtime.store, runtime.feeds))
                 except Exception as exc:  # the store failing must not stop the worker
                     log_failure("poll cycle", exc)
-                await self.sleep(1.0)
+                await self.sleep(self.settings.poll_check_every)
         finally:
             await self.poller.stop()
 

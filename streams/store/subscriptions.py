@@ -13,7 +13,7 @@ from streams.core.clock import aware
 from streams.store.db import Store
 from streams.store.schema import feeds, subscriptions
 
-_TIMES = ("requested", "expires")
+_TIMES = ("requested", "expires", "sub_requested", "sub_expires")
 
 
 def _row(row: Any) -> dict[str, Any]:
