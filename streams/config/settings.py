@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -111,14 +112,12 @@ class Settings(BaseSettings):
     seed_port: Port = 6067
     """loopback port of the seed feed (fixed, so its entries keep their identity)"""
     poll_interval: Positive = 300.0  # fixed interval; adaptive: for a feed of unknown rhythm
-    """seconds between polls of a feed (adaptive: of a feed whose rhythm is not known yet)"""
+    """seconds between polls of a feed (adaptive: while its rhythm is unknown)"""
     # each feed polled at a fraction of the gap between its recent entries (rhythm.py)
     poll_adaptive: bool = True
-    """poll each feed by its own rhythm, between the floor and the ceiling (false: every
-    `NEWSWATCH_POLL_INTERVAL`)"""
+    """poll each feed by its own rhythm, within floor and ceiling (false: a fixed interval)"""
     poll_rhythm_fraction: float = Field(default=0.25, gt=0, le=1)
-    """adaptive: seconds between polls as a share of the feed's usual gap between entries
-    (0.25: a feed posting every minute is polled every 15 s)"""
+    """adaptive: the share of a feed's usual gap between entries to wait between two polls"""
     http_timeout: Positive = 15.0
     """seconds to connect and between two reads of a feed or page"""
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch; news monitor)"
@@ -138,15 +137,13 @@ class Settings(BaseSettings):
     poll_interval_min: Positive = 15.0
     """floor of a feed's interval (its rhythm or its override), seconds"""
     poll_interval_max: float = 21_600.0  # ceiling: rhythm, TTL / Cache-Control, WebSub feeds
-    """ceiling of a feed's interval, its TTL or Cache-Control; a WebSub feed is polled this
-    often, as a safety net"""
+    """ceiling of a feed's interval and TTL (a WebSub feed is polled this often)"""
     poll_check_every: float = Field(default=1.0, gt=0, le=60)  # the poll loop's tick
     """seconds between two looks for feeds due a poll"""
     # --- WebSub (streams/poll/websub.py, streams/runtime/websub.py) ----------------------------
     # where hubs reach this service: callbacks are <public_url>/websub/<id>; unset = no WebSub
-    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
-    """the service's address as hubs reach it (e.g. `https://news.example.org`); set, feeds
-    that advertise a WebSub hub are pushed"""
+    public_url: str | None = None
+    """the service's address for WebSub hubs (`https://news.example.org`); unset: no WebSub"""
     websub_lease: int = Field(default=864_000, ge=60)
     """seconds of subscription asked of a hub (renewed a tenth before it ends)"""
     websub_verify_within: float = Field(default=300.0, gt=0)
@@ -256,6 +253,16 @@ class Settings(BaseSettings):
     # severity or "default" -> destination names, for rules that name no destinations
     routes: dict[str, list[str]] = Field(default_factory=dict)
     """JSON object: severity (or `default`) -> destination names (see Routing)"""
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"{value!r} is not an http(s) URL such as "
+                             "https://news.example.org (hubs call <it>/websub/<id>)")
+        return value.rstrip("/")
 
     @model_validator(mode="before")
     @classmethod
