@@ -42,8 +42,10 @@ class WebSubPolicy:
         return cls(lease=settings.websub_lease, verify_within=settings.websub_verify_within)
 
     def renew_margin(self, lease: int | None) -> float:
-        """Renew this long before the lease ends: a tenth of it, at least a minute."""
-        return max(60.0, 0.1 * float(lease or self.lease))
+        """Renew this long before the lease ends: a tenth of it, at least a minute (half of
+        a lease shorter than two minutes)."""
+        seconds = float(lease or self.lease)
+        return max(0.1 * seconds, min(60.0, 0.5 * seconds))
 
     def retry_wait(self, attempts: int) -> float:
         """Wait before asking again after `attempts` failed requests in a row."""

@@ -19,6 +19,7 @@ from connectors.poll import FetchedFeed, fetch_feed
 from streams.core.clock import utcnow
 from streams.core.records import FeedItem
 from streams.poll.decide import FeedState, PollDecision, Schedule, StoreFailures, decide
+from streams.poll.websub import ACCEPTING
 from streams.store.db import Store, StoreError
 from streams.store.feeds import get_feeds, update_feed
 from streams.store.polls import add_pending, seen_keys, write_feed
@@ -77,7 +78,7 @@ async def poll_feeds(
     failures = store_failures if store_failures is not None else StoreFailures()
     urls = list(dict.fromkeys(urls))
     rows = await get_feeds(store, urls)
-    pushed = await pushed_feeds(store, urls, now)  # WebSub: polled at the ceiling
+    pushed = await pushed_feeds(store, urls, now, ACCEPTING)  # WebSub: polled at the ceiling
     gate = asyncio.Semaphore(concurrency)
 
     async def one(url: str) -> PollResult:

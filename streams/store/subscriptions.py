@@ -67,13 +67,16 @@ async def save_subscription(store: Store, feed: str, **values: Any) -> None:
             await conn.execute(sa.insert(subscriptions).values(feed=feed, **values))
 
 
-async def pushed_feeds(store: Store, urls: list[str], now: dt.datetime) -> set[str]:
-    """The feeds among `urls` a hub pushes now (an active subscription, lease not over)."""
+async def pushed_feeds(
+    store: Store, urls: list[str], now: dt.datetime, states: tuple[str, ...]
+) -> set[str]:
+    """The feeds among `urls` whose subscription is in one of `states` (those in which a
+    hub pushes) with its lease not over."""
     if not urls:
         return set()
     s = subscriptions
     async with store.begin() as conn:
         rows = await conn.execute(
-            sa.select(s.c.feed, s.c.expires).where(s.c.feed.in_(urls), s.c.state == "active")
+            sa.select(s.c.feed, s.c.expires).where(s.c.feed.in_(urls), s.c.state.in_(states))
         )
     return {r.feed for r in rows if r.expires is not None and aware(r.expires) > now}

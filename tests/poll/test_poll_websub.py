@@ -13,7 +13,14 @@ import httpx
 from feeds_support import at, rss
 
 from connectors.poll import parse_feed, websub_links
-from streams.poll.websub import WebSubPolicy, callback_id, requests_due, signature_ok, verification
+from streams.poll.websub import (
+    ACCEPTING,
+    WebSubPolicy,
+    callback_id,
+    requests_due,
+    signature_ok,
+    verification,
+)
 from streams.runtime.websub import receive
 from streams.store.feeds import get_feed, update_feed
 from streams.store.subscriptions import pushed_feeds, save_subscription
@@ -131,8 +138,10 @@ async def test_pushed_content_is_recorded_only_when_signed_with_the_secret(store
 async def test_a_feed_is_pushed_while_its_lease_runs(store):
     await save_subscription(store, FEED, callback_id="cb1", hub=HUB, topic=FEED,
                             secret="s", state="active", expires=at(3600))
-    assert await pushed_feeds(store, [FEED, "http://other.example/"], at(0)) == {FEED}
-    assert await pushed_feeds(store, [FEED], at(3600) + dt.timedelta(seconds=1)) == set()
+    both = [FEED, "http://other.example/"]
+    assert await pushed_feeds(store, both, at(0), ACCEPTING) == {FEED}
+    after = at(3600) + dt.timedelta(seconds=1)
+    assert await pushed_feeds(store, [FEED], after, ACCEPTING) == set()
 
 
 def test_a_public_url_that_is_not_http_is_refused_naming_the_variable():

@@ -195,7 +195,11 @@ class NewsSite:
         lease = int(form.get("hub.lease_seconds") or 3600)
         params = {"hub.mode": "subscribe", "hub.topic": form["hub.topic"],
                   "hub.challenge": challenge, "hub.lease_seconds": str(lease)}
-        response = await self._client.get(form["hub.callback"], params=params)
+        try:
+            response = await self._client.get(form["hub.callback"], params=params)
+        except httpx.HTTPError:
+            self.refused.append(form["hub.callback"])
+            return
         if response.status_code == 200 and response.text == challenge:
             self.subscribers[form["hub.callback"]] = Subscriber(
                 form["hub.callback"], form["hub.topic"], form.get("hub.secret", ""), lease)
