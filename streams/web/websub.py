@@ -43,8 +43,10 @@ def register_websub(app: AppT, service: Any) -> None:
                 log.warning("websub callback %s: content refused: over %d bytes",
                             callback_id, limit)
                 return self.text("too large", status=413)
-            body = await request.content.read(limit + 1)
-            if len(body) > limit:
+            body = await _read(request, limit)
+            if body is None:
+                log.warning("websub callback %s: content refused: over %d bytes",
+                            callback_id, limit)
                 return self.text("too large", status=413)
             status, new = await receive(
                 runtime.store, callback_id, request.headers.get("X-Hub-Signature"), body,
@@ -56,3 +58,13 @@ def register_websub(app: AppT, service: Any) -> None:
 
     app.page("/websub/{callback_id}", name="websub.callback")(WebSubCallback)
 
+
+async def _read(request: Request, limit: int) -> bytes | None:
+    """The whole body, or None past `limit` bytes (chunked bodies say no length)."""
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -96,6 +96,7 @@ async def test_kill_full_disk_destination_down_rules_away(tmp_path: Path) -> Non
         "NEWSWATCH_EMAIL_RETRY_CAP": "2",
         "NEWSWATCH_POLL_INTERVAL": "2",
         "NEWSWATCH_POLL_INTERVAL_MIN": "1",
+        "NEWSWATCH_POLL_ADAPTIVE": "false",  # every 2 s; the seeds' rhythm would say 6 h
         "NEWSWATCH_BACKOFF_BASE": "1",
         "NEWSWATCH_BACKOFF_MAX": "2",
         "NEWSWATCH_RESEND_PENDING_AFTER": "5",

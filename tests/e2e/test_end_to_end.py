@@ -51,6 +51,8 @@ class Worker:
             "NEWSWATCH_LOG_LEVEL": "info",
             "NEWSWATCH_POLL_INTERVAL": "2",  # so the restarted worker polls the feed again
             "NEWSWATCH_POLL_INTERVAL_MIN": "1",
+            # a fixed interval: the seed entries' old dates would earn the 6 h ceiling
+            "NEWSWATCH_POLL_ADAPTIVE": "false",
             "PYTHONUNBUFFERED": "1",
         }
         self.proc: subprocess.Popen[str] | None = None
