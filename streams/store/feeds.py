@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from streams.core.clock import aware, aware_or_none, utcnow
 from streams.store.db import Store
-from streams.store.schema import feeds
+from streams.store.schema import feeds, subscriptions
 
 _TIMES = (
     "last_attempt", "last_success", "last_new_item", "next_attempt", "added", "failing_since",
@@ -75,8 +75,10 @@ async def list_feeds(store: Store) -> list[dict[str, Any]]:
 
 
 async def remove_feed(store: Store, url: str) -> bool:
-    """Forget a feed; False when it was not there. Its items and articles stay."""
+    """Forget a feed and its WebSub subscription (its hub's pushes are then refused with
+    410 Gone, which ends them); False when it was not there. Its items and articles stay."""
     async with store.begin() as conn:
+        await conn.execute(sa.delete(subscriptions).where(subscriptions.c.feed == url))
         result = await conn.execute(sa.delete(feeds).where(feeds.c.url == url))
     return bool(result.rowcount)
 

@@ -22,7 +22,7 @@ from streams.poll.websub import (
     verification,
 )
 from streams.runtime.websub import receive
-from streams.store.feeds import get_feed, update_feed
+from streams.store.feeds import get_feed, remove_feed, update_feed
 from streams.store.subscriptions import pushed_feeds, save_subscription
 
 FEED = "http://news.example/feed.xml"
@@ -153,3 +153,13 @@ def test_a_public_url_that_is_not_http_is_refused_naming_the_variable():
         load_settings(public_url="ftp://news")
     assert load_settings(public_url="https://news.example.org/").public_url \
         == "https://news.example.org"
+
+
+async def test_a_removed_feeds_pushes_are_refused_as_gone(store):
+    await update_feed(store, FEED, hub=HUB, topic=FEED)
+    await save_subscription(store, FEED, callback_id="cb1", hub=HUB, topic=FEED,
+                            secret="s3cret", state="active", expires=at(3600))
+    assert await remove_feed(store, FEED)
+    body = rss([{"guid": "urn:a", "title": "A"}])
+    signed = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert await receive(store, "cb1", signed, body, "application/rss+xml", at(9)) == (410, [])
