@@ -1,9 +1,12 @@
 """What one poll of a feed means, decided without I/O (reader's update Decider, in spirit):
 given what the store knows of the feed (FeedState), what the fetch gave (connectors/poll.py's
 FetchedFeed, or anything shaped like it) and which of its entry keys the store has already
-seen, decide the entries to record as new, the feed's next attempt (interval, or backoff
-after failures) and its health columns. streams/runtime/polling.py loads the state, fetches,
-calls decide() and writes the decision in one transaction.
+seen, decide the entries to record as new, the feed's next attempt (the interval its rhythm
+earns, streams/poll/rhythm.py, or the fixed one; the ceiling for a feed a WebSub hub pushes;
+backoff after failures), its health columns, its rhythm and the hub it advertises.
+streams/runtime/polling.py loads the state, fetches, calls decide() and writes the decision
+in one transaction; decide_push() does the same for content a hub pushed
+(streams/runtime/websub.py), leaving the poll's schedule and validators alone.
 
 An entry's key is its feed plus its GUID (else its link, else a hash of what it says): an
 entry edited under the same GUID is seen, not processed again; one with neither id nor link
