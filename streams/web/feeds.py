@@ -29,6 +29,8 @@ class FeedHealth(TypedDict):
     next_attempt: str | None
     items_seen: int
     items_per_day: float
+    entry_gap: float | None  # median seconds between its entries' dates (its rhythm)
+    hub: str | None  # the WebSub hub it advertises
 
 
 async def feed_health(store: Store, now: dt.datetime) -> list[FeedHealth]:
@@ -50,6 +52,8 @@ async def feed_health(store: Store, now: dt.datetime) -> list[FeedHealth]:
             "next_attempt": iso(row.get("next_attempt")),
             "items_seen": int(row.get("items_seen") or 0),
             "items_per_day": round(counts.get(row["url"], 0) / RATE_DAYS, 1),
+            "entry_gap": row.get("entry_gap"),
+            "hub": row.get("hub"),
         })
     out.sort(key=lambda f: (ORDER.get(f["health"], 2), -f["failures"], f["url"]))
     return out
