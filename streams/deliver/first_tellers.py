@@ -1,26 +1,26 @@
-"""Which alert an article raises for a rule, the same whatever order articles come in.
+"""Whether an article raises its rule's alert, the same whatever order articles come in.
 
 One article raises at most one alert per rule (Pipeline._record): of the stories it is the
 first to tell, one alert is sent and the others are recorded with it, undelivered
 ("covered"). In order of publication a rule so raises one alert per article that is the
 earliest teller of at least one story. Articles do not always come in that order: a retried
 entry, or a feed out of step with another, is processed after newer articles that told its
-stories first. This module decides, from what is recorded, what such an article does so that
-the count stays the one publication order gives, without holding newer articles back:
+stories first. Without holding newer articles back, an older one is taken as if it had come
+first: of the recorded stories it tells, it becomes the earliest teller of those it was
+published before their tellers. When that leaves a newer article the earliest teller of no
+story, the newer article's alert stands for the older one's (in order of publication the
+older article would have raised it, and the newer one would have been an update): the
+older article raises none, its new stories are covered. Otherwise it raises the alert of
+its first new story, as in order of publication, where an article is never older than a
+recorded teller.
 
-- the article is taken as if it had come first: of the stories it tells, it is the earliest
-  teller of those it tells before their recorded tellers;
-- when that makes one more earliest teller (the article itself, or a newer one whose alert
-  is now on a story the older article tells first), one more alert is raised: the first
-  story it tells that has no alert or whose alert is covered (delivered now with its
-  evidence), else a covered story of the newer article (delivered as recorded);
-- when it makes none (the newer article's alert is on a story it tells), it raises none:
-  its new stories are covered and it is an update of the others.
+A covered alert is never raised later by an older article: whether the older article would
+have opened that story, or the newer article's mentions would all have joined the older
+one's story (one happening its newer article had told as two), is not known from what is
+recorded, and the second is what the seeds do (see tests/runtime/test_alert_order.py).
 
-In order of publication an article is never older than a recorded teller, so this is the
-plain rule: an alert for its first new story. An article without a publication date keeps
-the order it was processed in (it is never taken as older, nor a teller as newer). Pure: the
-caller (streams/deliver/record.py) loads the tellings and writes the plan.
+An article without a publication date keeps the order it was processed in (it is never
+taken as older, nor a teller as newer). Pure: streams/deliver/record.py loads the tellings.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from streams.core.ordering import publication_key
 
-__all__ = ["Order", "Plan", "Telling", "order_of", "plan"]
+__all__ = ["Order", "Telling", "order_of", "raised_story"]
 
 Order = tuple[dt.datetime, str, str]
 
@@ -51,18 +51,6 @@ class Telling:
     article: str
     order: Order | None
     first: bool
-    covered: bool  # the story's alert is recorded undelivered
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What an article does for one rule: raise the alert of `raise_on` (a story it tells,
-    with no alert yet or a covered one, delivered with its evidence), and deliver the
-    covered alert of `uncover` as recorded (a newer article's). The article's other new
-    stories are covered, its other stories are updates."""
-
-    raise_on: str | None = None
-    uncover: str | None = None
 
 
 def _precedes(a: Order | None, b: Order | None) -> bool:
@@ -79,35 +67,17 @@ def _earliest(tellings: Sequence[Telling]) -> dict[str, tuple[str, Order | None]
     return out
 
 
-def plan(article: str, order: Order | None, told: Sequence[str],
-         tellings: Iterable[Telling]) -> Plan:
-    """The plan of an article (`order`: order_of its publication) telling the stories
-    `told` (in the order its matches came) for one rule. `tellings`: every recorded telling
-    of those stories, and of every story their tellers told, for that rule."""
-    recorded = list(tellings)
-    before = _earliest(recorded)
-    covered = {t.story for t in recorded if t.first and t.covered}
+def raised_story(article: str, order: Order | None, told: Sequence[str],
+                 tellings: Iterable[Telling]) -> str | None:
+    """The story whose alert the article raises for one rule, or None. `order`: order_of
+    its publication; `told`: the stories it tells, in its matches' order; `tellings`: every
+    recorded telling of those stories, and of every story their tellers told, for the rule."""
+    before = _earliest(list(tellings))
     after = dict(before)
     for story in told:
         if story not in after or _precedes(order, after[story][1]):
             after[story] = (article, order)
-    gained = len({a for a, _ in after.values()}) - len({a for a, _ in before.values()})
-    if gained < 1:
-        return Plan()
-    for story in told:
-        if story not in before or (story in covered and after[story][0] == article):
-            return Plan(raise_on=story)
-    return Plan(uncover=_needing(after, covered, article))
-
-
-def _needing(after: dict[str, tuple[str, Order | None]], covered: set[str],
-             article: str) -> str | None:
-    """A covered story of a newer article that is the earliest teller of no delivered
-    story any more (the older article tells its alerted story first): the alert it would
-    have raised in order of publication."""
-    owners = {after[s][0] for s in after if s not in covered}
-    for story in sorted(covered):
-        teller = after[story][0]
-        if teller != article and teller not in owners:
-            return story
-    return None
+    still = {a for a, _ in after.values()}
+    if any(a not in still for a, _ in before.values()):
+        return None  # a newer article's alert stands for this one's
+    return next((story for story in told if story not in before), None)

@@ -19,7 +19,7 @@ from streams.core.alert_status import BACKFILLED, COVERED, NEW
 from streams.core.clock import utcnow
 from streams.core.outbox import GroupState, OutboxRow, State
 from streams.core.records import Alert, content_key
-from streams.deliver.first_tellers import Telling, order_of, plan
+from streams.deliver.first_tellers import Telling, order_of, raised_story
 from streams.deliver.silencing import silencing
 from streams.store.alerts import (
     alert_destinations,
@@ -28,7 +28,6 @@ from streams.store.alerts import (
     insert_update,
     rule_tellings,
     stories_told_by,
-    uncover_alert,
 )
 from streams.store.db import Store
 from streams.store.deliveries import group_states
@@ -148,12 +147,10 @@ async def record_article_alerts(
     updates: bool = True, wake: asyncio.Event | None = None,
 ) -> list[Alert]:
     """Record one article's alerts of one rule (one per story it tells, in its matches'
-    order): at most one is raised, the article's other new stories are covered, and its
-    stories already alerted get a story update when `updates`. Which one is raised, if any,
-    is decided by streams/deliver/first_tellers.py as if articles came in order of
-    publication: an article older than a story's recorded tellers raises the alert they
-    covered, or lets a newer article raise the one it had covered. Returns what was raised
-    (sent now), the newer article's alert included."""
+    order): at most one is raised (streams/deliver/first_tellers.py decides which, as if
+    articles came in order of publication), the article's other new stories are covered,
+    and its stories already alerted get a story update when `updates`. Returns the alert
+    raised, if any."""
     if not alerts:
         return []
     by_story: dict[str, Alert] = {}
@@ -161,51 +158,25 @@ async def record_article_alerts(
         by_story.setdefault(alert.story_id, alert)
     first = alerts[0]
     recorded = await _tellings(store, first.rule_id, list(by_story))
-    decision = plan(first.article_id, order_of(first.published, first.article_url),
-                    list(by_story), [t for t, _ in recorded])
-    covered = {t.story: a for t, a in recorded if t.first and t.covered}
-    alerted = {t.story for t, _ in recorded if t.first}
+    raise_on = raised_story(first.article_id, order_of(first.published, first.article_url),
+                            list(by_story), recorded)
+    alerted = {t.story for t in recorded if t.first}
     fresh = []
     for story, alert in by_story.items():
-        if story == decision.raise_on:
-            raised = (await _uncover(store, alert, covered[story], configured, wake)
-                      if story in covered
-                      else await record_alert(store, alert, configured, wake=wake))
-            if raised:
-                fresh.append(alert)
-                continue
-        if story not in alerted and await record_alert(store, alert, deliver=False):
+        if story == raise_on and await record_alert(store, alert, configured, wake=wake):
+            fresh.append(alert)
+        elif story not in alerted and await record_alert(store, alert, deliver=False):
             continue
-        if updates:
+        elif updates:
             await record_story_update(store, alert, configured, wake=wake)
-    if decision.uncover is not None:
-        newer = covered[decision.uncover]
-        if await _uncover(store, newer, newer, configured, wake):
-            fresh.append(newer)
     return fresh
 
 
-async def _tellings(store: Store, rule_id: str, told: list[str]) -> list[tuple[Telling, Alert]]:
+async def _tellings(store: Store, rule_id: str, told: list[str]) -> list[Telling]:
     """The rule's recorded tellings of these stories, and of every story their tellers
-    told (what first_tellers.plan needs to count earliest tellers)."""
+    told (what first_tellers.raised_story needs to count earliest tellers)."""
     rows = await rule_tellings(store, rule_id, told)
     more = await stories_told_by(store, rule_id, {row[1] for row in rows}) - set(told)
     rows += await rule_tellings(store, rule_id, more)
-    return [(Telling(story, article, order_of(alert.published, alert.article_url), first,
-                     status == COVERED), alert)
-            for story, article, first, status, alert in rows]
-
-
-async def _uncover(store: Store, alert: Alert, covered: Alert,
-                   configured: Collection[str] | None, wake: asyncio.Event | None) -> bool:
-    """Deliver a covered alert now, as `alert` (the covered one, or an older article's);
-    the article it was covered by stays one of its story's articles, as an update."""
-    rows = await _outbox_rows(store, alert, wanted(alert, configured))
-    former = None
-    if covered.article_id != alert.article_id:
-        former = (content_key("update", alert.id, covered.article_id), covered)
-    if not await uncover_alert(store, alert, NEW, rows, former):
-        return False
-    if wake is not None and rows:
-        wake.set()
-    return True
+    return [Telling(story, article, order_of(published, url), first)
+            for story, article, first, published, url in rows]

@@ -25,7 +25,7 @@ from streams.store.schema import alert_updates, alerts, deliveries
 
 __all__ = ["BACKFILLED", "COVERED", "ack_alert", "alert_destinations", "first_alert",
            "get_alert", "insert_alert", "insert_update", "list_alerts", "rule_tellings",
-           "stories_told_by", "uncover_alert"]
+           "stories_told_by"]
 
 async def insert_alert(
     store: Store, alert: Alert, status: str, rows: Sequence[OutboxRow] = ()
@@ -56,25 +56,25 @@ async def first_alert(store: Store, rule_id: str, story_id: str) -> tuple[str, s
 
 async def rule_tellings(
     store: Store, rule_id: str, story_ids: Collection[str]
-) -> list[tuple[str, str, bool, str, Alert]]:
+) -> list[tuple[str, str, bool, str | None, str]]:
     """The rule's recorded articles of these stories: (story id, article id, whether it is
-    the one the alert was recorded with, the alert's status, the Alert as built from it)."""
+    the one the alert was recorded with, else a story update, its publication date, URL)."""
     if not story_ids:
         return []
     ids = sorted(set(story_ids))
     async with store.begin() as conn:
         firsts = (await conn.execute(
-            sa.select(alerts.c.story_id, alerts.c.article_id, alerts.c.status, alerts.c.payload)
+            sa.select(alerts.c.story_id, alerts.c.article_id, alerts.c.payload)
             .where(alerts.c.rule_id == rule_id, alerts.c.story_id.in_(ids))
         )).all()
         updates = (await conn.execute(
-            sa.select(alerts.c.story_id, alert_updates.c.article_id, alerts.c.status,
-                      alert_updates.c.payload)
+            sa.select(alerts.c.story_id, alert_updates.c.article_id, alert_updates.c.payload)
             .join(alerts, alerts.c.id == alert_updates.c.alert_id)
             .where(alerts.c.rule_id == rule_id, alerts.c.story_id.in_(ids))
         )).all()
-    return ([(r[0], r[1], True, r[2], alert_from_json(r[3])) for r in firsts]
-            + [(r[0], r[1], False, r[2], alert_from_json(r[3])) for r in updates])
+    return [(story, article, first, payload.get("published"), payload.get("article_url", ""))
+            for rows, first in ((firsts, True), (updates, False))
+            for story, article, payload in rows]
 
 
 async def stories_told_by(store: Store, rule_id: str, article_ids: Collection[str]) -> set[str]:
@@ -91,31 +91,6 @@ async def stories_told_by(store: Store, rule_id: str, article_ids: Collection[st
             .where(alerts.c.rule_id == rule_id, alert_updates.c.article_id.in_(ids))
         )).scalars().all()
     return set(own) | set(updated)
-
-
-async def uncover_alert(
-    store: Store, alert: Alert, status: str, rows: Sequence[OutboxRow],
-    former: tuple[str, Alert] | None = None,
-) -> bool:
-    """Turn the covered alert of the same id into `alert` (its article, payload, this
-    status) with its outbox rows, in one transaction; `former` (an update id and the Alert
-    as covered): that article is kept as an update of it. False, with nothing written, when
-    the alert is not there or not covered (any more)."""
-    async with store.begin() as conn:
-        result = await conn.execute(
-            alerts.update().where(alerts.c.id == alert.id, alerts.c.status == COVERED).values(
-                status=status, article_id=alert.article_id, payload=alert_to_json(alert),
-                created=utcnow()))
-        if result.rowcount == 0:
-            return False
-        if former is not None:
-            update_id, covered = former
-            await conn.execute(store.insert_ignore(alert_updates, {
-                "id": update_id, "alert_id": alert.id, "article_id": covered.article_id,
-                "payload": alert_to_json(covered), "created": utcnow(),
-            }))
-        await _insert_rows(conn, alert.id, "", rows)
-    return True
 
 
 async def alert_destinations(store: Store, alert_id: str) -> list[str]:
