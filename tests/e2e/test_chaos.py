@@ -15,8 +15,8 @@ loopback, through four faults:
 
 In the end: the alerts are those of the seeds in order of publication (the 9 of them,
 whatever order the retried entries were processed in) and the rules folder's two operator
-alerts, and every one reached every destination; none more than twice, and no destination has more
-resends than it had deliveries in doubt; every feed entry is done. The figures are printed
+alerts, and every one reached every destination; none more than twice, and no destination
+has more resends than it had deliveries in doubt; every feed entry is done. The figures are printed
 as one line and appended to tests/artifacts/chaos.txt."""
 
 from __future__ import annotations
