@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from streams.core.ordering import publication_key
 
-__all__ = ["Order", "Telling", "order_of", "raised_story"]
+__all__ = ["Order", "Telling", "order_of", "precedes_any", "raised_story"]
 
 Order = tuple[dt.datetime, str, str]
 
@@ -55,6 +55,12 @@ class Telling:
 
 def _precedes(a: Order | None, b: Order | None) -> bool:
     return a is not None and b is not None and a < b
+
+
+def precedes_any(order: Order | None, tellings: Iterable[Telling]) -> bool:
+    """Whether the article was published before one of these tellers: only then do the
+    other stories its tellers told matter (in order of publication it never is)."""
+    return any(_precedes(order, t.order) for t in tellings)
 
 
 def _earliest(tellings: Sequence[Telling]) -> dict[str, tuple[str, Order | None]]:

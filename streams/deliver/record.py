@@ -19,7 +19,7 @@ from streams.core.alert_status import BACKFILLED, COVERED, NEW
 from streams.core.clock import utcnow
 from streams.core.outbox import GroupState, OutboxRow, State
 from streams.core.records import Alert, content_key
-from streams.deliver.first_tellers import Telling, order_of, raised_story
+from streams.deliver.first_tellers import Order, Telling, order_of, precedes_any, raised_story
 from streams.deliver.silencing import silencing
 from streams.store.alerts import (
     alert_destinations,
@@ -157,9 +157,9 @@ async def record_article_alerts(
     for alert in alerts:
         by_story.setdefault(alert.story_id, alert)
     first = alerts[0]
-    recorded = await _tellings(store, first.rule_id, list(by_story))
-    raise_on = raised_story(first.article_id, order_of(first.published, first.article_url),
-                            list(by_story), recorded)
+    order = order_of(first.published, first.article_url)
+    recorded = await _tellings(store, first.rule_id, list(by_story), order)
+    raise_on = raised_story(first.article_id, order, list(by_story), recorded)
     alerted = {t.story for t in recorded if t.first}
     fresh = []
     for story, alert in by_story.items():
@@ -172,11 +172,19 @@ async def record_article_alerts(
     return fresh
 
 
-async def _tellings(store: Store, rule_id: str, told: list[str]) -> list[Telling]:
-    """The rule's recorded tellings of these stories, and of every story their tellers
-    told (what first_tellers.raised_story needs to count earliest tellers)."""
+async def _tellings(store: Store, rule_id: str, told: list[str], order: Order | None
+                    ) -> list[Telling]:
+    """The rule's recorded tellings of these stories and, when the article was published
+    before one of their tellers, of every story those tellers told (what
+    first_tellers.raised_story needs to count earliest tellers)."""
     rows = await rule_tellings(store, rule_id, told)
-    more = await stories_told_by(store, rule_id, {row[1] for row in rows}) - set(told)
-    rows += await rule_tellings(store, rule_id, more)
-    return [Telling(story, article, order_of(published, url), first)
-            for story, article, first, published, url in rows]
+    tellings = [_telling(*row) for row in rows]
+    if precedes_any(order, tellings):
+        more = await stories_told_by(store, rule_id, {t.article for t in tellings}) - set(told)
+        tellings += [_telling(*row) for row in await rule_tellings(store, rule_id, more)]
+    return tellings
+
+
+def _telling(story: str, article: str, first: bool, published: str | None, url: str
+             ) -> Telling:
+    return Telling(story, article, order_of(published, url), first)

@@ -3,7 +3,7 @@ what is recorded, as if articles came in order of publication."""
 
 from __future__ import annotations
 
-from streams.deliver.first_tellers import Telling, order_of, raised_story
+from streams.deliver.first_tellers import Telling, order_of, precedes_any, raised_story
 
 MAY, JUNE, JULY = (order_of(f"2025-0{m}-01T08:00:00+00:00", f"https://example.org/{m}")
                    for m in (5, 6, 7))
@@ -45,3 +45,10 @@ def test_an_undated_article_keeps_the_order_it_was_processed_in() -> None:
     # and an undated teller is never taken as newer than a dated article
     recorded = [Telling("lviv", "undated", None, first=True)]
     assert raised_story("may", MAY, ["kharkiv", "lviv"], recorded) == "kharkiv"
+
+
+def test_only_an_older_article_needs_the_other_stories_of_its_tellers() -> None:
+    recorded = [Telling("lviv", "june", JUNE, first=True)]
+    assert precedes_any(MAY, recorded)
+    assert not precedes_any(JULY, recorded)  # in order of publication: never
+    assert not precedes_any(None, recorded)
