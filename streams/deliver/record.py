@@ -19,14 +19,22 @@ from streams.core.alert_status import BACKFILLED, COVERED, NEW
 from streams.core.clock import utcnow
 from streams.core.outbox import GroupState, OutboxRow, State
 from streams.core.records import Alert, content_key
+from streams.deliver.first_tellers import Order, Telling, order_of, precedes_any, raised_story
 from streams.deliver.silencing import silencing
-from streams.store.alerts import alert_destinations, first_alert, insert_alert, insert_update
+from streams.store.alerts import (
+    alert_destinations,
+    first_alert,
+    insert_alert,
+    insert_update,
+    rule_tellings,
+    stories_told_by,
+)
 from streams.store.db import Store
 from streams.store.deliveries import group_states
 from streams.store.silences import active_silences
 
-__all__ = ["BACKFILLED", "COVERED", "group_due", "record_alert", "record_story_update",
-           "wanted"]
+__all__ = ["BACKFILLED", "COVERED", "group_due", "record_alert", "record_article_alerts",
+           "record_story_update", "wanted"]
 
 log = logging.getLogger(__name__)
 
@@ -132,3 +140,51 @@ async def record_story_update(
     if wake is not None and rows:
         wake.set()
     return True
+
+
+async def record_article_alerts(
+    store: Store, alerts: Sequence[Alert], configured: Collection[str] | None = None,
+    updates: bool = True, wake: asyncio.Event | None = None,
+) -> list[Alert]:
+    """Record one article's alerts of one rule (one per story it tells, in its matches'
+    order): at most one is raised (streams/deliver/first_tellers.py decides which, as if
+    articles came in order of publication), the article's other new stories are covered,
+    and its stories already alerted get a story update when `updates`. Returns the alert
+    raised, if any."""
+    if not alerts:
+        return []
+    by_story: dict[str, Alert] = {}
+    for alert in alerts:
+        by_story.setdefault(alert.story_id, alert)
+    first = alerts[0]
+    order = order_of(first.published, first.article_url)
+    recorded = await _tellings(store, first.rule_id, list(by_story), order)
+    raise_on = raised_story(first.article_id, order, list(by_story), recorded)
+    alerted = {t.story for t in recorded if t.first}
+    fresh = []
+    for story, alert in by_story.items():
+        if story == raise_on and await record_alert(store, alert, configured, wake=wake):
+            fresh.append(alert)
+        elif story not in alerted and await record_alert(store, alert, deliver=False):
+            continue
+        elif updates:
+            await record_story_update(store, alert, configured, wake=wake)
+    return fresh
+
+
+async def _tellings(store: Store, rule_id: str, told: list[str], order: Order | None
+                    ) -> list[Telling]:
+    """The rule's recorded tellings of these stories and, when the article was published
+    before one of their tellers, of every story those tellers told (what
+    first_tellers.raised_story needs to count earliest tellers)."""
+    rows = await rule_tellings(store, rule_id, told)
+    tellings = [_telling(*row) for row in rows]
+    if precedes_any(order, tellings):
+        more = await stories_told_by(store, rule_id, {t.article for t in tellings}) - set(told)
+        tellings += [_telling(*row) for row in await rule_tellings(store, rule_id, more)]
+    return tellings
+
+
+def _telling(story: str, article: str, first: bool, published: str | None, url: str
+             ) -> Telling:
+    return Telling(story, article, order_of(published, url), first)

@@ -24,7 +24,7 @@ from streams.core.clock import utcnow
 from streams.core.ordering import publication_key
 from streams.core.records import Alert, Article, ArticleEvents, FeedItem
 from streams.deliver.make_alert import make_alert
-from streams.deliver.record import record_alert, record_story_update
+from streams.deliver.record import record_article_alerts
 from streams.evaluate.matcher import evaluate, tick
 from streams.evaluate.rule_state import RuleState
 from streams.extract.consolidate import consolidate
@@ -150,23 +150,22 @@ class Pipeline:
         repeat becomes a story update when `updates`. Returns the alerts that are new.
 
         One article raises at most one alert per rule: when it is the first to tell several
-        stories a rule matches, the first story's alert is sent and the others are recorded
-        with it, undelivered, so that their later articles are updates, not alerts."""
+        stories a rule matches, one story's alert is sent and the others are recorded with
+        it, undelivered, so that their later articles are updates, not alerts. Which one,
+        and what an article older than a story's recorded articles raises, is decided as if
+        articles came in order of publication (streams/deliver/first_tellers.py)."""
         now: dt.datetime = self.clock()
-        fresh = []
-        alerted: set[tuple[str, str]] = set()  # (rule, article) that raised an alert here
+        grouped: dict[tuple[str, str], list[Alert]] = {}  # (rule, article) -> its alerts
         for match in matches:
             alert = make_alert(match, now, self.settings)
-            key = (alert.rule_id, alert.article_id)
-            if key in alerted:
-                await record_alert(self.store, alert, deliver=False)
-                continue
-            if await record_alert(self.store, alert, self.destinations, wake=self.wake):
-                fresh.append(alert)
-                alerted.add(key)
+            grouped.setdefault((alert.rule_id, alert.article_id), []).append(alert)
+        fresh = []
+        for alerts in grouped.values():
+            raised = await record_article_alerts(
+                self.store, alerts, self.destinations, updates=updates, wake=self.wake)
+            for alert in raised:
                 self.metrics.alerts.labels(alert.rule_id).inc()
-            elif updates:
-                await record_story_update(self.store, alert, self.destinations, wake=self.wake)
+            fresh += raised
         return fresh
 
     async def fail(self, item_key: str, exc: BaseException, *, bug: bool = False) -> str | None:

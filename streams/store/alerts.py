@@ -9,7 +9,7 @@ destinations, silences, digest groups) is the deliver stage's decision
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ from streams.store.db import Store
 from streams.store.schema import alert_updates, alerts, deliveries
 
 __all__ = ["BACKFILLED", "COVERED", "ack_alert", "alert_destinations", "first_alert",
-           "get_alert", "insert_alert", "insert_update", "list_alerts"]
+           "get_alert", "insert_alert", "insert_update", "list_alerts", "rule_tellings",
+           "stories_told_by"]
 
 async def insert_alert(
     store: Store, alert: Alert, status: str, rows: Sequence[OutboxRow] = ()
@@ -51,6 +52,45 @@ async def first_alert(store: Store, rule_id: str, story_id: str) -> tuple[str, s
                 alerts.c.rule_id == rule_id, alerts.c.story_id == story_id)
         )).first()
     return (row.id, row.article_id) if row is not None else None
+
+
+async def rule_tellings(
+    store: Store, rule_id: str, story_ids: Collection[str]
+) -> list[tuple[str, str, bool, str | None, str]]:
+    """The rule's recorded articles of these stories: (story id, article id, whether it is
+    the one the alert was recorded with, else a story update, its publication date, URL)."""
+    if not story_ids:
+        return []
+    ids = sorted(set(story_ids))
+    async with store.begin() as conn:
+        firsts = (await conn.execute(
+            sa.select(alerts.c.story_id, alerts.c.article_id, alerts.c.payload)
+            .where(alerts.c.rule_id == rule_id, alerts.c.story_id.in_(ids))
+        )).all()
+        updates = (await conn.execute(
+            sa.select(alerts.c.story_id, alert_updates.c.article_id, alert_updates.c.payload)
+            .join(alerts, alerts.c.id == alert_updates.c.alert_id)
+            .where(alerts.c.rule_id == rule_id, alerts.c.story_id.in_(ids))
+        )).all()
+    return [(story, article, first, payload.get("published"), payload.get("article_url", ""))
+            for rows, first in ((firsts, True), (updates, False))
+            for story, article, payload in rows]
+
+
+async def stories_told_by(store: Store, rule_id: str, article_ids: Collection[str]) -> set[str]:
+    """The stories of the rule's alerts these articles were recorded with, or as updates of."""
+    if not article_ids:
+        return set()
+    ids = sorted(set(article_ids))
+    async with store.begin() as conn:
+        own = (await conn.execute(sa.select(alerts.c.story_id).where(
+            alerts.c.rule_id == rule_id, alerts.c.article_id.in_(ids)))).scalars().all()
+        updated = (await conn.execute(
+            sa.select(alerts.c.story_id)
+            .join(alert_updates, alerts.c.id == alert_updates.c.alert_id)
+            .where(alerts.c.rule_id == rule_id, alert_updates.c.article_id.in_(ids))
+        )).scalars().all()
+    return set(own) | set(updated)
 
 
 async def alert_destinations(store: Store, alert_id: str) -> list[str]:

@@ -101,6 +101,8 @@ def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_
         same = article_id in story.articles
         if not (same or m.recall) and kind.closes(story) < m.published:
             continue  # closed
+        if not (same or m.recall) and story.since > m.published + kind.span * DAY:
+            continue  # first told a span after this article: in that order, closed for it
         shared = len(m.sides & set(story.sides))
         enough = shared >= max(1, min(kind.parties, len(m.sides), len(story.sides)))
         if not (enough or same):
