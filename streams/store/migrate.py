@@ -115,21 +115,27 @@ def at_head(connection: Connection) -> bool:
 
 @functools.cache
 def local_head() -> str | None:
-    """The newest revision, from the `revision` and `down_revision` of each file in
-    streams/migrations/versions (parsed, not run): the one no other revises. None when that
-    is not one revision (a branch, a merge, a file it cannot read): Alembic decides then."""
-    revises: dict[str, object] = {}
+    """The newest revision: the one no other revises (see `revisions`). None when that is
+    not one revision (a branch, a merge, a file it cannot read): Alembic decides then."""
+    found = revisions()
+    if found is None or any(not (isinstance(d, str) or d is None) for d in found.values()):
+        return None  # a merge revision has a tuple of parents
+    heads = set(found) - set(found.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
+def revisions() -> dict[str, object] | None:
+    """revision -> down_revision of each file in streams/migrations/versions, parsed (not
+    run, so without Alembic); None when a file does not say both."""
+    out: dict[str, object] = {}
     for path in (MIGRATIONS / "versions").glob("*.py"):
         if path.name == "__init__.py":
             continue
         names = _assignments(path)
         if not isinstance(names.get("revision"), str) or "down_revision" not in names:
             return None
-        revises[str(names["revision"])] = names["down_revision"]
-    if any(not (isinstance(d, str) or d is None) for d in revises.values()):
-        return None  # a merge revision (a tuple of parents)
-    heads = set(revises) - set(revises.values())
-    return heads.pop() if len(heads) == 1 else None
+        out[str(names["revision"])] = names["down_revision"]
+    return out
 
 
 def _assignments(path: Path) -> dict[str, object]:
