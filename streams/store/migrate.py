@@ -9,11 +9,8 @@ no alembic_version) is adopted when it matches schema.py, refused (MigrationErro
 
 from __future__ import annotations
 
-import ast
 import asyncio
-import functools
 import weakref
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -21,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streams.core.errors import StoreError
+from streams.store.revisions import MIGRATIONS, local_head
 from streams.store.schema import metadata
 
 # Alembic is imported where it works: a store already at the newest revision opens without
@@ -28,7 +26,6 @@ from streams.store.schema import metadata
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 _PG_LOCK_KEY = 0x6E657773  # "news": any constant; one migrator per database at a time
 
 # Alembic keeps the running migration in module globals (alembic.context, alembic.op), so two
@@ -111,49 +108,6 @@ def at_head(connection: Connection) -> bool:
         return False
     found = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
     return list(found) == [head]
-
-
-@functools.cache
-def local_head() -> str | None:
-    """The newest revision: the one no other revises (see `revisions`). None when that is
-    not one revision (a branch, a merge, a file it cannot read): Alembic decides then."""
-    found = revisions()
-    if found is None or any(not (isinstance(d, str) or d is None) for d in found.values()):
-        return None  # a merge revision has a tuple of parents
-    heads = set(found) - set(found.values())
-    return heads.pop() if len(heads) == 1 else None
-
-
-def revisions() -> dict[str, object] | None:
-    """revision -> down_revision of each file in streams/migrations/versions, parsed (not
-    run, so without Alembic); None when a file does not say both."""
-    out: dict[str, object] = {}
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        if path.name == "__init__.py":
-            continue
-        names = _assignments(path)
-        if not isinstance(names.get("revision"), str) or "down_revision" not in names:
-            return None
-        out[str(names["revision"])] = names["down_revision"]
-    return out
-
-
-def _assignments(path: Path) -> dict[str, object]:
-    """The literal values assigned at the top of a revision file ({} if it cannot be read)."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, SyntaxError):
-        return {}
-    out: dict[str, object] = {}
-    for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
-        if isinstance(target, ast.Name) and getattr(node, "value", None) is not None:
-            try:
-                out[target.id] = ast.literal_eval(node.value)  # type: ignore[attr-defined]
-            except ValueError:
-                continue
-    return out
 
 
 def _is_legacy(connection: Connection) -> bool:

@@ -64,7 +64,8 @@ def test_a_store_not_at_the_newest_revision_is_still_migrated(tmp_path: Path) ->
 
     import sqlalchemy as sa
 
-    from streams.store.migrate import local_head, revisions, upgrade
+    from streams.store.migrate import upgrade
+    from streams.store.revisions import local_head, revisions
 
     head = local_head()
     before = (revisions() or {}).get(head or "")
