@@ -1,8 +1,9 @@
 """The commands that do not run the pipeline stay light: `python -m streams.cli` with
 -X importtime shows every module each one imports, and none may import the pipeline's heavy
 libraries (Faust, spaCy, trafilatura, aiohttp) nor Alembic (a store at the newest revision
-opens without it). `db current` and `db check` are left out: they are Alembic's own work
-(its revision graph, its schema comparison). The timings are tests/bench/bench_cli.py's."""
+opens without it); `alerts list` on a SQLite store not even SQLAlchemy. `db current` and
+`db check` are left out: they are Alembic's own work (its revision graph, its schema
+comparison). The timings are tests/bench/bench_cli.py's."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def test_a_command_that_does_not_run_the_pipeline_imports_nothing_heavy(
     packages, printed = imported(args, data_dir)
     assert "click" in packages and "streams" in packages  # importtime did report
     assert not packages & HEAVY, f"newswatch {' '.join(args)} imports {sorted(packages & HEAVY)}"
-    if args == ("alerts", "list"):
+    if args == ("alerts", "list"):  # read with sqlite3 alone (streams/store/sqlite_read.py)
+        assert "sqlalchemy" not in packages
         assert printed.count("ceasefire") == 5  # it read the store, not an empty one
 
 
