@@ -48,6 +48,32 @@ def _with_store(work: Callable[[Store], Awaitable[T]], create: bool = False) -> 
         raise click.ClickException(str(exc)) from exc
 
 
+def _read_sqlite(read: Callable[[Any, Any], T]) -> T | None:
+    """`read(streams.store.sqlite_read, connection)` on the configured SQLite store when it is
+    at the newest revision (without SQLAlchemy: a quick read); None otherwise, and on any
+    SQLite error, for the caller to go through Store."""
+    import sqlite3
+
+    from streams.config.settings import SettingsError
+    from streams.runtime.bootstrap import settings_for_command
+    from streams.runtime.store_lock import sqlite_path
+    from streams.store import sqlite_read
+
+    try:
+        path = sqlite_path(settings_for_command().database)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    conn = sqlite_read.connect(path) if path is not None else None
+    if conn is None:
+        return None
+    try:
+        return read(sqlite_read, conn)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 def _when(value: Any) -> str:
     return utc(value)
 
@@ -67,18 +93,28 @@ def alerts_list(status: str | None, severity: str | None, rule_id: str | None,
     """Newest alerts first: id, time, status (new, acknowledged, silenced), severity, rule,
     headline; the statuses and severities the dashboard and the API use."""
     from streams.deliver.alert_status import Judge
-    from streams.store.alerts import list_alerts
-    from streams.store.views import silencing_facts
 
-    async def work(store: Store) -> list[tuple[Any, str]]:
-        filtered = status is not None or severity is not None
-        rows = await list_alerts(store, None, rule_id, 1_000_000 if filtered else limit)
-        judge = Judge(*await silencing_facts(store))
-        shown = [(row, judge.status(row)) for row in rows]
-        return [(row, st) for row, st in shown
+    def shown(rows: list[Any], facts: tuple[set[str], list[Any]]) -> list[tuple[Any, str]]:
+        judge = Judge(*facts)
+        judged = [(row, judge.status(row)) for row in rows]
+        return [(row, st) for row, st in judged
                 if status in (None, st) and severity in (None, row.severity)][:limit]
 
-    for row, shown_status in _with_store(work):
+    wanted = 1_000_000 if status is not None or severity is not None else limit
+    light = _read_sqlite(lambda db, conn: (db.list_alerts(conn, rule_id, wanted),
+                                           db.silencing_facts(conn)))  # fmt: skip
+    if light is not None:
+        listed = shown(*light)
+    else:
+        from streams.store.alerts import list_alerts
+        from streams.store.views import silencing_facts
+
+        async def work(store: Store) -> list[tuple[Any, str]]:
+            rows = await list_alerts(store, None, rule_id, wanted)
+            return shown(rows, await silencing_facts(store))
+
+        listed = _with_store(work)
+    for row, shown_status in listed:
         title = row.payload.get("title", "")
         click.echo(f"{row.id}  {_when(row.created)}  {shown_status:<12}  {row.severity:<8}  "
                    f"{row.rule_id}  {title}")

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from streams.core.bulk_build import collector_paused
 from streams.core.durations import DurationError
 from streams.core.durations import parse_duration as parse_timedelta
 from streams.core.errors import RuleDefinitionError
@@ -143,9 +144,10 @@ def read_rule_file(
     # 1,000-rule file); the pure-Python one is the fallback where libyaml is missing
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        lines: dict[Path_, int] = {}
-        data = _build(loader, node, (), lines, name) if node is not None else None
+        with collector_paused():  # a node tree and a line per field: linear time
+            node = loader.get_single_node()
+            lines: dict[Path_, int] = {}
+            data = _build(loader, node, (), lines, name) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from streams.core.bulk_build import collector_paused
 from streams.core.rule_yaml import (
     MAX_FILE_BYTES,
     Doc,
@@ -150,19 +151,26 @@ def load_rulebook(
 ) -> LoadResult:
     """Load every rule file of a folder; a duplicate id is refused in the file that added it
     (the one changed last: a new file reusing a shipped rule's id is blamed, not the
-    shipped file), and the other file's rule stays in force."""
-    folder = Path(folder)
+    shipped file), and the other file's rule stays in force. Time linear in the rules."""
+    with collector_paused():
+        return _load_rulebook(Path(folder), gazetteer, event_types, max_bytes)
+
+
+def _load_rulebook(
+    folder: Path, gazetteer: Gazetteer, event_types: Collection[str] | None, max_bytes: int
+) -> LoadResult:
     errors: list[RuleError] = []
     files: dict[str, tuple[Rule, ...]] = {}
     if not folder.is_dir():
         errors.append(RuleError(str(folder), 1, "", "no such rules folder"))
-    loaded = [(path, *load_rule_file(path, gazetteer, event_types, max_bytes))
+    loaded = [(path, *_load_rule_file(path, gazetteer, event_types, max_bytes))
               for path in (rule_files(folder) if folder.is_dir() else [])]
     earlier: dict[str, tuple[Rule, ...]] = {}  # files by last change, oldest first
+    taken: dict[str, Rule] = {}  # the ids of the files in `earlier`, grown file by file
     for path, rules, file_errors in sorted(loaded, key=lambda f: (_changed(f[0]), f[0])):
-        taken = {r.id for rs in earlier.values() for r in rs}
-        errors.extend(file_errors + duplicate_errors(rules, earlier))
+        errors.extend(file_errors + _duplicates(rules, taken))
         earlier[str(path)] = tuple(r for r in rules if r.id not in taken)
+        taken.update((r.id, r) for r in earlier[str(path)])
     files = {str(path): earlier[str(path)] for path, _r, _e in loaded}  # in name order
     in_force = [r for rs in files.values() for r in rs]
     return LoadResult(Rulebook(in_force, gazetteer), errors, files, event_types)
@@ -179,7 +187,10 @@ def duplicate_errors(
     rules: Iterable[Rule], others: Mapping[str, tuple[Rule, ...]]
 ) -> list[RuleError]:
     """Errors for rules whose id another file already uses."""
-    seen = {r.id: r for rs in others.values() for r in rs}
+    return _duplicates(rules, {r.id: r for rs in others.values() for r in rs})
+
+
+def _duplicates(rules: Iterable[Rule], seen: Mapping[str, Rule]) -> list[RuleError]:
     return [
         RuleError(
             r.file,
@@ -200,21 +211,28 @@ def load_rule_file(
 ) -> tuple[tuple[Rule, ...], list[RuleError]]:
     """The valid rules of one file and the mistakes in it (a file over `max_bytes`, or with
     YAML anchors or aliases, is one mistake: see streams.core.rule_yaml)."""
+    with collector_paused():  # hot reload calls this directly
+        return _load_rule_file(Path(path), gazetteer, event_types, max_bytes)
+
+
+def _load_rule_file(
+    path: Path, gazetteer: Gazetteer, event_types: Collection[str] | None, max_bytes: int
+) -> tuple[tuple[Rule, ...], list[RuleError]]:
     doc, error = read_rule_file(Path(path), max_bytes=max_bytes)
     if doc is None:
         return (), [error] if error else []
     items, base, errors = _rule_items(doc)
-    rules: list[Rule] = []
+    rules: dict[str, Rule] = {}  # by id: a second rule with an id is refused in one look-up
     for i, raw in enumerate(items):
         path_i: Path_ = (*base, i)
         rule, rule_errors = _rule(doc, raw, path_i, gazetteer, event_types)
         errors.extend(rule_errors)
         if rule is not None:
-            if any(r.id == rule.id for r in rules):
+            if rule.id in rules:
                 errors.append(doc.error((*path_i, "id"), f"duplicate rule id '{rule.id}'", path_i))
             else:
-                rules.append(rule)
-    return tuple(rules), sorted(errors, key=lambda e: e.line)
+                rules[rule.id] = rule
+    return tuple(rules.values()), sorted(errors, key=lambda e: e.line)
 
 
 def _rule_items(doc: Doc) -> tuple[list[Any], Path_, list[RuleError]]:

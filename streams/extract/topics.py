@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from spacy.tokens import Token
+if TYPE_CHECKING:  # only hinted: the rules (streams.evaluate) use this module without spaCy
+    from spacy.tokens import Token
 
 # the war's vocabulary: a meeting about one of these is about the war
 WAR_WORDS = frozenset(
