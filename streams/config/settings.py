@@ -6,6 +6,7 @@ the variable. Secrets are SecretStr and never printed (see `masked()`).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -150,6 +151,11 @@ class Settings(BaseSettings):
     """articles the extractor takes at once"""
     batch_within: float = 0.5  # seconds to wait to fill a batch
     """seconds to wait to fill a batch"""
+    # spaCy holds the GIL while it parses: one process per core reads batches side by side
+    # (streams/extract/process_pool.py); each holds a model (~RSS in the README)
+    nlp_processes: int | None = Field(default=None, ge=0)
+    """extraction worker processes, each with its own model; empty: one per core; 0: in the
+    worker's own thread (small machines, tests)"""
 
     # --- entries through processing (streams/poll/feeder.py, streams/poll/retry.py) ---------
     inflight: int = Field(default=32, ge=1)
@@ -247,6 +253,12 @@ class Settings(BaseSettings):
         elif values.get("alerts_jsonl") == "":
             values["alerts_jsonl"] = None
         return values
+
+    def extract_processes(self) -> int:
+        """How many extraction processes to run (0: extract in a thread of this process)."""
+        if self.nlp_processes is None:
+            return os.cpu_count() or 1
+        return self.nlp_processes
 
     @property
     def embedded(self) -> bool:
