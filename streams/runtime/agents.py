@@ -85,6 +85,8 @@ async def assign_loop(
             reading.cancel()
             raise
         except Exception as exc:
+            if pipeline.closed:  # stopping: its entries stay pending for the next start
+                continue
             keys = [article.item_key for article in batch]
             await record_failure(pipeline.fail, keys, exc, "extract")
             continue
@@ -124,8 +126,10 @@ def register_agents(
         try:
             async for batch in stream.take(settings.batch_size, within=settings.batch_within):
                 await taken.put((batch, asyncio.ensure_future(pipeline.read(batch))))
-        finally:
+        finally:  # stopping: the batches not assigned stay pending, re-sent at the next start
             assigner.cancel()
+            while not taken.empty():
+                taken.get_nowait()[1].cancel()
 
     @app.agent(streams.events, name="alert")
     async def alert_agent(stream: faust.StreamT[ArticleEvents]) -> None:

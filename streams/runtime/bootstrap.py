@@ -61,9 +61,11 @@ class Runtime:
     async def close(self) -> None:
         """Stop the servers and close the clients and the store, in reverse order of start;
         one log line per component stopped."""
-        self.pipeline.close()
+        extractors = self.pipeline.close()
         await self.pipeline.client.aclose()
         log.info("stopped: pipeline (polling, cleaning, extraction, rules)")
+        if extractors:
+            log.info("stopped: %d extraction worker process(es)", extractors)
         if self.dispatcher is not None:
             log.info("stopped: delivery (%s)", ", ".join(sorted(self.dispatcher.sinks)) or "none")
         if self.seed_server is not None:

@@ -66,6 +66,7 @@ class Pipeline:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="spacy")
     )
     owns_extractor: bool = False  # built for this pipeline: close() stops its processes
+    closed: bool = False  # close() was called: batches cut short then stay pending
     clean_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="clean")
     )
@@ -247,9 +248,12 @@ class Pipeline:
             log.error("operator alert for item %s failed: %s: %s", item_key,
                       type(exc).__name__, exc)
 
-    def close(self) -> None:
+    def close(self) -> int:
+        """Stop the executors, and the extraction processes when this pipeline built them
+        (a batch being read fails as transient); how many processes were stopped."""
+        self.closed = True
         close_workers = getattr(self.extractor, "close", None)  # a ProcessExtractor's
-        if self.owns_extractor and close_workers is not None:
-            close_workers()
+        stopped = close_workers() if self.owns_extractor and close_workers is not None else 0
         self.nlp_pool.shutdown(wait=False, cancel_futures=True)
         self.clean_pool.shutdown(wait=False, cancel_futures=True)
+        return int(stopped)
