@@ -158,9 +158,10 @@ class Settings(BaseSettings):
     worker's own thread (small machines, tests)"""
 
     # --- entries through processing (streams/poll/feeder.py, streams/poll/retry.py) ---------
-    inflight: int = Field(default=32, ge=1)
+    # empty: enough that every extraction process has a batch (streams/runtime/worker.py)
+    inflight: int | None = Field(default=None, ge=1)
     """entries in processing at once; the others wait in one queue per feed, sent round-robin
-    across feeds"""
+    across feeds; empty: 32, or one batch per extraction process plus two when that is more"""
     resend_pending_after: float = Field(default=120.0, gt=0)
     """seconds after which an entry still pending is sent to processing again (no restart
     needed)"""

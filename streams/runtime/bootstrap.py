@@ -113,8 +113,7 @@ def make_extractor(settings: Settings) -> Extractor | ProcessExtractor:
         settings.spacy_model, Path(settings.taxonomy_dir), settings.batch_size, processes,
         load_gazetteer(settings),
     ).start()
-    log.info("extraction: %d worker process(es) (pids %s)", processes,
-             ", ".join(map(str, pool.pids())))
+    log.info("extraction: %d worker process(es), model %s", processes, settings.spacy_model)
     return pool
 
 

@@ -30,12 +30,15 @@ from streams.runtime.pipeline import Pipeline
 from streams.store.items import count_items, pending_items
 
 log = logging.getLogger("newswatch")
+DEFAULT_INFLIGHT = 32  # entries in processing at once when NEWSWATCH_INFLIGHT is empty
 
 
 def inflight(settings: Settings, pipeline: Pipeline) -> int:
-    """Entries in processing at once: the setting, raised so that every extraction process
-    has a batch, with one more being assigned its stories and one filling up."""
-    return max(settings.inflight, (pipeline.extract_slots + 1) * settings.batch_size)
+    """Entries in processing at once: the setting; by default enough that every extraction
+    process has a batch, with one more being assigned its stories and one filling up."""
+    if settings.inflight is not None:
+        return settings.inflight
+    return max(DEFAULT_INFLIGHT, (pipeline.extract_slots + 1) * settings.batch_size)
 
 
 class RuntimeService(Service):
