@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -10,6 +11,12 @@ from pathlib import Path
 # tests mirror the package's folders; the code they share (loopback servers, fixtures'
 # machinery, the import graph) is in tests/support/, importable by module name
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+
+# extraction in the worker's own thread (NEWSWATCH_NLP_PROCESSES=0) for every test and every
+# `newswatch run` a test starts (they inherit the environment): one model load, not one per
+# core; tests/extract/test_process_pool.py and tests/runtime/test_extract_processes.py run
+# the worker processes for real
+os.environ.setdefault("NEWSWATCH_NLP_PROCESSES", "0")
 
 import pytest  # noqa: E402
 from broker import TansuBroker  # noqa: E402

@@ -6,6 +6,7 @@ the variable. Secrets are SecretStr and never printed (see `masked()`).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -170,11 +171,17 @@ class Settings(BaseSettings):
     """articles the extractor takes at once"""
     batch_within: float = 0.5  # seconds to wait to fill a batch
     """seconds to wait to fill a batch"""
+    # spaCy holds the GIL while it parses: one process per core reads batches side by side
+    # (streams/extract/process_pool.py); each holds a model (~RSS in the README)
+    nlp_processes: int | None = Field(default=None, ge=0)
+    """extraction worker processes, each with its own model; empty: one per core; 0: in the
+    worker's own thread (small machines, tests)"""
 
     # --- entries through processing (streams/poll/feeder.py, streams/poll/retry.py) ---------
-    inflight: int = Field(default=32, ge=1)
+    # empty: enough that every extraction process has a batch (streams/runtime/worker.py)
+    inflight: int | None = Field(default=None, ge=1)
     """entries in processing at once; the others wait in one queue per feed, sent round-robin
-    across feeds"""
+    across feeds; empty: 32, or one batch per extraction process plus two when that is more"""
     resend_pending_after: float = Field(default=120.0, gt=0)
     """seconds after which an entry still pending is sent to processing again (no restart
     needed)"""
@@ -277,6 +284,12 @@ class Settings(BaseSettings):
         elif values.get("alerts_jsonl") == "":
             values["alerts_jsonl"] = None
         return values
+
+    def extract_processes(self) -> int:
+        """How many extraction processes to run (0: extract in a thread of this process)."""
+        if self.nlp_processes is None:
+            return os.cpu_count() or 1
+        return self.nlp_processes
 
     @property
     def embedded(self) -> bool:

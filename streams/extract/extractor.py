@@ -1,8 +1,9 @@
 """The extract stage: articles in, structured events out (no stories yet: see stories.py).
 
-Pure apart from spaCy: no Faust, no store, no I/O once built. Runs in a worker thread, one
-call at a time; docs are freed after each call (spaCy's memory_zone) so a long-running
-worker stays flat. Text longer than the model's limit is read in chunks, never dropped.
+Pure apart from spaCy: no Faust, no store, no I/O once built. Runs one call at a time, in a
+worker process of streams/extract/process_pool.py (or the service's own thread); docs are
+freed after each call (spaCy's memory_zone) so a long-running worker stays flat. Text longer
+than the model's limit is read in chunks, never dropped.
 """
 
 from __future__ import annotations
@@ -62,13 +63,17 @@ class Extractor:
 
 def build_extractor(settings: Settings) -> Extractor:
     """Load taxonomy, gazetteer and model as the settings say (the composition root calls it)."""
+    return extractor_for(settings.spacy_model, Path(settings.taxonomy_dir), settings.batch_size)
+
+
+def extractor_for(model: str, taxonomy_dir: Path, batch_size: int) -> Extractor:
+    """Load taxonomy, gazetteer and model (an extraction worker process calls this too)."""
     from streams.extract.nlp import load_nlp
 
-    folder = Path(settings.taxonomy_dir)
-    taxonomy = Taxonomy.load(folder / "event_types.yaml")
-    gazetteer = Gazetteer.load(folder / "gazetteer.yaml")
-    nlp = load_nlp(settings.spacy_model, gazetteer, taxonomy)
-    return Extractor(nlp, taxonomy, gazetteer, batch_size=settings.batch_size)
+    taxonomy = Taxonomy.load(taxonomy_dir / "event_types.yaml")
+    gazetteer = Gazetteer.load(taxonomy_dir / "gazetteer.yaml")
+    nlp = load_nlp(model, gazetteer, taxonomy)
+    return Extractor(nlp, taxonomy, gazetteer, batch_size=batch_size)
 
 
 def chunks(article: Article, limit: int = CHUNK_CHARS) -> Iterator[str]:

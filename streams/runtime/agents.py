@@ -27,6 +27,7 @@ from streams.core.records import Article, ArticleEvents, FeedItem
 from streams.poll.retry import is_transient
 from streams.runtime.app import Streams
 from streams.runtime.bootstrap import Runtime
+from streams.runtime.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,30 @@ async def record_failure(
         await fail(key, exc, bug=True)
 
 
+async def assign_loop(
+    pipeline: Pipeline,
+    taken: asyncio.Queue[tuple[list[Article], asyncio.Future[Any]]],
+    streams: Streams,
+) -> None:
+    """The extract agent's second half: each batch, in the order taken, once read: its
+    stories assigned and its articles sent on to the rules; a failure is the batch's."""
+    while True:
+        batch, reading = await taken.get()
+        try:
+            results = await pipeline.assign(*await reading)
+        except asyncio.CancelledError:
+            reading.cancel()
+            raise
+        except Exception as exc:
+            if pipeline.closed:  # stopping: its entries stay pending for the next start
+                continue
+            keys = [article.item_key for article in batch]
+            await record_failure(pipeline.fail, keys, exc, "extract")
+            continue
+        for result in results:
+            await streams.events.send(key=result.article.id, value=result)
+
+
 def register_agents(
     app: faust.App, streams: Streams, service: RuntimeSource
 ) -> dict[str, faust.types.AgentT]:
@@ -92,17 +117,19 @@ def register_agents(
     @app.agent(streams.articles, name="extract")
     async def extract_agent(stream: faust.StreamT[Article]) -> None:
         runtime = await service.ready()
-        async for batch in stream.take(settings.batch_size, within=settings.batch_within):
-            try:
-                results = await runtime.pipeline.extract(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                keys = [article.item_key for article in batch]
-                await record_failure(runtime.pipeline.fail, keys, exc, "extract")
-                continue
-            for result in results:
-                await streams.events.send(key=result.article.id, value=result)
+        pipeline = runtime.pipeline
+        # batches being read (one per extraction process) wait here in the order taken;
+        # assign_loop gives their stories in that order while the next ones are read
+        taken: asyncio.Queue[tuple[list[Article], asyncio.Future[Any]]] = asyncio.Queue(
+            maxsize=pipeline.extract_slots)
+        assigner = asyncio.ensure_future(assign_loop(pipeline, taken, streams))
+        try:
+            async for batch in stream.take(settings.batch_size, within=settings.batch_within):
+                await taken.put((batch, asyncio.ensure_future(pipeline.read(batch))))
+        finally:  # stopping: the batches not assigned stay pending, re-sent at the next start
+            assigner.cancel()
+            while not taken.empty():
+                taken.get_nowait()[1].cancel()
 
     @app.agent(streams.events, name="alert")
     async def alert_agent(stream: faust.StreamT[ArticleEvents]) -> None:

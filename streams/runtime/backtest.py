@@ -9,8 +9,10 @@ alerts that the change would add and remove are reported (what `newswatch backte
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import tempfile
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +31,10 @@ from streams.store.schema import articles as articles_table
 
 if TYPE_CHECKING:
     from streams.extract.extractor import Extractor
+    from streams.extract.process_pool import ProcessExtractor
+    from streams.runtime.pipeline import Pipeline
+
+CLEANING = 4  # pages fetched and cleaned at once (the service runs 4 clean agents)
 
 
 def alert_json(alert: Alert, article: str) -> dict[str, Any]:
@@ -123,26 +129,56 @@ async def _replay(runtime: Runtime, src: _Source, replayed: list[Replayed] | Non
         queue: list[Article] = list(src.stored)
     else:
         assert src.feed_url is not None
-        queue = []
-        for item in _publication_order(await pipeline.poll([src.feed_url])):
-            article = await pipeline.clean(item)
-            if article is not None:
-                queue.append(article)
+        items = _publication_order(await pipeline.poll([src.feed_url]))
+        queue = [a for a in await _clean_all(pipeline, items) if a is not None]
         queue.sort(key=lambda a: publication_key(a.published, a.url))  # as the service does
     out: list[dict[str, Any]] = []
-    for article in queue:
-        for batch in await pipeline.extract([article]):
-            fresh = await pipeline.alert(batch)
-            for alert in fresh:
-                out.append(alert_json(alert, src.name(alert.article_url) or alert.article_url))
-            if replayed is not None:
-                name = src.name(batch.article.url) or batch.article.url
-                replayed.append(Replayed(name, list(batch.events), fresh))
+    async for articles, lists in _read_ahead(pipeline, queue):
+        for article, events in zip(articles, lists, strict=True):
+            # one article at a time: its alerts are decided before the next one's stories
+            for batch in await pipeline.assign([article], [events]):
+                fresh = await pipeline.alert(batch)
+                for alert in fresh:
+                    out.append(alert_json(alert, src.name(alert.article_url) or alert.article_url))
+                if replayed is not None:
+                    name = src.name(batch.article.url) or batch.article.url
+                    replayed.append(Replayed(name, list(batch.events), fresh))
     return out
 
 
+async def _clean_all(pipeline: Pipeline, items: list[FeedItem]) -> list[Article | None]:
+    """Each entry's page fetched and cleaned, a few at a time (as the service's clean agents
+    do), the results in the entries' order."""
+    gate = asyncio.Semaphore(CLEANING)
+
+    async def one(item: FeedItem) -> Article | None:
+        async with gate:
+            return await pipeline.clean(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+async def _read_ahead(pipeline: Pipeline, queue: list[Article]
+                      ) -> AsyncIterator[tuple[list[Article], list[list[Event]]]]:
+    """The queue's batches with their events, in order, while the next ones are read: every
+    extraction process busy while the caller assigns stories and evaluates rules."""
+    size = pipeline.settings.batch_size
+    batches = [queue[i : i + size] for i in range(0, len(queue), size)]
+    ahead: deque[asyncio.Task[tuple[list[Article], list[list[Event]]]]] = deque()
+    try:
+        for batch in batches:
+            ahead.append(asyncio.create_task(pipeline.read(batch)))
+            if len(ahead) >= pipeline.extract_slots:
+                yield await ahead.popleft()
+        while ahead:
+            yield await ahead.popleft()
+    finally:
+        for task in ahead:
+            task.cancel()
+
+
 async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None,
-                    extractor: Extractor | None,
+                    extractor: Extractor | ProcessExtractor | None,
                     replayed: list[Replayed] | None = None) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="newswatch-backtest-") as tmp:
         own = settings.model_copy(
@@ -164,7 +200,7 @@ async def backtest(
     source: str | None,
     settings: Settings,
     rules_dir: Path | None = None,
-    extractor: Extractor | None = None,
+    extractor: Extractor | ProcessExtractor | None = None,
     since: dt.timedelta | None = None,
     replayed: list[Replayed] | None = None,
 ) -> list[dict[str, Any]]:
@@ -178,17 +214,22 @@ async def compare(
     source: str | None,
     settings: Settings,
     rules_dir: Path,
-    extractor: Extractor | None = None,
+    extractor: Extractor | ProcessExtractor | None = None,
     since: dt.timedelta | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(added, removed): the alerts `rules_dir` raises and the configured rules do not, and
     the reverse, over the same articles (one model load for both runs)."""
     from streams.evaluate.matcher import diff_alerts
-    from streams.extract.extractor import build_extractor
+    from streams.runtime.bootstrap import make_extractor
 
-    extractor = extractor or build_extractor(settings)
-    # one source for both runs: the same URLs, so the same article and story ids
-    async with _open_source(source, since, settings) as src:
-        current = await _run_once(src, settings, None, extractor)
-        changed = await _run_once(src, settings, rules_dir, extractor)
+    own = extractor is None
+    model = extractor or make_extractor(settings)  # one model load (per process) for both runs
+    try:
+        # one source for both runs: the same URLs, so the same article and story ids
+        async with _open_source(source, since, settings) as src:
+            current = await _run_once(src, settings, None, model)
+            changed = await _run_once(src, settings, rules_dir, model)
+    finally:
+        if own and hasattr(model, "close"):
+            model.close()
     return diff_alerts(current, changed)

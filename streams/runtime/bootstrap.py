@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # built here, imported where they are built (each only when i
     from streams.deliver.dispatcher import Dispatcher
     from streams.evaluate.hot_reload import RulebookHolder
     from streams.extract.extractor import Extractor
+    from streams.extract.process_pool import ProcessExtractor
     from streams.knowledge.gazetteer import Gazetteer
     from streams.runtime.metrics import Metrics
     from streams.runtime.pipeline import Pipeline
@@ -60,9 +61,11 @@ class Runtime:
     async def close(self) -> None:
         """Stop the servers and close the clients and the store, in reverse order of start;
         one log line per component stopped."""
-        self.pipeline.close()
+        extractors = self.pipeline.close()
         await self.pipeline.client.aclose()
         log.info("stopped: pipeline (polling, cleaning, extraction, rules)")
+        if extractors:
+            log.info("stopped: %d extraction worker process(es)", extractors)
         if self.dispatcher is not None:
             log.info("stopped: delivery (%s)", ", ".join(sorted(self.dispatcher.sinks)) or "none")
         if self.seed_server is not None:
@@ -96,17 +99,36 @@ def load_rules(
     return RulebookHolder.from_result(result, folder, max_bytes)
 
 
+def make_extractor(settings: Settings) -> Extractor | ProcessExtractor:
+    """The extractor the settings ask for: NEWSWATCH_NLP_PROCESSES worker processes (one per
+    core by default), each loading the model, or the model in this process (0). The caller
+    closes a ProcessExtractor (`close()`) when done."""
+    from streams.extract.extractor import build_extractor
+    from streams.extract.process_pool import ProcessExtractor
+
+    processes = settings.extract_processes()
+    if processes == 0:
+        return build_extractor(settings)
+    pool = ProcessExtractor(
+        settings.spacy_model, Path(settings.taxonomy_dir), settings.batch_size, processes,
+        load_gazetteer(settings),
+    ).start()
+    log.info("extraction: %d worker process(es), model %s", processes, settings.spacy_model)
+    return pool
+
+
 async def build_runtime(
     settings: Settings,
     *,
     deliver: bool = True,
     rules_dir: Path | None = None,
-    extractor: Extractor | None = None,
+    extractor: Extractor | ProcessExtractor | None = None,
     metrics: Metrics | None = None,
 ) -> Runtime:
     """Open the store, start the seed server if configured, load model and rules."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from connectors.http import make_client
-    from streams.extract.extractor import build_extractor
     from streams.runtime.pipeline import Pipeline
     from streams.store import Store
     from streams.store.rule_state import StoreRuleState
@@ -124,11 +146,13 @@ async def build_runtime(
             feeds.insert(0, seed_server.feed_url)
     gazetteer = load_gazetteer(settings)
     rules = load_rules(settings, gazetteer, rules_dir)
+    owns_extractor = extractor is None
     if extractor is None:
-        # loading spaCy takes a second or two: off the event loop
+        # loading spaCy takes a second or two (per process): off the event loop
         extractor = await asyncio.get_running_loop().run_in_executor(
-            None, build_extractor, settings
+            None, make_extractor, settings
         )
+    threads = getattr(extractor, "processes", 1)  # one thread waits on each process
     pipeline = Pipeline(
         settings=settings,
         store=store,
@@ -136,6 +160,8 @@ async def build_runtime(
         extractor=extractor,
         rules=rules,
         rule_state=StoreRuleState(store),
+        nlp_pool=ThreadPoolExecutor(threads, thread_name_prefix="spacy"),
+        owns_extractor=owns_extractor,
     )
     if metrics is not None:
         pipeline.metrics = metrics

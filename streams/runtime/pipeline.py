@@ -1,8 +1,10 @@
 """The stages joined for one unit of work each: what a Faust agent or the backtest calls.
 
 Each method takes one stream's record and returns the next stream's records, doing the
-store writes that make the step durable and idempotent. CPU-heavy work (page cleaning,
-spaCy) runs in executors so the event loop stays responsive.
+store writes that make the step durable and idempotent. CPU-heavy work runs off the loop:
+page cleaning in trafilatura processes, spaCy in extraction processes (one per core), each
+waited on from an executor thread, so the event loop stays responsive and free for the store
+work (story assignment, rules) of the batches already read.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from streams.clean.page import clean
 from streams.config.settings import Settings
 from streams.core.clock import utcnow
 from streams.core.ordering import publication_key
-from streams.core.records import Alert, Article, ArticleEvents, FeedItem
+from streams.core.records import Alert, Article, ArticleEvents, Event, FeedItem
 from streams.deliver.make_alert import make_alert
 from streams.deliver.record import record_article_alerts
 from streams.evaluate.matcher import evaluate, tick
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from streams.evaluate.hot_reload import RulebookHolder
     from streams.evaluate.matcher import Match
     from streams.extract.extractor import Extractor
+    from streams.extract.process_pool import ProcessExtractor
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class Pipeline:
     settings: Settings
     store: Store
     client: httpx.AsyncClient
-    extractor: Extractor
+    extractor: Extractor | ProcessExtractor
     rules: RulebookHolder
     rule_state: RuleState
     clock: Callable[[], dt.datetime] = utcnow
@@ -62,6 +65,8 @@ class Pipeline:
     nlp_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="spacy")
     )
+    owns_extractor: bool = False  # built for this pipeline: close() stops its processes
+    closed: bool = False  # close() was called: batches cut short then stay pending
     clean_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="clean")
     )
@@ -108,13 +113,31 @@ class Pipeline:
         self.metrics.articles.labels("fallback" if article.fallback else "page").inc()
         return article
 
+    @property
+    def extract_slots(self) -> int:
+        """Batches worth having in flight: one per extraction thread (each a process, or
+        the one in-process thread), plus the one whose stories are being assigned."""
+        return self.nlp_pool._max_workers + 1
+
     async def extract(self, articles: Sequence[Article]) -> list[ArticleEvents]:
         """Extract events from a batch (off the loop) and give each its story, in order of
         publication (streams.core.ordering: the backtest's order too), so the first article of a
         story is the one that opens it."""
-        articles = sorted(articles, key=lambda a: publication_key(a.published, a.url))
+        return await self.assign(*await self.read(articles))
+
+    async def read(self, articles: Sequence[Article]) -> tuple[list[Article], list[list[Event]]]:
+        """The batch in order of publication and its events, read off the loop: in a worker
+        process (streams/extract/process_pool.py) or the in-process thread. Several batches
+        may be read at once; `assign` them in the order they were taken."""
+        ordered = sorted(articles, key=lambda a: publication_key(a.published, a.url))
         loop = asyncio.get_running_loop()
-        lists = await loop.run_in_executor(self.nlp_pool, self.extractor.extract, list(articles))
+        return ordered, await loop.run_in_executor(self.nlp_pool, self.extractor.extract, ordered)
+
+    async def assign(
+        self, articles: Sequence[Article], lists: Sequence[list[Event]]
+    ) -> list[ArticleEvents]:
+        """Give each article's events their story (store work, article by article in the
+        order given), then one event per happening for the rules."""
         out = []
         for article, events in zip(articles, lists, strict=True):
             storied = await assign_stories(
@@ -224,6 +247,12 @@ class Pipeline:
             log.error("operator alert for item %s failed: %s: %s", item_key,
                       type(exc).__name__, exc)
 
-    def close(self) -> None:
+    def close(self) -> int:
+        """Stop the executors, and the extraction processes when this pipeline built them
+        (a batch being read fails as transient); how many processes were stopped."""
+        self.closed = True
+        close_workers = getattr(self.extractor, "close", None)  # a ProcessExtractor's
+        stopped = close_workers() if self.owns_extractor and close_workers is not None else 0
         self.nlp_pool.shutdown(wait=False, cancel_futures=True)
         self.clean_pool.shutdown(wait=False, cancel_futures=True)
+        return int(stopped)

@@ -26,9 +26,19 @@ from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.runtime.health import Facts, Health, as_json, assess
 from streams.runtime.health_facts import gather_facts
 from streams.runtime.metrics import Metrics
+from streams.runtime.pipeline import Pipeline
 from streams.store.items import count_items, pending_items
 
 log = logging.getLogger("newswatch")
+DEFAULT_INFLIGHT = 32  # entries in processing at once when NEWSWATCH_INFLIGHT is empty
+
+
+def inflight(settings: Settings, pipeline: Pipeline) -> int:
+    """Entries in processing at once: the setting; by default enough that every extraction
+    process has a batch, with one more being assigned its stories and one filling up."""
+    if settings.inflight is not None:
+        return settings.inflight
+    return max(DEFAULT_INFLIGHT, (pipeline.extract_slots + 1) * settings.batch_size)
 
 
 class RuntimeService(Service):
@@ -78,7 +88,7 @@ class RuntimeService(Service):
             self._resend_after = max(self._resend_after, self.settings.stall_after)
         self.feeder = FairFeeder(
             self._send_item,
-            self.settings.inflight if self.settings.embedded else None,
+            inflight(self.settings, self.runtime.pipeline) if self.settings.embedded else None,
             expire_after=self._resend_after,
         )
         self.runtime.pipeline.on_finished = self.feeder.finished

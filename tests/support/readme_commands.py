@@ -167,6 +167,7 @@ class Project:
             "TZ": "UTC",
             "NEWSWATCH_FEEDS": '["seeds"]',  # offline: the bundled seed feed only
             "NEWSWATCH_INFLIGHT": "1",  # one entry at a time: the same order at every run
+            "NEWSWATCH_NLP_PROCESSES": "1",  # the same lines on any machine's core count
             "NEWSWATCH_WEB_PORT": str(self.web_port),
             "NEWSWATCH_SEED_PORT": str(self.seed_port),
         }
