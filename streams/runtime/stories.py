@@ -14,8 +14,8 @@ from streams.core.clock import utcnow
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
-from streams.store.stories import story_batch, story_row
-from streams.stories.match import match_article, published_day, since
+from streams.store.stories import story_article_ids, story_batch, story_row
+from streams.stories.match import match_article, published_day, windows
 from streams.stories.rows import story_from_row, story_values
 from streams.stories.state import StoryState
 
@@ -31,21 +31,25 @@ async def assign_stories(
         if len(saved) == len({e.id for e in events}):
             return [_with_story(e, *saved[e.id]) for e in events]  # a redelivery
         today = utcnow().date()
-        bounds = since([e for e in events if e.id not in saved], published_day(article, today))
-        candidates = [story_from_row(row) for row in await batch.candidates(bounds)]
+        published = published_day(article, today)
+        rows = await batch.candidates(windows([e for e in events if e.id not in saved], published))
+        told = await batch.told_by(article.id) if saved else set()
+        candidates = [story_from_row(row, [article.id] if row["id"] in told else [])
+                      for row in rows]
         matching = match_article(article, events, candidates, gazetteer, today, saved)
         now = utcnow()
+        mine = {"id": article.id, "source": article.source, "published": published.isoformat()}
         for story in matching.touched.values():
             await batch.save_story(story.id, story_values(story), new=story.id in matching.opened,
-                                   article_id=article.id, now=now)
+                                   article=mine, now=now)
         await batch.save_events([e for e in matching.events if e.id not in saved], now)
         return matching.events
 
 
 async def load_story(store: Store, story_id: str) -> StoryState | None:
-    """One story as the store holds it, or None."""
+    """One story as the store holds it (with every article id), or None."""
     row = await story_row(store, story_id)
-    return story_from_row(row) if row else None
+    return story_from_row(row, await story_article_ids(store, story_id)) if row else None
 
 
 def _with_story(event: Event, story_id: str, new: bool) -> Event:
