@@ -33,7 +33,7 @@ async def assign_stories(
         today = utcnow().date()
         published = published_day(article, today)
         rows = await batch.candidates(windows([e for e in events if e.id not in saved], published))
-        told = await batch.told_by(article.id) if saved else set()
+        told = await batch.told_by(article.id)  # (its other events, saved before)
         candidates = [story_from_row(row, [article.id] if row["id"] in told else [])
                       for row in rows]
         matching = match_article(article, events, candidates, gazetteer, today, saved)

@@ -13,6 +13,7 @@ anchor. Downgrade puts the ids back in the summaries.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ down_revision: str | Sequence[str] | None = '7c1f0a9d2e64'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_TICK = dt.timedelta(microseconds=1)
 _stories = sa.table(
     'stories', sa.column('id', sa.String), sa.column('anchor', sa.String),
     sa.column('opened', sa.String), sa.column('first_article', sa.String),
@@ -63,8 +65,8 @@ def upgrade() -> None:
             {'story_id': story.id, 'article_id': i,
              'source': known[i].source if i in known else '',
              'published': (known[i].published or '')[:10] or None if i in known else None,
-             'added': story.created}
-            for i in ids
+             'added': story.created + n * _TICK}  # keeps their order
+            for n, i in enumerate(ids)
         ])
         conn.execute(sa.update(_stories).where(_stories.c.id == story.id).values(
             summary=summary, opened=summary.get('opened') or story.anchor))
