@@ -32,16 +32,16 @@ async def assign_stories(
             return [_with_story(e, *saved[e.id]) for e in events]  # a redelivery
         today = utcnow().date()
         published = published_day(article, today)
-        rows = await batch.candidates(windows([e for e in events if e.id not in saved], published))
-        told = await batch.told_by(article.id)  # (its other events, saved before)
-        candidates = [story_from_row(row, [article.id] if row["id"] in told else [])
-                      for row in rows]
+        wanted = windows([e for e in events if e.id not in saved], published)
+        candidates = [story_from_row(row, [article.id] if row["told"] else [])
+                      for row in await batch.candidates(wanted, article.id)]
         matching = match_article(article, events, candidates, gazetteer, today, saved)
         now = utcnow()
-        mine = {"id": article.id, "source": article.source, "published": published.isoformat()}
         for story in matching.touched.values():
             await batch.save_story(story.id, story_values(story), new=story.id in matching.opened,
-                                   article=mine, now=now)
+                                   article_id=article.id, now=now)
+        await batch.save_told(matching.touched, {"id": article.id, "source": article.source,
+                                                 "published": published.isoformat()}, now)
         await batch.save_events([e for e in matching.events if e.id not in saved], now)
         return matching.events
 

@@ -53,11 +53,17 @@ class StoryBatch:
         )
         return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
 
-    async def candidates(self, windows: Iterable[Window]) -> list[dict[str, Any]]:
+    async def candidates(self, windows: Iterable[Window], article_id: str
+                         ) -> list[dict[str, Any]]:
         """Rows of the stories in the windows (`closes` on or after closes_from, `opened` on
         or before opened_until; with a limit, that many, the last to close first), each
-        once, oldest first."""
+        once, oldest first; `told` says whether the article already told it (a redelivery,
+        or its other events saved before)."""
         c = stories_table.c
+        told = story_articles.c.article_id.is_not(None).label("told")
+        loaded = sa.select(stories_table, told).select_from(stories_table.outerjoin(
+            story_articles, (story_articles.c.story_id == c.id)
+            & (story_articles.c.article_id == article_id)))
         rows: dict[str, dict[str, Any]] = {}
         plain, limited = [], []
         for w in windows:
@@ -66,37 +72,33 @@ class StoryBatch:
             if w.limit is None:
                 plain.append(where)
             else:
-                limited.append(sa.select(stories_table).where(where)
-                               .order_by(c.closes.desc(), c.id).limit(w.limit))
-        queries = [sa.select(stories_table).where(sa.or_(*plain))] if plain else []
+                limited.append(loaded.where(where).order_by(c.closes.desc(), c.id).limit(w.limit))
+        queries = [loaded.where(sa.or_(*plain))] if plain else []
         for query in queries + limited:
             for r in await self.conn.execute(query):
                 rows.setdefault(r.id, dict(r._mapping))
         return sorted(rows.values(), key=lambda r: (r["created"], r["id"]))
 
-    async def told_by(self, article_id: str) -> set[str]:
-        """The ids of the stories an article has already told (a redelivery's)."""
-        rows = await self.conn.execute(sa.select(story_articles.c.story_id)
-                                       .where(story_articles.c.article_id == article_id))
-        return {r.story_id for r in rows}
-
     async def save_story(
-        self, story_id: str, values: Mapping[str, Any], *, new: bool, article: Mapping[str, Any],
+        self, story_id: str, values: Mapping[str, Any], *, new: bool, article_id: str,
         now: dt.datetime,
     ) -> None:
-        """Insert a story opened by the article, or update one, with these column values;
-        the article ({id, source, published}) is among its articles (once)."""
+        """Insert a story opened by `article_id`, or update one, with these column values."""
         if new:
-            row = {"id": story_id, "first_article": article["id"], "created": now,
+            row = {"id": story_id, "first_article": article_id, "created": now,
                    **values, "updated": now}
             await self.conn.execute(self.store.insert_ignore(stories_table, row))
         else:
             await self.conn.execute(sa.update(stories_table).where(
                 stories_table.c.id == story_id).values(**values, updated=now))
-        told = {"story_id": story_id, "article_id": article["id"],
-                "source": article.get("source") or "", "published": article.get("published"),
-                "added": now}
-        await self.conn.execute(self.store.insert_ignore(story_articles, told))
+
+    async def save_told(self, story_ids: Iterable[str], article: Mapping[str, Any],
+                        now: dt.datetime) -> None:
+        """The article ({id, source, published}) among the articles of these stories (once)."""
+        rows = [{"story_id": sid, "article_id": article["id"], "source": article["source"],
+                 "published": article["published"], "added": now} for sid in story_ids]
+        if rows:
+            await self.conn.execute(self.store.insert_ignore(story_articles, rows))
 
     async def save_events(self, events: Iterable[Event], now: dt.datetime) -> None:
         """Insert the events (with their story ids); one already saved is left as it is."""
