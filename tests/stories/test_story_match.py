@@ -14,8 +14,15 @@ from typing import Any
 from streams.core.records import Article, Event, content_key
 from streams.extract.consolidate import consolidate
 from streams.knowledge.gazetteer import Gazetteer
-from streams.stories.match import RECALL_CANDIDATES, closes, Window, in_window, match_article, windows
 from streams.stories.identity import MAX_SIDES
+from streams.stories.match import (
+    RECALL_CANDIDATES,
+    Window,
+    closes,
+    in_window,
+    match_article,
+    windows,
+)
 from streams.stories.state import MAX_ACTORS, MAX_PLACES, MAX_SOURCES, StoryState
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -89,7 +89,8 @@ async def latest_stories(store: Store, limit: int = 200) -> list[StoryRow]:
 
 async def story_rows(store: Store, story_id: str) -> StoryRows:
     """{'story': its row or None, 'events': [{payload, article_id}] oldest first,
-    'articles': [rows of its articles (story_articles)], 'alerts': [its alerts' rows] newest first}."""
+    'articles': [rows of its articles (story_articles)], 'alerts': [its alerts' rows]
+    newest first}."""
     async with store.begin() as conn:
         row = (await conn.execute(sa.select(stories).where(stories.c.id == story_id))).first()
         event_rows = (await conn.execute(
