@@ -7,10 +7,11 @@ date and its type's span: the stories of the type still open at the publication 
 back instead: a dated one to the stories open on its own date, an undated one to the
 RECALL_CANDIDATES stories of its type that closed last within RECALL_DAYS. Nothing else of a
 closed story is ever loaded, so the candidates of an article are as many whether the store
-holds a week or a year. A candidate fits
-when it has the same type, shares sides with the event (one, or two for a meeting or a
-truce; within one article none: an article that goes on about "the talks" means its own
-talks) and its type's identity (streams/stories/identity.py) accepts it. The best fit wins:
+holds a week or a year.
+
+A candidate fits when it has the same type, shares sides with the event (one, or two for a
+meeting or a truce; within one article none: an article that goes on about "the talks"
+means its own talks) and its type's identity (streams/stories/identity.py) accepts it. The best fit wins:
 the most facts in common (a named place, scope, package or day), then enough sides shared,
 then the same article, then the nearest in time, then the most sides shared; ties go to the
 older story. A story past its span is closed: only a recall (background) may join it.
@@ -48,7 +49,7 @@ def published_day(article: Article, today: dt.date) -> dt.date:
     return parse_published(article.published) or today
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Window:
     """Stories of a type to load as candidates: those whose `closes` is on or after
     `closes_from` and that were first told (`opened`) on or before `opened_until`; with a

@@ -6,9 +6,11 @@ Turkey come back again and again), people, places, dates, statuses, scopes and p
 about one event in ten recalls an earlier happening (dated or not). They go through the real
 `assign_stories` (streams/runtime/stories.py) on a real SQLite file, with the shipped
 gazetteer, from pre-built events (no spaCy). The baseline is the first 1,000 articles,
-measured in the same run; the bars: the last 1,000 cost <= 1.1 x the first 1,000 (ms per
-article), and the peak RSS at the end <= 1.2 x the peak after the first 1,000. Candidates
-per article (the stories loaded) are printed early and late.
+measured in the same run; the bars: the last 1,000 cost <= 1.1 x the first 1,000 (ms of
+this process's CPU per article, its SQLite thread included: wall-clock time, printed too,
+swings with whatever else the machine runs), and the peak RSS at the end <= 1.2 x the peak
+after the first 1,000. Candidates per article (the stories loaded) are printed early and
+late.
 Run: .venv/bin/python tests/bench/bench_stories.py [ARTICLES]
 """
 
@@ -159,33 +161,37 @@ async def run(n: int) -> int:
     gazetteer = Gazetteer.load(ROOT / "rules" / "taxonomy" / "gazetteer.yaml")
     counted = Counted()
     costs: list[float] = []
+    cpu: list[float] = []
     rss_early = 0.0
+    window = min(WINDOW, n // 4)
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store(f"sqlite+aiosqlite:///{tmp}/bench.db").open()
         try:
             for article, events in simulated_year(n):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 await assign_stories(store, article, events, gazetteer)
                 costs.append(time.perf_counter() - start)
-                if len(costs) == WINDOW:
+                cpu.append(time.process_time() - start_cpu)
+                if len(costs) == window:
                     rss_early = peak_rss_mib()
         finally:
             await store.close()
-    window = min(WINDOW, n // 4)
-    first = sum(costs[:window]) / window * 1000
-    last = sum(costs[-window:]) / window * 1000
+
+    def ms(values: list[float]) -> float:
+        return sum(values) / window * 1000
+
+    first, last = ms(cpu[:window]), ms(cpu[-window:])
     early = sum(counted.loaded[:window]) / window
     late = sum(counted.loaded[-window:]) / window
     rss_late = peak_rss_mib()
     ratio, rss_ratio = last / first, rss_late / rss_early
-    print(f"{n} articles over {DAYS} days: first {window} {first:.2f} ms/article, "
-          f"last {window} {last:.2f} ms/article; candidates per article {early:.1f} early, "
-          f"{late:.1f} late")
-    print(f"peak RSS {rss_early:.0f} MiB after the first {WINDOW}, {rss_late:.0f} MiB at the end")
+    print(f"{n} articles over {DAYS} days: CPU {first:.2f} ms/article for the first {window}, "
+          f"{last:.2f} for the last {window} (wall clock {ms(costs[:window]):.2f} and "
+          f"{ms(costs[-window:]):.2f}); candidates per article {early:.1f} early, {late:.1f} late")
+    print(f"peak RSS {rss_early:.0f} MiB after the first {window}, {rss_late:.0f} MiB at the end")
     print(f"story assignment last/first {window}: {ratio:.2f}x (target <= {TIME_BAR}x); "
           f"peak RSS end/early: {rss_ratio:.2f}x (target <= {RSS_BAR}x)")
     return 0 if ratio <= TIME_BAR and rss_ratio <= RSS_BAR else 1
-
 
 if __name__ == "__main__":
     sys.exit(asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else ARTICLES)))
