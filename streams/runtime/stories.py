@@ -8,16 +8,25 @@ its events saved and gets the same story ids back, with no new rows.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import replace
+from typing import Any
 
 from streams.core.clock import utcnow
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
-from streams.store.stories import story_article_ids, story_batch, story_row
+from streams.store.stories import StoryBatch, story_article_ids, story_batch, story_row
 from streams.stories.match import match_article, published_day, windows
 from streams.stories.rows import story_from_row, story_values
 from streams.stories.state import StoryState
+
+# Candidate stories decoded from their rows, by id, with the `updated` they were read at: a
+# story open for weeks is a candidate for every article of its type meanwhile, and decoding
+# its row each time would be most of what a candidate costs. An entry serves only while its
+# row is unchanged (any worker's update changes `updated`); the least recently used go first.
+DECODED_MAX = 4096
+_DECODED: OrderedDict[tuple[str, str], tuple[Any, StoryState]] = OrderedDict()  # (store, id)
 
 
 async def assign_stories(
@@ -33,8 +42,8 @@ async def assign_stories(
         today = utcnow().date()
         published = published_day(article, today)
         wanted = windows([e for e in events if e.id not in saved], published)
-        candidates = [story_from_row(row, [article.id] if row["told"] else [])
-                      for row in await batch.candidates(wanted, article.id)]
+        candidates = await _candidates(batch, await batch.candidates(wanted, article.id),
+                                       article.id)
         matching = match_article(article, events, candidates, gazetteer, today, saved)
         now = utcnow()
         for story in matching.touched.values():
@@ -44,6 +53,27 @@ async def assign_stories(
                                                  "published": published.isoformat()}, now)
         await batch.save_events([e for e in matching.events if e.id not in saved], now)
         return matching.events
+
+
+async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id: str
+                      ) -> list[StoryState]:
+    """The states of the candidate stories found ({id, updated, told}), oldest first: a
+    copy of the one decoded before while its row is unchanged, else decoded from its row."""
+    where = batch.store.url
+    fresh = await batch.rows(f["id"] for f in found
+                             if _DECODED.get((where, f["id"]), (None,))[0] != f["updated"])
+    out = []
+    for f in found:
+        key = (where, f["id"])
+        if f["id"] in fresh:
+            _DECODED[key] = (f["updated"], story_from_row(fresh[f["id"]]))
+            while len(_DECODED) > DECODED_MAX:
+                _DECODED.popitem(last=False)
+        _DECODED.move_to_end(key)
+        state = _DECODED[key][1].copy()
+        state.articles = [article_id] if f["told"] else []
+        out.append(state)
+    return out
 
 
 async def load_story(store: Store, story_id: str) -> StoryState | None:

@@ -55,16 +55,16 @@ class StoryBatch:
 
     async def candidates(self, windows: Iterable[Window], article_id: str
                          ) -> list[dict[str, Any]]:
-        """Rows of the stories in the windows (`closes` on or after closes_from, `opened` on
-        or before opened_until; with a limit, that many, the last to close first), each
-        once, oldest first; `told` says whether the article already told it (a redelivery,
-        or its other events saved before)."""
+        """{id, updated, told} of the stories in the windows (`closes` on or after
+        closes_from, `opened` on or before opened_until; with a limit, that many, the last to
+        close first), each once, oldest first; `told`: the article already told it (a
+        redelivery, or its other events saved before). Their rows: `rows`."""
         c = stories_table.c
         told = story_articles.c.article_id.is_not(None).label("told")
-        loaded = sa.select(stories_table, told).select_from(stories_table.outerjoin(
-            story_articles, (story_articles.c.story_id == c.id)
-            & (story_articles.c.article_id == article_id)))
-        rows: dict[str, dict[str, Any]] = {}
+        loaded = sa.select(c.id, c.created, c.updated, told).select_from(
+            stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
+                                    & (story_articles.c.article_id == article_id)))
+        found: dict[str, dict[str, Any]] = {}
         plain, limited = [], []
         for w in windows:
             where = sa.and_(c.type == w.type, c.closes >= w.closes_from.isoformat(),
@@ -76,8 +76,16 @@ class StoryBatch:
         queries = [loaded.where(sa.or_(*plain))] if plain else []
         for query in queries + limited:
             for r in await self.conn.execute(query):
-                rows.setdefault(r.id, dict(r._mapping))
-        return sorted(rows.values(), key=lambda r: (r["created"], r["id"]))
+                found.setdefault(r.id, dict(r._mapping))
+        return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
+
+    async def rows(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """id -> the stories row, of these ids."""
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        query = sa.select(stories_table).where(stories_table.c.id.in_(wanted))
+        return {r.id: dict(r._mapping) for r in await self.conn.execute(query)}
 
     async def save_story(
         self, story_id: str, values: Mapping[str, Any], *, new: bool, article_id: str,

@@ -11,10 +11,10 @@ holds a week or a year.
 
 A candidate fits when it has the same type, shares sides with the event (one, or two for a
 meeting or a truce; within one article none: an article that goes on about "the talks"
-means its own talks) and its type's identity (streams/stories/identity.py) accepts it. The best fit wins:
-the most facts in common (a named place, scope, package or day), then enough sides shared,
-then the same article, then the nearest in time, then the most sides shared; ties go to the
-older story. A story past its span is closed: only a recall (background) may join it.
+means its own talks) and its type's identity (streams/stories/identity.py) accepts it. The
+best fit wins: the most facts in common (a named place, scope, package or day), then enough
+sides shared, then the same article, then the nearest in time, then the most sides shared;
+ties go to the older story. A story past its span is closed: only a recall (background) may join it.
 """
 
 from __future__ import annotations
