@@ -9,6 +9,7 @@ its events saved and gets the same story ids back, with no new rows.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -44,7 +45,12 @@ async def assign_stories(
         wanted = windows([e for e in events if e.id not in saved], published)
         candidates = await _candidates(batch, await batch.candidates(wanted, article.id),
                                        article.id)
-        matching = match_article(article, events, candidates, gazetteer, today, saved)
+        try:
+            matching = match_article(article, events, candidates, gazetteer, today, saved)
+        except BaseException:
+            _forget(store, (s.id for s in candidates))  # some may be half updated
+            raise
+        _forget(store, matching.touched)  # updated in place: their rows change now
         now = utcnow()
         for story in matching.touched.values():
             await batch.save_story(story.id, story_values(story), new=story.id in matching.opened,
@@ -57,8 +63,9 @@ async def assign_stories(
 
 async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id: str
                       ) -> list[StoryState]:
-    """The states of the candidate stories found ({id, updated, told}), oldest first: a
-    copy of the one decoded before while its row is unchanged, else decoded from its row."""
+    """The states of the candidate stories found ({id, updated, told}), oldest first: the
+    one decoded before while its row is unchanged, else decoded from its row. The matcher
+    updates the states it picks in place: the caller forgets those (`_forget`)."""
     where = batch.store.url
     fresh = await batch.rows(f["id"] for f in found
                              if _DECODED.get((where, f["id"]), (None,))[0] != f["updated"])
@@ -70,10 +77,15 @@ async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id
             while len(_DECODED) > DECODED_MAX:
                 _DECODED.popitem(last=False)
         _DECODED.move_to_end(key)
-        state = _DECODED[key][1].copy()
+        state = _DECODED[key][1]
         state.articles = [article_id] if f["told"] else []
         out.append(state)
     return out
+
+
+def _forget(store: Store, story_ids: Iterable[str]) -> None:
+    for story_id in story_ids:
+        _DECODED.pop((store.url, story_id), None)
 
 
 async def load_story(store: Store, story_id: str) -> StoryState | None:

@@ -11,7 +11,7 @@ article that told it; `date`, the happening's own date once a mention gives one.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from streams.core.records import Event
 from streams.extract.dates import parse_published
@@ -47,13 +47,6 @@ class StoryState:
     agreed: bool = False  # an exchange: some mention is its agreement (not a swap)
     hours: float | None = None  # a truce: the length first stated
     start: str | None = None  # the date of its first mention that happened or is set
-
-    def copy(self) -> StoryState:
-        """A copy to update (its lists and numbers its own)."""
-        return replace(self, actors=list(self.actors), location=list(self.location),
-                       articles=list(self.articles), sources=list(self.sources),
-                       quantities=dict(self.quantities), sides=list(self.sides),
-                       topic=list(self.topic), authority=list(self.authority))
 
     @property
     def day(self) -> dt.date:
