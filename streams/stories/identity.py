@@ -331,9 +331,7 @@ class Ceasefire(Identity):
     lasts = 180
 
     def closes(self, story: StoryState) -> dt.date:
-        told = min(story.latest + self.span * DAY, story.since + self.lasts * DAY)
-        ends = _period_end(story)  # a truce that has run its length takes no later news
-        return min(told, ends) if ends else told
+        return min(story.latest + self.span * DAY, story.since + self.lasts * DAY)
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
@@ -357,16 +355,10 @@ class Ceasefire(Identity):
 
 
 def _period_over(story: StoryState, when: dt.date) -> bool:
-    ends = _period_end(story)
-    return ends is not None and when > ends
-
-
-def _period_end(story: StoryState) -> dt.date | None:
-    """The last day of a truce in force or set for a day, with its length, if both known."""
     start = parse_published(story.start)
     if start is None or not story.hours:
-        return None
-    return start + (math.ceil(story.hours / 24) + 1) * DAY
+        return False
+    return when > start + (math.ceil(story.hours / 24) + 1) * DAY
 
 
 class Sanctions(Identity):
