@@ -12,10 +12,10 @@ mapped to the file's ("Türkiye" is the file's Turkey). The file always wins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from spacy.tokens import Span
 
     from streams.knowledge.places import Place, WorldPlaces
+
+T = TypeVar("T")
+MEMO_SIZE = 65_536  # answers remembered per gazetteer (`remembered`) before it starts over
 
 KINDS = ("person", "country", "city", "region", "site", "organisation")
 PLACE_KINDS = frozenset({"country", "city", "region", "site"})
@@ -53,6 +56,9 @@ class Gazetteer:
     world: WorldPlaces | None = None  # places the file lacks (streams/knowledge/places.py)
     _renamed: dict[str, str] = field(default_factory=dict)  # world name -> canonical name
     _world_entities: dict[str, Entity] = field(default_factory=dict)
+    # answers derived from the entities alone, asked again and again (a story's parties, a
+    # place's containers): see `remembered`; emptied whenever the entities change
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path | str, world: bool = True) -> Gazetteer:
@@ -89,6 +95,7 @@ class Gazetteer:
         """Consult index for names the file lacks; its places whose names the file knows
         (a country by any of its names, a city by its own) take the file's canonical name."""
         self.world = index
+        self._memo.clear()
         self._renamed.clear()
         self._world_entities.clear()
         for name in index.places:
@@ -101,6 +108,7 @@ class Gazetteer:
                 self._renamed.setdefault(name, canon)
 
     def add(self, entity: Entity) -> None:
+        self._memo.clear()
         self.entities[entity.name] = entity
         for alias in (entity.name, *entity.aliases):
             self._index.setdefault(fold(alias), entity.name)
@@ -152,12 +160,30 @@ class Gazetteer:
 
     def within(self, place: str, region: str) -> bool:
         """True when place is region itself or lies in it (Istanbul within Turkey)."""
+        return self.remembered(("within", place, region), lambda: self._within(place, region))
+
+    def _within(self, place: str, region: str) -> bool:
         p, r = self.canonical(place) or place, self.canonical(region) or region
         return fold(r) in {fold(c) for c in self.containers(p)}
+
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """compute()'s answer, kept under `key` for the next asker: for answers that depend
+        on the gazetteer alone. Bounded: past MEMO_SIZE answers it starts over."""
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        value = self._memo[key] = compute()
+        return value
 
     def containers(self, place: str) -> list[str]:
         """The place itself, then each place containing it, outermost last (palace, Istanbul,
         Turkey). Follows `within` then `country`; stops on a cycle."""
+        return list(self.remembered(("containers", place), lambda: tuple(self._chain(place))))
+
+    def _chain(self, place: str) -> list[str]:
         chain = [self.canonical(place) or place]
         while True:
             ent = self._entity(chain[-1])

@@ -8,16 +8,26 @@ its events saved and gets the same story ids back, with no new rows.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from streams.core.clock import utcnow
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
-from streams.store.stories import story_batch, story_row
-from streams.stories.match import match_article, published_day, since
+from streams.store.stories import StoryBatch, story_article_ids, story_batch, story_row
+from streams.stories.match import match_article, published_day, windows
 from streams.stories.rows import story_from_row, story_values
 from streams.stories.state import StoryState
+
+# Candidate stories decoded from their rows, by id, with the `updated` they were read at: a
+# story open for weeks is a candidate for every article of its type meanwhile, and decoding
+# its row each time would be most of what a candidate costs. An entry serves only while its
+# row is unchanged (any worker's update changes `updated`); the least recently used go first.
+DECODED_MAX = 4096
+_DECODED: OrderedDict[tuple[str, str], tuple[Any, StoryState]] = OrderedDict()  # (store, id)
 
 
 async def assign_stories(
@@ -31,21 +41,57 @@ async def assign_stories(
         if len(saved) == len({e.id for e in events}):
             return [_with_story(e, *saved[e.id]) for e in events]  # a redelivery
         today = utcnow().date()
-        bounds = since([e for e in events if e.id not in saved], published_day(article, today))
-        candidates = [story_from_row(row) for row in await batch.candidates(bounds)]
-        matching = match_article(article, events, candidates, gazetteer, today, saved)
+        published = published_day(article, today)
+        wanted = windows([e for e in events if e.id not in saved], published)
+        candidates = await _candidates(batch, await batch.candidates(wanted, article.id),
+                                       article.id)
+        try:
+            matching = match_article(article, events, candidates, gazetteer, today, saved)
+        except BaseException:
+            _forget(store, (s.id for s in candidates))  # some may be half updated
+            raise
+        _forget(store, matching.touched)  # updated in place: their rows change now
         now = utcnow()
         for story in matching.touched.values():
             await batch.save_story(story.id, story_values(story), new=story.id in matching.opened,
                                    article_id=article.id, now=now)
+        await batch.save_told(matching.touched, {"id": article.id, "source": article.source,
+                                                 "published": published.isoformat()}, now)
         await batch.save_events([e for e in matching.events if e.id not in saved], now)
         return matching.events
 
 
+async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id: str
+                      ) -> list[StoryState]:
+    """The states of the candidate stories found ({id, updated, told}), oldest first: the
+    one decoded before while its row is unchanged, else decoded from its row. The matcher
+    updates the states it picks in place: the caller forgets those (`_forget`)."""
+    where = batch.store.url
+    fresh = await batch.rows(f["id"] for f in found
+                             if _DECODED.get((where, f["id"]), (None,))[0] != f["updated"])
+    out = []
+    for f in found:
+        key = (where, f["id"])
+        if f["id"] in fresh:
+            _DECODED[key] = (f["updated"], story_from_row(fresh[f["id"]]))
+            while len(_DECODED) > DECODED_MAX:
+                _DECODED.popitem(last=False)
+        _DECODED.move_to_end(key)
+        state = _DECODED[key][1]
+        state.articles = [article_id] if f["told"] else []
+        out.append(state)
+    return out
+
+
+def _forget(store: Store, story_ids: Iterable[str]) -> None:
+    for story_id in story_ids:
+        _DECODED.pop((store.url, story_id), None)
+
+
 async def load_story(store: Store, story_id: str) -> StoryState | None:
-    """One story as the store holds it, or None."""
+    """One story as the store holds it (with every article id), or None."""
     row = await story_row(store, story_id)
-    return story_from_row(row) if row else None
+    return story_from_row(row, await story_article_ids(store, story_id)) if row else None
 
 
 def _with_story(event: Event, story_id: str, new: bool) -> Event:

@@ -101,10 +101,14 @@ stories = sa.Table(
     sa.Column("anchor", sa.String(10), nullable=False),  # date used for closeness in time
     # the last day a mention may join it (streams/stories/identity.py); candidates load by it
     sa.Column("closes", sa.String(10), index=True),
+    # the publication date of its first article: candidates load by it too (not told first
+    # later than a span after the article)
+    sa.Column("opened", sa.String(10)),
     sa.Column("first_article", sa.String(32), nullable=False),
     sa.Column("sources", sa.JSON, nullable=False),  # distinct sources that told it
-    sa.Column("articles", sa.Integer, nullable=False, server_default="1"),
-    sa.Column("summary", sa.JSON, nullable=False),  # latest facts: quantities, status, date
+    sa.Column("articles", sa.Integer, nullable=False, server_default="1"),  # story_articles' rows
+    # latest facts: quantities, status, date, sides... (bounded: streams/stories/state.py)
+    sa.Column("summary", sa.JSON, nullable=False),
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
 )
@@ -267,3 +271,16 @@ subscriptions = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),  # failed in a row
     sa.Column("error", sa.Text),  # the hub's last refusal, one line
 )
+
+# The articles that told a story, one row each, written once when the article joins it; the
+# stories row keeps only their count, so updating a story rewrites no growing list.
+story_articles = sa.Table(
+    "story_articles",
+    metadata,
+    sa.Column("story_id", sa.String(32), primary_key=True),
+    sa.Column("article_id", sa.String(32), primary_key=True, index=True),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
+    sa.Column("published", sa.String(10)),  # the article's publication date (matching's)
+    sa.Column("added", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("ix_stories_type_closes", stories.c.type, stories.c.closes)

@@ -1,5 +1,5 @@
-"""Stories in the store: the rows of the events and stories tables, read and written inside
-one transaction per article. The store decides nothing: the runtime
+"""Stories in the store: the rows of the events, stories and story_articles tables, read
+and written inside one transaction per article. The store decides nothing: the runtime
 (streams/runtime/stories.py) asks it for the candidates, has the pure matcher
 (streams/stories/match.py) decide, and hands back the rows to save.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,7 +22,20 @@ from streams.core.records import Event
 from streams.store.db import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
-from streams.store.schema import story_locks
+from streams.store.schema import story_articles, story_locks
+
+
+class Window(Protocol):
+    """Which stories of a type to load (streams/stories/match.py Window decides them)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def closes_from(self) -> dt.date: ...
+    @property
+    def opened_until(self) -> dt.date: ...
+    @property
+    def limit(self) -> int | None: ...
 
 
 class StoryBatch:
@@ -40,18 +53,39 @@ class StoryBatch:
         )
         return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
 
-    async def candidates(self, bounds: Mapping[str, dt.date]) -> list[dict[str, Any]]:
-        """Rows of the stories of each type whose `closes` is on or after its bound, oldest
-        first."""
-        if not bounds:
-            return []
-        rows = await self.conn.execute(
-            sa.select(stories_table).where(sa.or_(*(
-                sa.and_(stories_table.c.type == etype, stories_table.c.closes >= low.isoformat())
-                for etype, low in sorted(bounds.items())
-            ))).order_by(stories_table.c.created, stories_table.c.id)
-        )
-        return [dict(r._mapping) for r in rows]
+    async def candidates(self, windows: Iterable[Window], article_id: str
+                         ) -> list[dict[str, Any]]:
+        """{id, updated, told} of the stories in the windows (`closes` on or after
+        closes_from, `opened` on or before opened_until; with a limit, that many, the last to
+        close first), each once, oldest first; `told`: the article already told it (a
+        redelivery, or its other events saved before). Their rows: `rows`."""
+        c = stories_table.c
+        told = story_articles.c.article_id.is_not(None).label("told")
+        loaded = sa.select(c.id, c.created, c.updated, told).select_from(
+            stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
+                                    & (story_articles.c.article_id == article_id)))
+        found: dict[str, dict[str, Any]] = {}
+        plain, limited = [], []
+        for w in windows:
+            where = sa.and_(c.type == w.type, c.closes >= w.closes_from.isoformat(),
+                            c.opened <= w.opened_until.isoformat())
+            if w.limit is None:
+                plain.append(where)
+            else:
+                limited.append(loaded.where(where).order_by(c.closes.desc(), c.id).limit(w.limit))
+        queries = [loaded.where(sa.or_(*plain))] if plain else []
+        for query in queries + limited:
+            for r in await self.conn.execute(query):
+                found.setdefault(r.id, dict(r._mapping))
+        return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
+
+    async def rows(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """id -> the stories row, of these ids."""
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        query = sa.select(stories_table).where(stories_table.c.id.in_(wanted))
+        return {r.id: dict(r._mapping) for r in await self.conn.execute(query)}
 
     async def save_story(
         self, story_id: str, values: Mapping[str, Any], *, new: bool, article_id: str,
@@ -65,6 +99,14 @@ class StoryBatch:
         else:
             await self.conn.execute(sa.update(stories_table).where(
                 stories_table.c.id == story_id).values(**values, updated=now))
+
+    async def save_told(self, story_ids: Iterable[str], article: Mapping[str, Any],
+                        now: dt.datetime) -> None:
+        """The article ({id, source, published}) among the articles of these stories (once)."""
+        rows = [{"story_id": sid, "article_id": article["id"], "source": article["source"],
+                 "published": article["published"], "added": now} for sid in story_ids]
+        if rows:
+            await self.conn.execute(self.store.insert_ignore(story_articles, rows))
 
     async def save_events(self, events: Iterable[Event], now: dt.datetime) -> None:
         """Insert the events (with their story ids); one already saved is left as it is."""
@@ -107,3 +149,12 @@ async def story_row(store: Store, story_id: str) -> dict[str, Any] | None:
             await conn.execute(sa.select(stories_table).where(stories_table.c.id == story_id))
         ).first()
     return dict(row._mapping) if row else None
+
+
+async def story_article_ids(store: Store, story_id: str) -> list[str]:
+    """The ids of a story's articles, in the order they joined it."""
+    async with store.begin() as conn:
+        rows = await conn.execute(
+            sa.select(story_articles.c.article_id).where(story_articles.c.story_id == story_id)
+            .order_by(story_articles.c.added, story_articles.c.article_id))
+        return [r.article_id for r in rows]

@@ -20,12 +20,18 @@ from dataclasses import dataclass
 from streams.core.records import Event
 from streams.extract.dates import parse_published
 from streams.knowledge.gazetteer import Gazetteer, fold
-from streams.stories.state import StoryState
+from streams.stories.state import StoryState, extend
 
 Fit = tuple[int, int]
 DAY = dt.timedelta(days=1)
 # A recall (background) may join a story closed up to this long ago.
 RECALL_DAYS = 120
+# Facts a story keeps (streams/stories/state.py bounds the others): the parties of one
+# happening are a handful (a story that gathered every party named near it would take any
+# later mention), its scope words and package numbers a few, its authorities fewer.
+MAX_SIDES = 8
+MAX_TOPIC = 12
+MAX_AUTHORITY = 6
 
 # Ukraine is named in nearly every report of sanctions on Russia as their beneficiary, so
 # without an authority role it is not taken for one (unknown rather than wrong).
@@ -84,31 +90,33 @@ def is_recall(event: Event, published: dt.date) -> bool:
     return event.background or (day is not None and (published - day).days > span)
 
 
-def parties(names: list[str], gazetteer: Gazetteer) -> set[str]:
+def parties(names: list[str], gazetteer: Gazetteer) -> frozenset[str]:
     """Folded parties: a person or a place stands for its country, an organisation for
-    itself; names the gazetteer does not know stay as they are."""
-    out = set()
-    for name in names:
-        ent = gazetteer.get(name)
-        country = gazetteer.country_of(name)
-        out.add(fold(country or (ent.name if ent else name)))
-    return out
+    itself; names the gazetteer does not know stay as they are. Remembered by the gazetteer
+    (the same few names come back article after article)."""
+    key = ("story parties", *names)
+    return gazetteer.remembered(key, lambda: frozenset(_party(n, gazetteer) for n in names))
+
+
+def _party(name: str, gazetteer: Gazetteer) -> str:
+    ent = gazetteer.get(name)
+    return fold(gazetteer.country_of(name) or (ent.name if ent else name))
 
 
 def sides_of(event: Event, gazetteer: Gazetteer) -> frozenset[str]:
     """The event's sides when extraction read them, else its actors' countries."""
-    return frozenset(parties(event.sides or event.actors, gazetteer))
+    return parties(event.sides or event.actors, gazetteer)
 
 
 def authority_of(event: Event, gazetteer: Gazetteer) -> frozenset[str]:
     """Sanctions: the authority role, else the sides that are not the target."""
     roles = event.roles or {}
     if roles.get("authority"):
-        return frozenset(parties(roles["authority"], gazetteer))
+        return parties(roles["authority"], gazetteer)
     if event.type != "sanctions":
         return frozenset()
-    known = frozenset(parties([n for n in event.sides or event.actors if _state_like(n, gazetteer)],
-                              gazetteer))
+    known = parties([n for n in event.sides or event.actors if _state_like(n, gazetteer)],
+                    gazetteer)
     rest = known - (parties(roles.get("target") or [], gazetteer) or {_DEFAULT_TARGET})
     return frozenset(rest - {_BENEFICIARY})
 
@@ -318,9 +326,12 @@ class Ceasefire(Identity):
 
     span = 60
     parties = 2
+    # however often it is told, a truce's story closes this long after it was first told
+    # (a story renewed by every mention would never close, and gather a year of news)
+    lasts = 180
 
     def closes(self, story: StoryState) -> dt.date:
-        return story.latest + self.span * DAY
+        return min(story.latest + self.span * DAY, story.since + self.lasts * DAY)
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
@@ -396,10 +407,9 @@ def identity(event_type: str) -> Identity:
 def note(story: StoryState, m: Mention) -> None:
     """Keep the facts identities compare: sides, scope and packages, authority, agreement,
     a truce's length (the first stated)."""
-    story.sides += sorted(m.sides - set(story.sides))
-    topic = [t for t in (fold(t) for t in m.event.topic or []) if t not in story.topic]
-    story.topic += topic
-    story.authority += sorted(m.authority - set(story.authority))
+    extend(story.sides, sorted(m.sides), MAX_SIDES)
+    extend(story.topic, [fold(t) for t in m.event.topic or []], MAX_TOPIC)
+    extend(story.authority, sorted(m.authority), MAX_AUTHORITY)
     story.agreed = story.agreed or (m.type == "prisoner_exchange" and m.event.status != "occurred")
     story.hours = story.hours or m.hours
     if m.day and m.event.status in ("occurred", "scheduled"):

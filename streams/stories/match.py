@@ -1,14 +1,20 @@
 """Story matching, pure: for each event of an article, join an open story or open a new one.
 
-The runtime (streams/runtime/stories.py) loads the candidates `since` says (stories of the
-article's event types still open at its publication date, or closed within RECALL_DAYS when
-an event is a recall), calls `match_article`, and saves what it returns. A candidate fits
-when it has the same type, shares sides with the event (one, or two for a meeting or a
-truce; within one article none: an article that goes on about "the talks" means its own
-talks) and its type's identity (streams/stories/identity.py) accepts it. The best fit wins:
-the most facts in common (a named place, scope, package or day), then enough sides shared,
-then the same article, then the nearest in time, then the most sides shared; ties go to the
-older story. A story past its span is closed: only a recall (background) may join it.
+The runtime (streams/runtime/stories.py) loads the candidates `windows` says, calls
+`match_article`, and saves what it returns. A window is bounded by the article's publication
+date and its type's span: the stories of the type still open at the publication date
+(`closes` on or after it) and first told no later than a span after it. A recall reaches
+back instead: a dated one to the stories open on its own date, an undated one to the
+RECALL_CANDIDATES stories of its type that closed last within RECALL_DAYS. Nothing else of a
+closed story is ever loaded, so the candidates of an article are as many whether the store
+holds a week or a year.
+
+A candidate fits when it has the same type, shares sides with the event (one, or two for a
+meeting or a truce; within one article none: an article that goes on about "the talks"
+means its own talks) and its type's identity (streams/stories/identity.py) accepts it. The
+best fit wins: the most facts in common (a named place, scope, package or day), then enough
+sides shared, then the same article, then the nearest in time, then the most sides shared;
+ties go to the older story. A story past its span is closed: only a recall (background) may join it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from streams.stories.identity import RECALL_DAYS, Mention, identity, is_recall, 
 from streams.stories.state import StoryState, absorb, new_story
 
 DAY = dt.timedelta(days=1)
+# Candidates an undated recall loads at most per type: the stories closed last are the
+# nearest in time, which a recall's fit prefers anyway.
+RECALL_CANDIDATES = 100
 
 
 @dataclass
@@ -40,14 +49,39 @@ def published_day(article: Article, today: dt.date) -> dt.date:
     return parse_published(article.published) or today
 
 
-def since(events: list[Event], published: dt.date) -> dict[str, dt.date]:
-    """Per event type, the earliest closing date of the stories to load: the publication
-    date, or RECALL_DAYS before it when an event of that type is a recall."""
-    out: dict[str, dt.date] = {}
+@dataclass(frozen=True)
+class Window:
+    """Stories of a type to load as candidates: those whose `closes` is on or after
+    `closes_from` and that were first told (`opened`) on or before `opened_until`; with a
+    `limit`, only that many, the last to close first."""
+
+    type: str
+    closes_from: dt.date
+    opened_until: dt.date
+    limit: int | None = None
+
+
+def windows(events: list[Event], published: dt.date) -> list[Window]:
+    """The windows of the candidate stories for the events of an article published on
+    `published`, one per type and recall date."""
+    out = set()
     for event in events:
-        low = published - RECALL_DAYS * DAY if is_recall(event, published) else published
-        out[event.type] = min(out.get(event.type, low), low)
-    return out
+        span = identity(event.type).span * DAY
+        day = parse_published(event.date)
+        if not is_recall(event, published):
+            out.add(Window(event.type, published, published + span))
+        elif day is not None:  # a dated recall: the stories open on its day
+            out.add(Window(event.type, day, day + span))
+        else:  # undated: the stories closed last, within the recall window
+            out.add(Window(event.type, published - RECALL_DAYS * DAY, published,
+                           RECALL_CANDIDATES))
+    return sorted(out, key=lambda w: (w.type, w.closes_from, w.opened_until, w.limit or 0))
+
+
+def in_window(story: StoryState, window: Window) -> bool:
+    """Whether a story is in a window (its limit aside): what the store selects."""
+    return (story.type == window.type and closes(story) >= window.closes_from
+            and story.since <= window.opened_until)
 
 
 def closes(story: StoryState) -> dt.date:

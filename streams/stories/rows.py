@@ -1,19 +1,23 @@
 """A story's state to and from the plain row the stories table keeps, pure: the store loads
 and saves rows (streams/store/stories.py), matching works on StoryState
-(streams/stories/state.py); this is the one place that knows how the two correspond."""
+(streams/stories/state.py); this is the one place that knows how the two correspond.
+
+The row holds no article ids: they are rows of story_articles, one per article, written
+once; the row keeps their count (`articles`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from streams.stories.match import closes
 from streams.stories.state import StoryState
 
 
-def story_from_row(row: Mapping[str, Any]) -> StoryState:
-    """The StoryState a stories row holds."""
+def story_from_row(row: Mapping[str, Any], articles: Iterable[str] = ()) -> StoryState:
+    """The StoryState a stories row holds; `articles`: ids of articles known to have told it
+    (for a candidate: the article being matched, when it already did)."""
     summary = row.get("summary") or {}
     first = dt.date.fromisoformat(row["anchor"])
     return StoryState(
@@ -24,7 +28,8 @@ def story_from_row(row: Mapping[str, Any]) -> StoryState:
         first=first,
         last=dt.date.fromisoformat(summary.get("last") or row["anchor"]),
         date=row.get("date"),
-        articles=list(summary.get("article_ids") or []),
+        articles=list(articles),
+        article_count=int(row.get("articles") or 0),
         sources=list(row.get("sources") or []),
         quantities=dict(summary.get("quantities") or {}),
         status=str(summary.get("status") or "occurred"),
@@ -48,11 +53,11 @@ def story_values(story: StoryState) -> dict[str, Any]:
         "date": story.date,
         "anchor": story.first.isoformat(),
         "closes": closes(story).isoformat(),
+        "opened": story.since.isoformat(),
         "sources": story.sources,
-        "articles": len(story.articles),
+        "articles": story.article_count,
         "summary": {
             "last": story.last.isoformat(),
-            "article_ids": story.articles,
             "quantities": story.quantities,
             "status": story.status,
             "date": story.date,

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from streams.core.records import Event
 from streams.extract.dates import parse_published
 
+MAX_ACTORS = 24  # names (people, countries, organisations) a story keeps
+MAX_PLACES = 16  # places a story keeps
+MAX_SOURCES = 40  # outlets listed on a story (story_articles keeps every article's source)
+
 
 @dataclass
 class StoryState:
@@ -28,7 +32,10 @@ class StoryState:
     first: dt.date  # earliest anchor date
     last: dt.date  # latest anchor date
     date: str | None = None  # the event date, once one is known
+    # the articles matching knows told it: those of this run (a story loaded as a
+    # candidate lists only the article being matched, when that one already told it)
     articles: list[str] = field(default_factory=list)
+    article_count: int = 0  # how many articles told it (story_articles' rows)
     sources: list[str] = field(default_factory=list)
     quantities: dict[str, dict] = field(default_factory=dict)
     status: str = "occurred"
@@ -66,8 +73,8 @@ def absorb(
     published: dt.date | None = None,
 ) -> None:
     """Update a story with an event's facts: a higher toll, a date fixed, new actors."""
-    story.actors += [a for a in event.actors if a not in story.actors]
-    story.location += [p for p in event.location if p not in story.location]
+    extend(story.actors, event.actors, MAX_ACTORS)
+    extend(story.location, event.location, MAX_PLACES)
     story.first, story.last = min(story.first, when), max(story.last, when)
     story.date = story.date or event.date
     if published is not None:
@@ -75,8 +82,9 @@ def absorb(
         story.seen = max(story.seen or published, published)
     if article_id not in story.articles:
         story.articles.append(article_id)
-    if source and source not in story.sources:
-        story.sources.append(source)
+        story.article_count += 1
+    if source:
+        extend(story.sources, [source], MAX_SOURCES)
     for role, q in event.quantities.items():
         old = story.quantities.get(role)
         if old is None or float(q["value"]) > float(old["value"]):
@@ -104,3 +112,12 @@ def new_story(
     )
     absorb(story, event, when, article_id, source, published)
     return story
+
+
+def extend(kept: list[str], new: list[str] | set[str], limit: int) -> None:
+    """Add the new values `kept` lacks, in order, while it holds fewer than `limit`."""
+    for value in new:
+        if len(kept) >= limit:
+            return
+        if value not in kept:
+            kept.append(value)

@@ -170,10 +170,15 @@ async def story_detail(store: Store, story_id: str) -> StoryDetail | None:
     pairs = [(r["payload"] or {}, _event(r["payload"] or {}, by_id.get(r["article_id"])))
              for r in event_rows]
     timeline = sorted((e for _, e in pairs), key=_when)
+    told = sorted(by_id.values(), key=lambda a: (a["published"] or "", a["id"]))
+    story = _story(row) if row is not None else _bare(story_id)
+    # every source of its articles (the row lists the first few: streams/stories/state.py)
+    story["sources"] = list(dict.fromkeys([*story["sources"], *(a["source"] for a in told
+                                                                if a["source"])]))
     return {
-        "story": _story(row) if row is not None else _bare(story_id),
+        "story": story,
         "timeline": timeline,
-        "articles": sorted(by_id.values(), key=lambda a: (a["published"] or "", a["id"])),
+        "articles": told,
         "numbers": number_changes(pairs),
         "evidence": list(dict.fromkeys(e["evidence"] for e in timeline if e["evidence"])),
         "alerts": [

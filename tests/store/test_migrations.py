@@ -7,21 +7,27 @@ once both succeed, and a database made before migrations existed is adopted."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from click.testing import CliRunner
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from streams.cli import main
 from streams.store import Store
-from streams.store.migrate import head_revision
+from streams.store.migrate import alembic_config, head_revision
 from streams.store.schema import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -99,3 +105,82 @@ def test_an_older_database_from_before_migrations_is_refused(database: str) -> N
     code, out = db("upgrade", "--database", database)
     assert code == 1
     assert "made before migrations" in out and "acked_by" in out
+
+
+BEFORE_STORY_ARTICLES = "9d3e5a1b7c20"
+T0 = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+
+
+def _run_sync(database: str, fn: Callable[[Connection], T]) -> T:
+    """fn on a connection to the database, in one transaction."""
+
+    async def go() -> T:
+        engine = create_async_engine(Store(database).url)
+        try:
+            async with engine.begin() as conn:
+                return await conn.run_sync(fn)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, revision)
+
+
+def test_story_article_ids_move_to_their_own_table_and_back(database: str) -> None:
+    """A store from before story_articles: the ids its summaries listed become rows (with
+    the source and date of the articles it still has), and come back on a downgrade."""
+    assert db("upgrade", "--database", database, BEFORE_STORY_ARTICLES)[0] == 0
+    stories = sa.table("stories", *(sa.column(c) for c in (
+        "id", "type", "anchor", "closes", "first_article", "articles")),
+        *(sa.column(c, sa.JSON) for c in ("actors", "location", "sources", "summary")),
+        *(sa.column(c, sa.DateTime(timezone=True)) for c in ("created", "updated")))
+    articles = sa.table("articles", *(sa.column(c) for c in (
+        "id", "url", "title", "source", "published", "text")),
+        sa.column("created", sa.DateTime(timezone=True)))
+
+    def fill(conn: Connection) -> None:
+        conn.execute(sa.insert(articles), [
+            {"id": "a2", "url": "u2", "title": "t", "source": "Wire B",
+             "published": "2026-01-02T08:00:00+00:00", "text": "", "created": T0}])
+        conn.execute(sa.insert(stories), [
+            {"id": "s1", "type": "attack", "actors": [], "location": ["Kyiv"],
+             "anchor": "2026-01-01", "closes": "2026-01-04", "first_article": "a1",
+             "sources": ["Wire A", "Wire B"], "articles": 3, "created": T0, "updated": T0,
+             "summary": {"article_ids": ["a1", "a3", "a2"], "opened": "2025-12-31",
+                         "status": "occurred"}},
+            {"id": "s2", "type": "meeting", "actors": [], "location": [], "anchor": "2026-01-05",
+             "closes": "2026-01-15", "first_article": "a9", "sources": [], "articles": 1,
+             "created": T0, "updated": T0, "summary": {}}])
+
+    _run_sync(database, fill)
+    assert db("upgrade", "--database", database)[0] == 0
+    assert db("check", "--database", database)[0] == 0
+
+    def read(conn: Connection) -> tuple[list[tuple], dict[str, tuple]]:
+        told = conn.execute(sa.text(
+            "SELECT story_id, article_id, source, published FROM story_articles "
+            "ORDER BY story_id, added")).all()
+        rows = conn.execute(sa.select(stories.c.id, stories.c.summary,
+                                      sa.column("opened"))).all()
+        return [tuple(r) for r in told], {r.id: (r.summary, r.opened) for r in rows}
+
+    told, rows = _run_sync(database, read)
+    assert told == [("s1", "a1", "", None), ("s1", "a3", "", None),
+                    ("s1", "a2", "Wire B", "2026-01-02"), ("s2", "a9", "", None)]
+    assert rows == {"s1": ({"opened": "2025-12-31", "status": "occurred"}, "2025-12-31"),
+                    "s2": ({}, "2026-01-05")}
+
+    _run_sync(database, lambda conn: _downgrade(conn, BEFORE_STORY_ARTICLES))
+
+    def summaries(conn: Connection) -> dict[str, Any]:
+        assert "story_articles" not in sa.inspect(conn).get_table_names()
+        return {r.id: r.summary for r in conn.execute(sa.select(stories.c.id, stories.c.summary))}
+
+    assert _run_sync(database, summaries) == {
+        "s1": {"article_ids": ["a1", "a3", "a2"], "opened": "2025-12-31", "status": "occurred"},
+        "s2": {"article_ids": ["a9"]}}

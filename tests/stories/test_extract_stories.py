@@ -1,10 +1,11 @@
 """Story grouping: golden cases (tests/golden/extract_stories), idempotent redelivery and
-concurrent workers (streams/runtime/stories.py over a real SQLite store)."""
+concurrent workers (streams/runtime/stories.py over a real SQLite store, and PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from streams.runtime.stories import assign_stories, load_story
 from streams.store import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
+from streams.store.schema import story_articles
 
 CASES = yaml.safe_load(
     (Path(__file__).parents[1] / "golden" / "extract_stories" / "cases.yaml").read_text("utf-8")
@@ -49,9 +51,16 @@ GAZETTEER = Gazetteer.load(Path(__file__).resolve().parents[2] / "rules" / "taxo
                            / "gazetteer.yaml")  # the shipped one, as the pipeline passes it
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return "sqlite+aiosqlite:///" + str(tmp_path / "s.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    store = await Store("sqlite+aiosqlite:///" + str(tmp_path / "s.db")).open()
+async def store(store_url: str) -> Any:
+    store = await Store(store_url).open()
     yield store
     await store.close()
 
@@ -106,3 +115,25 @@ async def test_concurrent_workers_open_one_story(tmp_path: Path) -> None:
     finally:
         await one.close()
         await two.close()
+
+
+async def test_a_long_story_keeps_its_articles_in_their_own_table(store: Store) -> None:
+    """Thirty outlets report one strike: thirty rows of story_articles, and a stories row
+    that grows no longer with them (no list of ids in it)."""
+    sizes = []
+    for n in range(30):
+        raw = {"article": f"r{n}", "published": "2026-02-03", "type": "attack",
+               "actors": ["Russia", "Ukraine"], "location": ["Kharkiv"], "date": "2026-02-03"}
+        [event] = await assign_stories(store, _article(f"r{n}", "2026-02-03"),
+                                       [_event(100 + n, raw)], GAZETTEER)
+        async with store.begin() as conn:
+            row = (await conn.execute(sa.select(stories_table.c.summary, stories_table.c.articles)
+                   .where(stories_table.c.id == event.story_id))).one()
+        sizes.append(len(json.dumps(row.summary)))
+    async with store.begin() as conn:
+        told = (await conn.execute(sa.select(story_articles.c.article_id)
+                .where(story_articles.c.story_id == event.story_id))).all()
+    assert row.articles == len(told) == 30
+    assert sizes[1] == sizes[-1] and "article_ids" not in row.summary
+    story = await load_story(store, event.story_id)
+    assert story is not None and story.articles[:2] == [content_key("r0"), content_key("r1")]

@@ -14,8 +14,16 @@ from typing import Any
 from streams.core.records import Article, Event, content_key
 from streams.extract.consolidate import consolidate
 from streams.knowledge.gazetteer import Gazetteer
-from streams.stories.match import closes, match_article, since
-from streams.stories.state import StoryState
+from streams.stories.identity import MAX_SIDES
+from streams.stories.match import (
+    RECALL_CANDIDATES,
+    Window,
+    closes,
+    in_window,
+    match_article,
+    windows,
+)
+from streams.stories.state import MAX_ACTORS, MAX_PLACES, MAX_SOURCES, StoryState
 
 ROOT = Path(__file__).resolve().parents[2]
 GAZ = Gazetteer.load(ROOT / "rules" / "taxonomy" / "gazetteer.yaml")
@@ -39,12 +47,21 @@ class Feed:
         article = Article(id=content_key("a", str(n)), url=f"a{n}", title="", text="",
                           published=published, source=f"outlet {n}")
         evs = [_event(article.id, f"{n}.{i}", t, f) for i, (t, f) in enumerate(events)]
-        bounds = since(evs, dt.date.fromisoformat(published))
-        candidates = [s for s in self.stories
-                      if s.type in bounds and closes(s) >= bounds[s.type]]
+        candidates = loaded(self.stories, windows(evs, dt.date.fromisoformat(published)))
         matching = match_article(article, evs, candidates, GAZ, TODAY)
         self.stories += [s for s in matching.touched.values() if s.id in matching.opened]
         return [e.story_id for e in matching.events]
+
+
+def loaded(stories: list[StoryState], wanted: list[Window]) -> list[StoryState]:
+    """The stories the store loads for these windows, oldest first."""
+    out: dict[str, StoryState] = {}
+    for w in wanted:
+        inside = [s for s in stories if in_window(s, w)]
+        if w.limit is not None:
+            inside = sorted(inside, key=lambda s: closes(s), reverse=True)[:w.limit]
+        out.update((s.id, s) for s in inside)
+    return [s for s in stories if s.id in out]
 
 
 def _event(article_id: str, key: str, type_: str, fields: dict[str, Any]) -> Event:
@@ -288,11 +305,60 @@ def test_a_closed_story_is_not_joined() -> None:
 
 
 def test_candidates_are_bounded_by_the_article_not_its_oldest_date() -> None:
-    published = dt.date(2025, 6, 1)
+    published, day = dt.date(2025, 6, 1), dt.timedelta(days=1)
     plain = _event("a", "1", "meeting", {"date": "2025-05-31"})
-    recall = _event("a", "2", "attack", {"background": True})
-    assert since([plain, recall], published) == {
-        "meeting": published, "attack": published - dt.timedelta(days=120)}
+    undated_recall = _event("a", "2", "attack", {"background": True})
+    dated_recall = _event("a", "3", "attack", {"date": "2025-03-10"})
+    assert windows([plain, undated_recall, dated_recall], published) == [
+        Window("attack", published - 120 * day, published, RECALL_CANDIDATES),
+        Window("attack", dt.date(2025, 3, 10), dt.date(2025, 3, 13)),
+        Window("meeting", published, published + 10 * day),
+    ]
+
+
+def test_a_story_closed_is_never_a_candidate_again_but_for_a_recall() -> None:
+    feed = Feed()
+    strike = feed.story("2025-01-08", "attack", location=["Kyiv"], date="2025-01-08")
+    [story] = feed.stories
+    later = windows([_event("b", "1", "attack", {"location": ["Kyiv"]})], dt.date(2025, 2, 1))
+    assert loaded(feed.stories, later) == []
+    assert closes(story) == dt.date(2025, 1, 11)
+    recall = windows([_event("b", "2", "attack", {"background": True})], dt.date(2025, 2, 1))
+    assert loaded(feed.stories, recall) == [story]
+    too_old = windows([_event("b", "3", "attack", {"background": True})], dt.date(2025, 6, 1))
+    assert loaded(feed.stories, too_old) == []
+    assert feed.story("2025-02-01", "attack", location=["Kyiv"], background=True) == strike
+
+
+def test_a_story_told_later_than_its_span_is_not_loaded_for_an_older_article() -> None:
+    feed = Feed()
+    feed.story("2025-05-20", "meeting", location=["Geneva"])
+    [story] = feed.stories
+    assert loaded(feed.stories, windows([_event("b", "1", "meeting", {})],
+                                        dt.date(2025, 5, 1))) == []
+    assert loaded(feed.stories, windows([_event("b", "2", "meeting", {})],
+                                        dt.date(2025, 5, 12))) == [story]
+
+
+def test_a_truce_told_every_month_still_closes() -> None:
+    feed = Feed()
+    truce = feed.story("2025-01-01", "ceasefire", topic=["energy"])
+    for month in range(2, 7):
+        assert feed.story(f"2025-{month:02d}-01", "ceasefire", topic=["energy"]) == truce
+    assert feed.story("2025-07-15", "ceasefire", topic=["energy"]) != truce
+
+
+def test_a_story_told_by_many_articles_keeps_bounded_lists() -> None:
+    feed = Feed()
+    names = [f"Envoy {n}" for n in range(60)]
+    first = feed.story("2025-04-01", "meeting", location=["Geneva"], actors=["Russia", "Ukraine"])
+    for n, name in enumerate(names):
+        assert feed.story("2025-04-02", "meeting", location=["Geneva", f"Hall {n}"],
+                          actors=["Russia", "Ukraine", name, f"Party {n}"]) == first
+    [story] = feed.stories
+    assert story.article_count == 61 and len(story.sources) == MAX_SOURCES
+    assert len(story.actors) == MAX_ACTORS and story.actors[:3] == ["Russia", "Ukraine", names[0]]
+    assert len(story.location) == MAX_PLACES and len(story.sides) == MAX_SIDES
 
 
 def test_without_sides_topic_or_roles_the_dates_and_places_decide() -> None:

@@ -18,7 +18,7 @@ from streams.core.alert_json import alert_to_json
 from streams.core.records import Alert, Event, alert_id
 from streams.deliver.record import record_alert
 from streams.store import Store
-from streams.store.schema import articles, events, feeds, items, stories
+from streams.store.schema import articles, events, feeds, items, stories, story_articles
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime.now(dt.UTC)
@@ -106,6 +106,10 @@ async def fill(store: Store) -> None:
              "date": e.date, "status": e.status, "created": NOW,
              "payload": alert_to_json(_alert("x", "low", e, "", "", "", NOW))["event"]}
             for e in EVENTS
+        ])
+        await conn.execute(sa.insert(story_articles), [  # as story matching writes them
+            {"story_id": sid, "article_id": aid, "added": NOW}
+            for sid, aid in dict.fromkeys((e.story_id, e.article_id) for e in EVENTS)
         ])
         for feed in [
             {"url": "https://ok.example/rss", "title": "OK feed", "health": "ok",

@@ -9,7 +9,7 @@ from typing import Any, TypedDict, cast
 import sqlalchemy as sa
 
 from streams.store.db import Store
-from streams.store.schema import alerts, articles, events, stories
+from streams.store.schema import alerts, articles, events, stories, story_articles
 
 # The rows as dicts, one key per column read; payloads and summaries are JSON documents.
 
@@ -22,6 +22,7 @@ class StoryRow(TypedDict):
     date: str | None
     anchor: str
     closes: str | None
+    opened: str | None
     first_article: str
     sources: list[str]
     articles: int
@@ -88,17 +89,18 @@ async def latest_stories(store: Store, limit: int = 200) -> list[StoryRow]:
 
 async def story_rows(store: Store, story_id: str) -> StoryRows:
     """{'story': its row or None, 'events': [{payload, article_id}] oldest first,
-    'articles': [rows of their articles], 'alerts': [its alerts' rows] newest first}."""
+    'articles': [rows of its articles (story_articles)], 'alerts': [its alerts' rows]
+    newest first}."""
     async with store.begin() as conn:
         row = (await conn.execute(sa.select(stories).where(stories.c.id == story_id))).first()
         event_rows = (await conn.execute(
             sa.select(events.c.payload, events.c.article_id)
             .where(events.c.story_id == story_id).order_by(events.c.created, events.c.id)
         )).all()
-        ids = sorted({r.article_id for r in event_rows})
         article_rows = (await conn.execute(
-            sa.select(articles).where(articles.c.id.in_(ids))
-        )).all() if ids else []
+            sa.select(articles).join(story_articles, story_articles.c.article_id == articles.c.id)
+            .where(story_articles.c.story_id == story_id)
+        )).all()
         alert_rows = (await conn.execute(
             sa.select(alerts).where(alerts.c.story_id == story_id)
             .order_by(alerts.c.created.desc())

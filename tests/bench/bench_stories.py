@@ -1,0 +1,197 @@
+"""Benchmark: story assignment over a simulated year stays flat.
+
+20,000 articles published over 365 days (about 55 a day, in order of publication), each with
+one to four invented events recombined from pools of types, parties (Ukraine, Russia and
+Turkey come back again and again), people, places, dates, statuses, scopes and packages;
+about one event in ten recalls an earlier happening (dated or not). They go through the real
+`assign_stories` (streams/runtime/stories.py) on a real SQLite file, with the shipped
+gazetteer, from pre-built events (no spaCy). The baseline is the first 1,000 articles,
+measured in the same run; the bars: the last 1,000 cost <= 1.1 x the first 1,000 (ms of
+this process's CPU per article, its SQLite thread included: wall-clock time, printed too,
+swings with whatever else the machine runs), and the peak RSS at the end <= 1.2 x the peak
+after the first 1,000. Candidates per article (the stories loaded) are printed early and
+late.
+Run: .venv/bin/python tests/bench/bench_stories.py [ARTICLES]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from streams.core.records import Article, Event, content_key  # noqa: E402
+from streams.knowledge.gazetteer import Gazetteer  # noqa: E402
+from streams.runtime.stories import assign_stories  # noqa: E402
+from streams.store import Store  # noqa: E402
+from streams.store.stories import StoryBatch  # noqa: E402
+
+ARTICLES = 20_000
+DAYS = 365
+WINDOW = 1_000
+TIME_BAR, RSS_BAR = 1.1, 1.2
+START = dt.date(2030, 1, 1)
+
+PARTIES = [("Ukraine", "Russia")] * 6 + [
+    ("United States", "Russia"), ("Ukraine", "United States"), ("Turkey", "Ukraine"),
+    ("Turkey", "Russia"), ("European Union", "Ukraine"), ("Ukraine", "Russia", "Turkey"),
+    ("United Kingdom", "Ukraine"), ("France", "Ukraine"), ("Qatar", "Russia"),
+]
+PEOPLE = ["Volodymyr Zelensky", "Vladimir Putin", "Recep Tayyip Erdoğan", "Marco Rubio",
+          "Steve Witkoff", "Rustem Umerov", "Vladimir Medinski", "Hakan Fidan",
+          "Sergei Lavrov", "Kirill Dmitriev", "Emmanuel Macron", "Keir Starmer"]
+VENUES = ["Istanbul", "Ankara", "Geneva", "Riyadh", "Jeddah", "Doha", "Abu Dhabi", "Paris",
+          "London", "Washington", "Moscow", "Kyiv", "Alaska", "Berlin", "Budapest"]
+CITIES = ["Kyiv", "Odesa", "Kharkiv", "Zaporizhzhia", "Dnipro", "Lviv", "Sumy", "Mykolaiv",
+          "Kherson", "Chernihiv", "Kramatorsk", "Pokrovsk", "Donetsk", "Belgorod", "Kursk",
+          "Volyn", "Poltava", "Vinnytsia", "Cherkasy", "Kropyvnytskyi"]
+SCOPES = ["energy", "black sea", "easter", "full", "victory day", "local"]
+AUTHORITIES = ["European Union", "United States", "United Kingdom", "Canada", "Japan"]
+TYPES = ["attack"] * 6 + ["meeting"] * 5 + ["sanctions"] * 2 + [
+    "ceasefire", "ceasefire", "prisoner_exchange", "infrastructure_damage",
+    "military_advance", "agreement"]
+
+
+def _q(value: int) -> dict[str, Any]:
+    return {"value": value, "qualifier": None, "text": str(value)}
+
+
+def _date(rng: random.Random, published: dt.date) -> tuple[str | None, bool]:
+    """An event's date and background flag: undated, the day, the day before, a day ahead
+    (scheduled), or (one in ten) a recall, dated weeks back or not at all."""
+    roll = rng.random()
+    if roll < 0.05:
+        return None, True
+    if roll < 0.10:
+        return (published - dt.timedelta(days=rng.randint(12, 90))).isoformat(), False
+    if roll < 0.40:
+        return None, False
+    if roll < 0.85:
+        return (published - dt.timedelta(days=rng.randint(0, 1))).isoformat(), False
+    return (published + dt.timedelta(days=rng.randint(1, 14))).isoformat(), False
+
+
+def invent(rng: random.Random, type_: str, published: dt.date, month: int) -> dict[str, Any]:
+    """The fields of one invented event of a type."""
+    date, background = _date(rng, published)
+    sides = list(rng.choice(PARTIES))
+    fields: dict[str, Any] = {"actors": sides + rng.sample(PEOPLE, rng.randint(0, 2)),
+                              "sides": sides, "date": date, "background": background}
+    if type_ == "attack":
+        fields.update(actors=["Russia", "Ukraine"], sides=["Russia", "Ukraine"],
+                      location=[rng.choice(CITIES)], quantities={"killed": _q(rng.randint(1, 40))},
+                      roles={"attacker": ["Russia"], "attacked": ["Ukraine"]})
+    elif type_ == "meeting":
+        fields.update(location=[rng.choice(VENUES)] if rng.random() < 0.7 else [],
+                      status="scheduled" if date and date > published.isoformat() else "occurred",
+                      topic=["war"] if rng.random() < 0.5 else [])
+    elif type_ == "ceasefire":
+        fields.update(topic=[rng.choice(SCOPES)] if rng.random() < 0.6 else [],
+                      quantities={"hours": _q(rng.choice([30, 72, 720]))},
+                      status=rng.choice(["proposed", "occurred"]))
+    elif type_ == "sanctions":
+        authority = rng.choice(AUTHORITIES)
+        fields.update(actors=[authority, "Russia"], sides=[authority, "Russia"],
+                      roles={"authority": [authority], "target": ["Russia"]},
+                      topic=[f"package {16 + month // 2}"] if rng.random() < 0.5 else [],
+                      status=rng.choice(["proposed", "occurred"]))
+    elif type_ == "prisoner_exchange":
+        fields.update(actors=["Ukraine", "Russia", rng.choice(["United Arab Emirates", "Turkey"])],
+                      sides=["Ukraine", "Russia"],
+                      quantities={"prisoners": _q(rng.choice([84, 150, 246, 390, 1000]))},
+                      status=rng.choice(["occurred", "proposed"]))
+    else:
+        fields.update(location=[rng.choice(CITIES)])
+    return fields
+
+
+def simulated_year(n: int, seed: int = 16) -> Iterator[tuple[Article, list[Event]]]:
+    """n articles over DAYS days in order of publication, with their events."""
+    rng = random.Random(seed)
+    days = sorted(rng.randrange(DAYS) for _ in range(n))
+    for i, offset in enumerate(days):
+        published = START + dt.timedelta(days=offset)
+        article = Article(id=content_key("bench article", str(i)), url=f"http://127.0.0.1/{i}",
+                          title=f"article {i}", text="", published=published.isoformat(),
+                          source=f"outlet {rng.randrange(60)}")
+        events = []
+        for j in range(rng.choice([1, 1, 2, 2, 3, 4])):
+            type_ = rng.choice(TYPES)
+            f = invent(rng, type_, published, offset // 30)
+            events.append(Event(
+                id=content_key("bench event", str(i), str(j)), article_id=article.id,
+                type=type_, actors=f["actors"], location=f.get("location", []),
+                quantities=f.get("quantities", {}), date=f["date"],
+                status=f.get("status", "occurred"), sides=f["sides"], roles=f.get("roles", {}),
+                topic=f.get("topic", []), background=f["background"], evidence=f"sentence {j}",
+            ))
+        yield article, events
+
+
+class Counted:
+    """Counts the candidate stories the store loads for each article."""
+
+    def __init__(self) -> None:
+        self.loaded: list[int] = []
+        original = StoryBatch.candidates
+
+        async def candidates(batch: StoryBatch, *args: Any) -> list[dict[str, Any]]:
+            rows = await original(batch, *args)
+            self.loaded.append(len(rows))
+            return rows
+
+        StoryBatch.candidates = candidates  # type: ignore[method-assign]
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def run(n: int) -> int:
+    gazetteer = Gazetteer.load(ROOT / "rules" / "taxonomy" / "gazetteer.yaml")
+    counted = Counted()
+    costs: list[float] = []
+    cpu: list[float] = []
+    rss_early = 0.0
+    window = min(WINDOW, n // 4)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await Store(f"sqlite+aiosqlite:///{tmp}/bench.db").open()
+        try:
+            for article, events in simulated_year(n):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                await assign_stories(store, article, events, gazetteer)
+                costs.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
+                if len(costs) == window:
+                    rss_early = peak_rss_mib()
+        finally:
+            await store.close()
+
+    def ms(values: list[float]) -> float:
+        return sum(values) / window * 1000
+
+    first, last = ms(cpu[:window]), ms(cpu[-window:])
+    early = sum(counted.loaded[:window]) / window
+    late = sum(counted.loaded[-window:]) / window
+    rss_late = peak_rss_mib()
+    ratio, rss_ratio = last / first, rss_late / rss_early
+    print(f"{n} articles over {DAYS} days: CPU {first:.2f} ms/article for the first {window}, "
+          f"{last:.2f} for the last {window} (wall clock {ms(costs[:window]):.2f} and "
+          f"{ms(costs[-window:]):.2f}); candidates per article {early:.1f} early, {late:.1f} late")
+    print(f"peak RSS {rss_early:.0f} MiB after the first {window}, {rss_late:.0f} MiB at the end")
+    print(f"story assignment last/first {window}: {ratio:.2f}x (target <= {TIME_BAR}x); "
+          f"peak RSS end/early: {rss_ratio:.2f}x (target <= {RSS_BAR}x)")
+    return 0 if ratio <= TIME_BAR and rss_ratio <= RSS_BAR else 1
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else ARTICLES)))
