@@ -43,7 +43,8 @@ eval: $(TEST_STAMP)
 	$(BIN)/python -m streams.quality seeds tests/data/events.yaml $(CORPUS)
 
 bench: $(TEST_STAMP)
-	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@failed=""; for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "bench: target missed in:$$failed"; exit 1; fi
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check streams connectors tests

@@ -6,6 +6,7 @@ a time. Real loopback feeds, a real SQLite store, the worker's poll loop and fee
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -43,8 +44,11 @@ async def _pipeline(tmp_path: Path, server: Loopback, store: Store) -> Pipeline:
     return Pipeline(settings, store, client, extractor=None, rules=None, rule_state=None)
 
 
-async def _until(check, what: str, limit: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(limit / 0.02)):
+async def _until(check, what: str, limit: float = 100.0) -> None:  # type: ignore[no-untyped-def]
+    # a deadline in real seconds (not a count of sleeps, which a loaded machine stretches),
+    # so that a step that hangs names itself before the test's own timeout
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
         if check():
             return
         await asyncio.sleep(0.02)
