@@ -64,7 +64,8 @@ def rows() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting, in the settings' order."""
     out = list(OTHER_ROWS)
     for name, field in Settings.model_fields.items():
-        meaning = (field.description or "").replace("|", "\\|")
+        # a docstring over several lines is one table row: its line breaks become spaces
+        meaning = " ".join((field.description or "").split()).replace("|", "\\|")
         if _secret(field):
             meaning += " (secret)"
         out.append((f"NEWSWATCH_{name.upper()}", _default(name, field), meaning))

@@ -69,3 +69,13 @@ def test_the_generator_prints_and_writes_the_table(tmp_path: Path):
     assert stale.read_text() == f"intro\n{settings_doc.table()}\nrest\n"
     (tmp_path / "other.md").write_text("no markers\n")
     assert settings_doc.main(["--write", str(tmp_path / "other.md")]) == 1
+
+
+def test_every_setting_is_one_row_of_the_table():
+    """A description written over several lines still renders as one Markdown table row: a
+    line break inside a row ends the row and shows the rest as loose text."""
+    lines = [line for line in settings_doc.table().splitlines() if line.strip()]
+    body = lines[1:-1]  # between the markers
+    assert all(line.startswith("|") and line.endswith("|") for line in body), \
+        [line for line in body if not (line.startswith("|") and line.endswith("|"))]
+    assert sum(line.startswith("| `NEWSWATCH_") for line in body) >= len(Settings.model_fields)
