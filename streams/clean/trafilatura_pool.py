@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import atexit
 import os
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
+from streams.core import child_process
 from streams.core.errors import PageError
 
 _READY_TIMEOUT = 120.0  # a cold start imports lxml and trafilatura; not part of the limit
@@ -68,20 +66,7 @@ def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the child
 
 class _Worker:
     def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
-        # its own process group: Ctrl-C in the terminal reaches only the parent, which
-        # stops the workers itself (close() at shutdown; EOF on stdin if the parent dies)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.clean.trafilatura_pool"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, process_group=0,
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.send = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
-        self.conn = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
-        self.proc.stdin.close()
-        self.proc.stdout.close()
+        self.proc, self.send, self.conn = child_process.spawn("streams.clean.trafilatura_pool")
         try:
             ready = self.conn.poll(_READY_TIMEOUT) and self.conn.recv() == "ready"
         except (EOFError, OSError):
@@ -102,10 +87,7 @@ class _Worker:
             k: payload.get(k) for k in ("title", "date", "url", "sitename", "language")})
 
     def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait(5)
-        self.send.close()
-        self.conn.close()
+        child_process.kill(self.proc, self.send, self.conn)
 
 
 class WorkerPool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +22,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from streams.core import child_process
 from streams.core.errors import ConfigError
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
@@ -61,18 +61,7 @@ def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the worker
 
 class _Worker:
     def __init__(self, job: tuple[str, str, int]) -> None:
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.extract.process_pool"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, process_group=0,
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.send = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
-        self.conn = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
-        self.proc.stdin.close()
-        self.proc.stdout.close()
+        self.proc, self.send, self.conn = child_process.spawn("streams.extract.process_pool")
         self.send.send(job)
 
     @property
@@ -116,11 +105,7 @@ class _Worker:
         self.conn.close()
 
     def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait(5)
-        for c in (self.send, self.conn):
-            if not c.closed:
-                c.close()
+        child_process.kill(self.proc, self.send, self.conn)
 
 
 class ProcessExtractor:
