@@ -9,33 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from strike_reports import BOTH, OTHER, RULE, TOLL, report
 
 from streams.config.settings import load_settings
-from streams.core.records import Article, content_key
+from streams.core.records import Article
 from streams.runtime.bootstrap import build_runtime
 from streams.store.schema import alerts as alerts_table
 
 ROOT = Path(__file__).resolve().parents[2]
-RULE = """
-rules:
-  - id: strikes
-    name: Strikes on Ukrainian cities
-    severity: high
-    when:
-      type: attack
-      sides: {any: [Russia, Ukraine]}
-"""
-# invented reports: two strikes on two cities the same night, then one city's update,
-# then a strike on a third city
-FIRST = ("Russian missiles struck Kharkiv overnight, killing five people. In a separate attack "
-         "the same night, Russian drones struck Lviv, killing three.")
-UPDATE = "The toll of the Russian drone strike on Lviv rose to four, officials said."
-OTHER = "A Russian missile struck Dnipro on Tuesday, killing two people."
-
-
-def _article(n: int, text: str, published: str) -> Article:
-    return Article(id=content_key(str(n)), url=f"test/{n}", title="", text=text,
-                   published=published, source=f"outlet{n}")
 
 
 async def _alerts(runtime: Any, article: Article) -> list[Any]:
@@ -55,15 +36,15 @@ async def test_an_article_telling_two_stories_raises_one_alert(tmp_path: Path, e
     )
     runtime = await build_runtime(settings, deliver=False, extractor=extractor)
     try:
-        first = await _alerts(runtime, _article(1, FIRST, "2025-03-04T07:00:00+00:00"))
+        first = await _alerts(runtime, report(1, BOTH, "2025-03-04T07:00:00+00:00"))
         assert [a.rule_id for a in first] == ["strikes"]
         async with runtime.store.begin() as conn:
             rows = (await conn.execute(sa.select(alerts_table.c.status))).scalars().all()
         assert sorted(rows) == ["covered", "new"]  # both strikes known, one alert sent
         # the second strike's later article is an update of the covered story: no alert
-        assert await _alerts(runtime, _article(2, UPDATE, "2025-03-04T12:00:00+00:00")) == []
+        assert await _alerts(runtime, report(2, TOLL, "2025-03-04T12:00:00+00:00")) == []
         # twin: a strike the first article did not tell alerts on its own
-        other = await _alerts(runtime, _article(3, OTHER, "2025-03-04T18:00:00+00:00"))
+        other = await _alerts(runtime, report(3, OTHER, "2025-03-04T18:00:00+00:00"))
         assert [a.rule_id for a in other] == ["strikes"]
     finally:
         await runtime.close()

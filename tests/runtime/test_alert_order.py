@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from expected import SEED_ALERTS
+from strike_reports import BOTH, OTHER, RULE, TOLL, report
 
 from connectors.seed_server import SeedServer
 from streams.config.settings import load_settings
-from streams.core.records import Article, content_key
+from streams.core.records import Article
 from streams.runtime.bootstrap import build_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,27 +73,6 @@ async def test_the_seeds_raise_the_same_alerts_in_any_order(tmp_path: Path, extr
     assert await _alerts_by_rule(tmp_path, "late", extractor, late) == SEED_ALERTS
 
 
-RULE = """
-rules:
-  - id: strikes
-    name: Strikes on Ukrainian cities
-    severity: high
-    when:
-      type: attack
-      sides: {any: [Russia, Ukraine]}
-"""
-# invented reports: two strikes the same night; later, the toll of one of them
-BOTH = ("Russian missiles struck Kharkiv overnight, killing five people. In a separate attack "
-        "the same night, Russian drones struck Lviv, killing three.")
-TOLL = "The toll of the Russian drone strike on Lviv rose to four, officials said."
-OTHER = "A Russian missile struck Dnipro on Tuesday, killing two people."
-
-
-def _article(n: int, text: str, published: str) -> Article:
-    return Article(id=content_key(str(n)), url=f"test/{n}", title="", text=text,
-                   published=published, source=f"outlet{n}")
-
-
 async def test_an_older_article_arriving_late_raises_no_second_alert(
     tmp_path: Path, extractor
 ) -> None:
@@ -103,9 +83,9 @@ async def test_an_older_article_arriving_late_raises_no_second_alert(
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "strikes.yaml").write_text(RULE)
-    both = _article(1, BOTH, "2025-03-04T07:00:00+00:00")
-    toll = _article(2, TOLL, "2025-03-04T12:00:00+00:00")
-    other = _article(3, OTHER, "2025-02-25T06:00:00+00:00")  # the week before
+    both = report(1, BOTH, "2025-03-04T07:00:00+00:00")
+    toll = report(2, TOLL, "2025-03-04T12:00:00+00:00")
+    other = report(3, OTHER, "2025-02-25T06:00:00+00:00")  # the week before
     in_order = await _alerts_by_rule(tmp_path, "in-order", extractor, [both, toll], rules)
     assert in_order == Counter({"strikes": 1})
     late = await _alerts_by_rule(tmp_path, "late", extractor, [toll, both], rules)
