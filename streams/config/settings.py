@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     """poll each feed by its own rhythm, within floor and ceiling (false: a fixed interval)"""
     poll_rhythm_fraction: float = Field(default=0.25, gt=0, le=1)
     """adaptive: the share of a feed's usual gap between entries to wait between two polls"""
+    # time the polls by the feed's phase too: one lands just after its next expected entry
+    poll_phase: bool = True
+    """adaptive: time polls so one follows a dated feed's next expected entry (false: any phase)"""
+    poll_phase_margin: float = Field(default=0.05, ge=0, le=0.5)
+    """adaptive, phase: how long after the expected entry that poll comes, as a share of the gap"""
     http_timeout: Positive = 15.0
     """seconds to connect and between two reads of a feed or page"""
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch; news monitor)"

@@ -21,7 +21,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from streams.poll.rhythm import Rhythm, observe, rhythm_interval
+from streams.poll.rhythm import Rhythm, observe, phase_interval, rhythm_interval
 
 __all__ = [
     "Entry", "FeedState", "FeedUpdate", "Fetched", "PollDecision", "PushDecision", "Schedule",
@@ -79,6 +79,8 @@ class Schedule:
     backoff_max: float = 21_600.0
     adaptive: bool = False  # follow each feed's rhythm (streams/poll/rhythm.py)
     fraction: float = 0.25  # adaptive: the share of the feed's usual gap between two polls
+    phase_margin: float | None = None  # adaptive: aim a poll this share of the gap after the
+    # next expected entry (rhythm.phase_interval); None: the interval alone, from any phase
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
     @classmethod
@@ -91,6 +93,7 @@ class Schedule:
             backoff_max=settings.backoff_max,
             adaptive=settings.poll_adaptive,
             fraction=settings.poll_rhythm_fraction,
+            phase_margin=settings.poll_phase_margin if settings.poll_phase else None,
         )
 
     def backoff(self, failures: int) -> float:
@@ -105,6 +108,7 @@ class Schedule:
     ) -> float:
         """The per-feed override, else (adaptive) the interval the feed's rhythm earns, else
         the default; the ceiling for a feed that pushes (WebSub: polling is a safety net);
+        with a phase margin, timed so that a poll follows the feed's next expected entry;
         then lengthened to what the feed asks (TTL, Cache-Control max-age) within the
         ceiling: the feed's word wins over its rhythm."""
         if override:
@@ -116,6 +120,11 @@ class Schedule:
                 rhythm, now, fraction=self.fraction, floor=self.interval_min,
                 ceiling=self.interval_max, default=self.interval,
             )
+            if self.phase_margin is not None:
+                interval = phase_interval(
+                    rhythm, now, interval, margin=self.phase_margin, floor=self.interval_min,
+                    ceiling=self.interval_max,
+                )
         else:
             interval = self.interval
         if feed_asks:
@@ -165,7 +174,7 @@ class FeedState:
         """The stored rhythm: from the entries' dates, else from when entries arrived."""
         if self.entry_gap is not None:
             return Rhythm(self.entry_gap, self.newest_entry)
-        return Rhythm(self.usual_gap, self.last_new_item)
+        return Rhythm(self.usual_gap, self.last_new_item, dated=False)
 
 
 @dataclass(frozen=True)
@@ -251,7 +260,7 @@ def decide(
     seen_now = _rhythm_seen(state, fetched.items, now)
     gap = usual_gap(state, now) if new else None
     rhythm = seen_now or (
-        Rhythm(gap, now) if new and state.entry_gap is None else state.rhythm()
+        Rhythm(gap, now, dated=False) if new and state.entry_gap is None else state.rhythm()
     )
     interval = schedule.next_interval(state.interval, fetched.asks, rhythm, now, state.pushed)
     parsed = fetched.status != 304

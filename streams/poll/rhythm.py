@@ -18,7 +18,16 @@ a week), up to the ceiling. Most of those polls are conditional GETs answered 30
 The gaps come from the entries' own dates (the newest `KEEP`, future dates ignored); a feed
 without dates falls back to the times newest entries were first seen (the stored usual
 gap). A feed with neither gets the fixed default interval. What the feed asks (TTL,
-Cache-Control max-age) and Retry-After are lower bounds over all this (decide.py)."""
+Cache-Control max-age) and Retry-After are lower bounds over all this (decide.py).
+
+Phase (`phase_interval`): the interval says how often, not when. Polls at a fixed interval
+fall anywhere in a feed's gap, so an entry waits half the interval on average (7.5 s at the
+15 s floor). A feed with dated entries tells when its next one is due, newest + usual gap;
+the polls before it are spread evenly, each at least the rhythm's interval apart, so that
+one lands a small margin (a share of the gap) after it. A punctual feed is then seen within
+the margin, with no more polls than before (fewer: stretching towards the expected entry
+only lengthens intervals, never below the floor). An entry later than expected falls back
+to the rhythm's interval and its silence term; an early one waits at most two intervals."""
 
 from __future__ import annotations
 
@@ -27,7 +36,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["KEEP", "Rhythm", "observe", "rhythm_interval"]
+__all__ = ["KEEP", "Rhythm", "observe", "phase_interval", "rhythm_interval"]
 
 KEEP = 20  # newest dated entries the median gap is taken over
 SKEW = dt.timedelta(minutes=5)  # a date this far ahead of our clock is not believed
@@ -39,6 +48,7 @@ class Rhythm:
 
     gap: float | None = None  # seconds; None: too few dated entries to tell
     newest: dt.datetime | None = None
+    dated: bool = True  # from the entries' own dates (False: from when we saw them arrive)
 
 
 def observe(published: Iterable[dt.datetime | None], now: dt.datetime) -> Rhythm:
@@ -61,3 +71,21 @@ def rhythm_interval(
         return default
     silence = (now - rhythm.newest).total_seconds() if rhythm.newest is not None else 0.0
     return min(ceiling, max(floor, fraction * max(rhythm.gap, silence, 0.0)))
+
+
+def phase_interval(
+    rhythm: Rhythm, now: dt.datetime, interval: float, *, margin: float, floor: float,
+    ceiling: float,
+) -> float:
+    """Seconds to the next poll so that one poll lands `margin` (a share of the gap) after
+    the next expected entry (newest + gap), the polls until then spread evenly and each at
+    least `interval` (the rhythm's) apart; a poll closer than that to the expected entry
+    waits for it, down to the floor. `interval` itself when the rhythm has no dated newest
+    entry, or when the expected entry is already late."""
+    if not rhythm.dated or rhythm.gap is None or rhythm.newest is None or interval <= 0:
+        return interval
+    due = (rhythm.newest - now).total_seconds() + rhythm.gap * (1.0 + margin)
+    if due <= 0:
+        return interval
+    polls = max(1, int(due // interval))
+    return min(ceiling, max(floor, due / polls))

@@ -70,6 +70,7 @@ class NewsSite:
     refused: list[str] = field(default_factory=list)  # callbacks that did not
     pushes: list[int] = field(default_factory=list)  # status of each content delivery
     polls: int = 0
+    poll_times: list[float] = field(default_factory=list)  # time.time() of each feed GET
     found: dict[int, float] = field(default_factory=dict)  # entry -> first served in a 200
 
     def __post_init__(self) -> None:
@@ -156,6 +157,7 @@ class NewsSite:
 
     async def _feed(self, request: web.Request) -> web.Response:
         self.polls += 1
+        self.poll_times.append(time.time())
         etag = f'"{len(self.entries)}"'
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
