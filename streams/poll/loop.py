@@ -40,7 +40,11 @@ class PollLoop:
     async def start_due(self, feeds: list[str]) -> list[str]:
         """Start polling the feeds whose time has come and that are not being polled."""
         now = self.pipeline.clock()
-        due = [u for u in await due_feeds(self.pipeline.store, feeds, now) if u not in self._tasks]
+        # a poll that ends while the store is asked may have been read as due before it
+        # wrote its next attempt: those being polled when we asked wait for the next look
+        busy = set(self._tasks)
+        due = [u for u in await due_feeds(self.pipeline.store, feeds, now)
+               if u not in busy and u not in self._tasks]
         due = self.pipeline.store_failures.due(due, now)
         for url in due:
             task = asyncio.create_task(self._poll(url), name=f"poll {url}")

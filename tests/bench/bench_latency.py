@@ -4,23 +4,24 @@ every minute, polled by its rhythm (no WebSub), and for a feed whose WebSub hub 
 Time is scaled by SCALE = 10 for the polled feed, so the bench takes about two minutes: its
 site publishes every 6 s (= 60 s / 10) and the scheduler's settings are divided by the same
 factor (floor 15 s -> 1.5 s, default interval 300 s -> 30 s, the loop's 1 s tick -> 0.1 s;
-the rhythm fraction, 1/4, has no unit). The site notes when it first serves each entry in a
-200, which splits each latency in two: the wait for the poll (W, scaled) and processing
-from that poll to the alert in the JSONL sink (P, real time: fetching the page, cleaning,
-extraction, rules, delivery, never scaled). Real-time latency = 10 x W + P; its median is
-held to <= 10 s. The WebSub feed needs no scaling (publish -> push -> alert, all real time):
-median <= 2 s.
+the rhythm fraction, 1/4, and the phase margin, 1/20 of the gap, have no unit). The site
+notes when it first serves each entry in a 200, which splits each latency in two: the wait
+for the poll (W, scaled) and processing from that poll to the alert in the JSONL sink (P,
+real time: fetching the page, cleaning, extraction, rules, delivery, never scaled).
+Real-time latency = 10 x W + P; its median is held to <= 10 s. The WebSub feed needs no
+scaling (publish -> push -> alert, all real time): median <= 2 s. The baseline is P alone
+(processing, the floor of any latency), measured in the same run; the old fixed 300 s
+interval waits 150 s on average before that.
 
-Two real-time quantities would otherwise be scaled with the rest, so the bench keeps them
-at their real size relative to the feed's cadence. An RSS date counts whole seconds: on a
-real minute's cadence that is 1/60 of the gap, here it would be 1/6 (an entry visible up to
-1 s, i.e. 10 s real, after its date); the site therefore publishes on whole seconds, and its
-dates are as exact as a real feed's. And a feed publishing every minute has no silence of
-minutes before the entries measured: after the start (loading spaCy, the WebSub handshake,
-minutes in scaled time) the site publishes WARMUP entries on its cadence, not measured,
-before the measured ones, as it did before the history's alerts were out of the way.
-NEWSWATCH_POLL_PHASE=false in the environment measures the interval alone (any phase). The baseline is P alone (processing, the floor of any latency), measured in
-the same run; the old fixed 300 s interval waits 150 s on average before that.
+Two things would be distorted by the scaling, so the bench keeps them at their real size
+relative to the feed's cadence. An RSS date counts whole seconds: on a real minute's cadence
+that is 1/60 of the gap, scaled it would be 1/6 (an entry visible up to 1 s, 10 s real,
+after its date); so the site publishes on whole seconds and its dates are as exact as a
+real feed's. And a feed publishing every minute has no silence of minutes before the
+entries measured, but the start (loading spaCy, the WebSub handshake) lasts minutes in
+scaled time; so the site publishes WARMUP entries on its cadence, not measured, first.
+NEWSWATCH_POLL_PHASE=false in the environment measures polls at any phase (the interval
+alone), for comparison in the same bench.
 Run: .venv/bin/python tests/bench/bench_latency.py [ENTRIES]
 """
 
