@@ -25,9 +25,10 @@ fall anywhere in a feed's gap, so an entry waits half the interval on average (7
 15 s floor). A feed with dated entries tells when its next one is due, newest + usual gap;
 the polls before it are spread evenly, each at least the rhythm's interval apart, so that
 one lands a small margin (a share of the gap) after it. A punctual feed is then seen within
-the margin, with no more polls than before (fewer: stretching towards the expected entry
-only lengthens intervals, never below the floor). An entry later than expected falls back
-to the rhythm's interval and its silence term; an early one waits at most two intervals."""
+the margin, with no more polls than before: the intervals are stretched to fit, and only a
+poll already closer to the expected entry than the interval is brought to it (never below
+the floor). An entry later than expected falls back to the rhythm's interval and its
+silence term; an early one waits at most two intervals."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def phase_interval(
     least `interval` (the rhythm's) apart; a poll closer than that to the expected entry
     waits for it, down to the floor. `interval` itself when the rhythm has no dated newest
     entry, or when the expected entry is already late."""
-    if not rhythm.dated or rhythm.gap is None or rhythm.newest is None or interval <= 0:
+    if not rhythm.dated or rhythm.gap is None or rhythm.newest is None:
         return interval
     due = (rhythm.newest - now).total_seconds() + rhythm.gap * (1.0 + margin)
     if due <= 0:
