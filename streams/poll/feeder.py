@@ -76,8 +76,11 @@ class FairFeeder:
     async def run(self) -> None:
         """Send whenever there is room and something queued, until cancelled."""
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # comes as the event is set, and the feeder would run on after being stopped
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await self._wake.wait()
             self._wake.clear()
             self._expire()
             await self.pump()

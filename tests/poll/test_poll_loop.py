@@ -1,8 +1,9 @@
 """The worker's poll loop (streams/poll/loop.py) polls a feed once per interval, even when
 that feed's poll ends while the loop is asking the store which feeds are due: the row it
 read then still says "due" (the next attempt was not yet written), and the feed, no longer
-being polled, would be fetched again at once, below the floor. Real loopback feed, real
-SQLite store, the worker's loop and feeder."""
+being polled, would be fetched again at once, below the floor. And the feeder stops when
+cancelled, even as an entry wakes it (else stopping the worker hangs). Real loopback feed,
+real SQLite store, the worker's loop and feeder."""
 
 from __future__ import annotations
 
@@ -79,3 +80,27 @@ async def test_a_poll_ending_while_the_loop_looks_for_due_feeds_is_not_repeated(
 async def _settled(loop: PollLoop) -> None:
     while loop.polling:
         await asyncio.sleep(0.01)
+
+
+async def test_the_feeder_stops_when_cancelled_as_an_entry_wakes_it() -> None:
+    # asyncio.wait_for (Python 3.11) returns instead of raising when the task is cancelled
+    # while what it waits for has just completed: the feeder then ran on after its
+    # cancellation, and stopping the worker hung
+    sent: list[FeedItem] = []
+
+    async def send(item: FeedItem) -> None:
+        sent.append(item)
+
+    feeder = FairFeeder(send, limit=4, expire_after=600.0)
+    runner = asyncio.create_task(feeder.run())
+    await asyncio.sleep(0.01)  # waiting to be woken
+    feeder.add([FeedItem(feed="http://news.example/feed", guid="g1", link="http://x/1")])
+    await asyncio.sleep(0)  # the wait it was in completes...
+    runner.cancel()  # ...as it is cancelled
+    for _ in range(10):  # a few turns of the event loop (a swallowed cancel: never done)
+        await asyncio.sleep(0)
+    stopped = runner.cancelled()
+    if not stopped:  # not left running after the test
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    assert stopped
