@@ -18,7 +18,7 @@ from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
 from streams.store.stories import StoryBatch, story_article_ids, story_batch, story_row
-from streams.stories.match import match_article, published_day, windows
+from streams.stories.match import match_article, published_day, side_needs, windows
 from streams.stories.rows import story_from_row, story_values
 from streams.stories.state import StoryState
 
@@ -42,9 +42,10 @@ async def assign_stories(
             return [_with_story(e, *saved[e.id]) for e in events]  # a redelivery
         today = utcnow().date()
         published = published_day(article, today)
-        wanted = windows([e for e in events if e.id not in saved], published)
-        candidates = await _candidates(batch, await batch.candidates(wanted, article.id),
-                                       article.id)
+        unsaved = [e for e in events if e.id not in saved]
+        found = await batch.candidates(windows(unsaved, published), article.id,
+                                       side_needs(unsaved, gazetteer))
+        candidates = await _candidates(batch, found, article.id)
         try:
             matching = match_article(article, events, candidates, gazetteer, today, saved)
         except BaseException:

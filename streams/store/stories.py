@@ -38,6 +38,18 @@ class Window(Protocol):
     def limit(self) -> int | None: ...
 
 
+class SideNeed(Protocol):
+    """What a candidate of a type must share with an event (streams/stories/match.py Sides):
+    at least `shared` of `sides`, or all of its own when it has fewer."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def sides(self) -> frozenset[str]: ...
+    @property
+    def shared(self) -> int: ...
+
+
 class StoryBatch:
     """One article's transaction on the events and stories tables, its types locked."""
 
@@ -53,26 +65,35 @@ class StoryBatch:
         )
         return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
 
-    async def candidates(self, windows: Iterable[Window], article_id: str
-                         ) -> list[dict[str, Any]]:
+    async def candidates(self, windows: Iterable[Window], article_id: str,
+                         needs: Iterable[SideNeed] | None = None) -> list[dict[str, Any]]:
         """{id, updated, told} of the stories in the windows (`closes` on or after
         closes_from, `opened` on or before opened_until; with a limit, that many, the last to
         close first), each once, oldest first; `told`: the article already told it (a
-        redelivery, or its other events saved before). Their rows: `rows`."""
+        redelivery, or its other events saved before). With `needs`, only those the article
+        told or that meet one of the needs of their type (after the limit: the same stories
+        as without needs, less those no event can join). Their rows: `rows`."""
         c = stories_table.c
-        told = story_articles.c.article_id.is_not(None).label("told")
-        loaded = sa.select(c.id, c.created, c.updated, told).select_from(
+        told = story_articles.c.article_id.is_not(None)
+        loaded = sa.select(c.id, c.created, c.updated, told.label("told")).select_from(
             stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
                                     & (story_articles.c.article_id == article_id)))
+        by_type: dict[str, list[SideNeed]] = {}
+        for need in needs or ():
+            by_type.setdefault(need.type, []).append(need)
         found: dict[str, dict[str, Any]] = {}
         plain, limited = [], []
         for w in windows:
             where = sa.and_(c.type == w.type, c.closes >= w.closes_from.isoformat(),
                             c.opened <= w.opened_until.isoformat())
+            joinable = (sa.or_(told, *(_meets(n) for n in by_type.get(w.type, [])))
+                        if needs is not None else sa.true())
             if w.limit is None:
-                plain.append(where)
+                plain.append(sa.and_(where, joinable))
             else:
-                limited.append(loaded.where(where).order_by(c.closes.desc(), c.id).limit(w.limit))
+                last = (sa.select(c.id).where(where).order_by(c.closes.desc(), c.id)
+                        .limit(w.limit).scalar_subquery())
+                limited.append(loaded.where(c.id.in_(last), joinable))
         queries = [loaded.where(sa.or_(*plain))] if plain else []
         for query in queries + limited:
             for r in await self.conn.execute(query):
@@ -92,6 +113,7 @@ class StoryBatch:
         now: dt.datetime,
     ) -> None:
         """Insert a story opened by `article_id`, or update one, with these column values."""
+        values = {**values, "sides": sides_column(values.get("sides") or [])}
         if new:
             row = {"id": story_id, "first_article": article_id, "created": now,
                    **values, "updated": now}
@@ -127,6 +149,33 @@ async def story_batch(store: Store, types: Iterable[str]) -> AsyncIterator[Story
             )
             await conn.execute(stmt)
         yield StoryBatch(store, conn)
+
+
+# The sides column: a story's folded sides as "|a|b|" ("|" with none), so that a side is
+# matched as "|a|" and the sides are counted by their marks.
+_MARK = "|"
+
+
+def sides_column(sides: Iterable[str]) -> str:
+    """The sides column's value for a story's sides."""
+    return _MARK + "".join(_side(s) for s in sides)
+
+
+def _side(side: str) -> str:
+    return side.replace(_MARK, "/") + _MARK  # a mark inside a name would miscount
+
+
+def _meets(need: SideNeed) -> sa.ColumnElement[bool]:
+    """A story meets a need: at least `shared` of its sides in common, or all of its own
+    (one at least) when it has fewer (streams/stories/match.py `enough_sides`)."""
+    if not need.sides:
+        return sa.false()
+    column = stories_table.c.sides
+    shared = sum((sa.case((column.contains(_MARK + _side(s), autoescape=True), 1), else_=0)
+                  for s in sorted(need.sides)), sa.literal(0))
+    count = sa.func.length(column) - sa.func.length(sa.func.replace(column, _MARK, "")) - 1
+    return sa.or_(shared >= need.shared,
+                  sa.and_(count < need.shared, count >= 1, shared == count))
 
 
 def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:
