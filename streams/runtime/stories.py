@@ -53,9 +53,8 @@ async def assign_stories(
             raise
         _forget(store, matching.touched)  # updated in place: their rows change now
         now = utcnow()
-        for story in matching.touched.values():
-            await batch.save_story(story.id, story_values(story), new=story.id in matching.opened,
-                                   article_id=article.id, now=now)
+        await batch.save_stories({s.id: story_values(s) for s in matching.touched.values()},
+                                 matching.opened, article_id=article.id, now=now)
         await batch.save_told(matching.touched, {"id": article.id, "source": article.source,
                                                  "published": published.isoformat()}, now)
         await batch.save_events([e for e in matching.events if e.id not in saved], now)

@@ -10,6 +10,7 @@ the write lock on SQLite), so concurrent workers assign stories of a type one at
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -73,30 +74,24 @@ class StoryBatch:
         redelivery, or its other events saved before). With `needs`, only those the article
         told or that meet one of the needs of their type (after the limit: the same stories
         as without needs, less those no event can join). Their rows: `rows`."""
-        c = stories_table.c
-        told = story_articles.c.article_id.is_not(None)
-        loaded = sa.select(c.id, c.created, c.updated, told.label("told")).select_from(
-            stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
-                                    & (story_articles.c.article_id == article_id)))
         by_type: dict[str, list[SideNeed]] = {}
         for need in needs or ():
             by_type.setdefault(need.type, []).append(need)
-        found: dict[str, dict[str, Any]] = {}
-        plain, limited = [], []
+        # the windows without a limit in one query, each with a limit in its own
+        queries: dict[int | None, list[tuple[Window, list[SideNeed] | None]]] = {}
         for w in windows:
-            where = sa.and_(c.type == w.type, c.closes >= w.closes_from.isoformat(),
-                            c.opened <= w.opened_until.isoformat())
-            joinable = (sa.or_(told, *(_meets(n) for n in by_type.get(w.type, [])))
-                        if needs is not None else sa.true())
-            if w.limit is None:
-                plain.append(sa.and_(where, joinable))
-            else:
-                last = (sa.select(c.id).where(where).order_by(c.closes.desc(), c.id)
-                        .limit(w.limit).scalar_subquery())
-                limited.append(loaded.where(c.id.in_(last), joinable))
-        queries = [loaded.where(sa.or_(*plain))] if plain else []
-        for query in queries + limited:
-            for r in await self.conn.execute(query):
+            wanted = None if needs is None else by_type.get(w.type, [])
+            queries.setdefault(w.limit, []).append((w, wanted))
+        groups: list[tuple[int | None, list[tuple[Window, list[SideNeed] | None]]]] = (
+            [(None, queries.pop(None))] if None in queries else [])
+        groups += [(limit, [one]) for limit, group in queries.items() for one in group]
+        found: dict[str, dict[str, Any]] = {}
+        for limit, group in groups:
+            shape = tuple(None if n is None else tuple(len(x.sides) for x in n) for _, n in group)
+            params = {"article": article_id}
+            for i, (w, n) in enumerate(group):
+                params |= _window_params(f"w{i}", w, n or [])
+            for r in await self.conn.execute(_candidates_query(limit, shape), params):
                 found.setdefault(r.id, dict(r._mapping))
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
 
@@ -108,19 +103,22 @@ class StoryBatch:
         query = sa.select(stories_table).where(stories_table.c.id.in_(wanted))
         return {r.id: dict(r._mapping) for r in await self.conn.execute(query)}
 
-    async def save_story(
-        self, story_id: str, values: Mapping[str, Any], *, new: bool, article_id: str,
-        now: dt.datetime,
-    ) -> None:
-        """Insert a story opened by `article_id`, or update one, with these column values."""
-        values = {**values, "sides": sides_column(values.get("sides") or [])}
+    async def save_stories(self, stories: Mapping[str, Mapping[str, Any]], opened: Iterable[str],
+                           *, article_id: str, now: dt.datetime) -> None:
+        """Insert the stories `opened` (by `article_id`), update the others: id -> column
+        values. One statement each, for all of them."""
+        new, changed = [], []
+        fresh = set(opened)
+        for story_id, values in stories.items():
+            row = {**values, "sides": sides_column(values.get("sides") or []), "updated": now}
+            if story_id in fresh:
+                new.append({"id": story_id, "first_article": article_id, "created": now, **row})
+            else:
+                changed.append({"story_id": story_id, **row})
         if new:
-            row = {"id": story_id, "first_article": article_id, "created": now,
-                   **values, "updated": now}
-            await self.conn.execute(self.store.insert_ignore(stories_table, row))
-        else:
-            await self.conn.execute(sa.update(stories_table).where(
-                stories_table.c.id == story_id).values(**values, updated=now))
+            await self.conn.execute(_insert_ignore(self.store.is_sqlite, stories_table), new)
+        if changed:
+            await self.conn.execute(_UPDATE_STORY, changed)
 
     async def save_told(self, story_ids: Iterable[str], article: Mapping[str, Any],
                         now: dt.datetime) -> None:
@@ -128,13 +126,24 @@ class StoryBatch:
         rows = [{"story_id": sid, "article_id": article["id"], "source": article["source"],
                  "published": article["published"], "added": now} for sid in story_ids]
         if rows:
-            await self.conn.execute(self.store.insert_ignore(story_articles, rows))
+            await self.conn.execute(_insert_ignore(self.store.is_sqlite, story_articles), rows)
 
     async def save_events(self, events: Iterable[Event], now: dt.datetime) -> None:
         """Insert the events (with their story ids); one already saved is left as it is."""
         rows = [_event_row(e, now) for e in events]
         if rows:
-            await self.conn.execute(self.store.insert_ignore(events_table, rows))
+            await self.conn.execute(_insert_ignore(self.store.is_sqlite, events_table), rows)
+
+
+# Statements built once, their rows passed as parameters (one executemany), so that the
+# same statement is not built and compiled again for every article.
+_UPDATE_STORY = sa.update(stories_table).where(stories_table.c.id == sa.bindparam("story_id"))
+
+
+@functools.cache
+def _insert_ignore(is_sqlite: bool, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, its rows given when executed."""
+    return (sqlite.insert if is_sqlite else postgresql.insert)(table).on_conflict_do_nothing()
 
 
 @asynccontextmanager
@@ -165,17 +174,58 @@ def _side(side: str) -> str:
     return side.replace(_MARK, "/") + _MARK  # a mark inside a name would miscount
 
 
-def _meets(need: SideNeed) -> sa.ColumnElement[bool]:
+@functools.lru_cache(maxsize=512)
+def _candidates_query(limit: int | None, shape: tuple[tuple[int, ...] | None, ...]
+                      ) -> sa.Select[Any]:
+    """The candidates query of windows ORed (with a limit: one window), its values bound
+    (`_window_params`): built once per shape, the number of sides of each need of each window
+    (None: no needs), then only its values change from one article to the next."""
+    c = stories_table.c
+    told = story_articles.c.article_id.is_not(None)
+    loaded = sa.select(c.id, c.created, c.updated, told.label("told")).select_from(
+        stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
+                                & (story_articles.c.article_id == sa.bindparam("article"))))
+    wheres = []
+    for i, sides in enumerate(shape):
+        where = sa.and_(c.type == sa.bindparam(f"w{i}type"),
+                        c.closes >= sa.bindparam(f"w{i}closes"),
+                        c.opened <= sa.bindparam(f"w{i}opened"))
+        joinable = sa.true() if sides is None else sa.or_(
+            told, *(_meets(f"w{i}n{k}", n) for k, n in enumerate(sides)))
+        if limit is not None:
+            last = (sa.select(c.id).where(where).order_by(c.closes.desc(), c.id).limit(limit)
+                    .scalar_subquery())
+            return loaded.where(c.id.in_(last), joinable)
+        wheres.append(sa.and_(where, joinable))
+    return loaded.where(sa.or_(*wheres))
+
+
+def _window_params(key: str, window: Window, needs: list[SideNeed]) -> dict[str, Any]:
+    params: dict[str, Any] = {f"{key}type": window.type,
+                              f"{key}closes": window.closes_from.isoformat(),
+                              f"{key}opened": window.opened_until.isoformat()}
+    for k, need in enumerate(needs):
+        params[f"{key}n{k}"] = need.shared
+        for j, side in enumerate(sorted(need.sides)):
+            params[f"{key}n{k}s{j}"] = "%" + _escaped(_MARK + _side(side)) + "%"
+    return params
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _meets(key: str, sides: int) -> sa.ColumnElement[bool]:
     """A story meets a need: at least `shared` of its sides in common, or all of its own
     (one at least) when it has fewer (streams/stories/match.py `enough_sides`)."""
-    if not need.sides:
+    if not sides:
         return sa.false()
     column = stories_table.c.sides
-    shared = sum((sa.case((column.contains(_MARK + _side(s), autoescape=True), 1), else_=0)
-                  for s in sorted(need.sides)), sa.literal(0))
+    shared = sum((sa.case((column.like(sa.bindparam(f"{key}s{j}"), escape="\\"), 1), else_=0)
+                  for j in range(sides)), sa.literal(0))
+    at_least = sa.bindparam(key, type_=sa.Integer)
     count = sa.func.length(column) - sa.func.length(sa.func.replace(column, _MARK, "")) - 1
-    return sa.or_(shared >= need.shared,
-                  sa.and_(count < need.shared, count >= 1, shared == count))
+    return sa.or_(shared >= at_least, sa.and_(count < at_least, count >= 1, shared == count))
 
 
 def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:
