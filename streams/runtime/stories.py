@@ -8,12 +8,13 @@ its events saved and gets the same story ids back, with no new rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from streams.core.clock import utcnow
+from streams.core.clock import aware, utcnow
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
@@ -26,6 +27,8 @@ from streams.stories.state import StoryState
 # story open for weeks is a candidate for every article of its type meanwhile, and decoding
 # its row each time would be most of what a candidate costs. An entry serves only while its
 # row is unchanged (any worker's update changes `updated`); the least recently used go first.
+# A story this worker saves is kept as saved, with the `updated` it wrote (if its transaction
+# fails, the row keeps another `updated` and is read again).
 DECODED_MAX = 4096
 _DECODED: OrderedDict[tuple[str, str], tuple[Any, StoryState]] = OrderedDict()  # (store, id)
 
@@ -58,6 +61,7 @@ async def assign_stories(
         await batch.save_told(matching.touched, {"id": article.id, "source": article.source,
                                                  "published": published.isoformat()}, now)
         await batch.save_events([e for e in matching.events if e.id not in saved], now)
+        _keep(store, matching.touched.values(), now)
         return matching.events
 
 
@@ -67,20 +71,30 @@ async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id
     one decoded before while its row is unchanged, else decoded from its row. The matcher
     updates the states it picks in place: the caller forgets those (`_forget`)."""
     where = batch.store.url
-    fresh = await batch.rows(f["id"] for f in found
-                             if _DECODED.get((where, f["id"]), (None,))[0] != f["updated"])
+    fresh = await batch.rows(f["id"] for f in found if _DECODED.get(
+        (where, f["id"]), (None,))[0] != aware(f["updated"]))
     out = []
     for f in found:
         key = (where, f["id"])
         if f["id"] in fresh:
-            _DECODED[key] = (f["updated"], story_from_row(fresh[f["id"]]))
-            while len(_DECODED) > DECODED_MAX:
-                _DECODED.popitem(last=False)
+            _remember(key, aware(f["updated"]), story_from_row(fresh[f["id"]]))
         _DECODED.move_to_end(key)
         state = _DECODED[key][1]
         state.articles = [article_id] if f["told"] else []
         out.append(state)
     return out
+
+
+def _keep(store: Store, stories: Iterable[StoryState], updated: dt.datetime) -> None:
+    for story in stories:
+        _remember((store.url, story.id), updated, story)
+
+
+def _remember(key: tuple[str, str], updated: dt.datetime, story: StoryState) -> None:
+    _DECODED[key] = (updated, story)
+    _DECODED.move_to_end(key)
+    while len(_DECODED) > DECODED_MAX:
+        _DECODED.popitem(last=False)
 
 
 def _forget(store: Store, story_ids: Iterable[str]) -> None:

@@ -141,6 +141,14 @@ _UPDATE_STORY = sa.update(stories_table).where(stories_table.c.id == sa.bindpara
 
 
 @functools.cache
+def _lock(is_sqlite: bool) -> Any:
+    """Bump a type's lock row (insert it at version 1)."""
+    insert = (sqlite.insert if is_sqlite else postgresql.insert)(story_locks)
+    return insert.on_conflict_do_update(index_elements=["type"],
+                                        set_={"version": story_locks.c.version + 1})
+
+
+@functools.cache
 def _insert_ignore(is_sqlite: bool, table: sa.Table) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING, its rows given when executed."""
     return (sqlite.insert if is_sqlite else postgresql.insert)(table).on_conflict_do_nothing()
@@ -150,13 +158,10 @@ def _insert_ignore(is_sqlite: bool, table: sa.Table) -> Any:
 async def story_batch(store: Store, types: Iterable[str]) -> AsyncIterator[StoryBatch]:
     """One transaction with the story lock of each event type taken."""
     async with store.begin() as conn:
-        insert = sqlite.insert if store.is_sqlite else postgresql.insert
-        for etype in sorted(set(types)):  # sorted: two workers lock in one order, no deadlock
-            stmt = insert(story_locks).values(type=etype, version=1)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["type"], set_={"version": story_locks.c.version + 1}
-            )
-            await conn.execute(stmt)
+        # sorted: two workers lock in one order, no deadlock (executemany runs them in order)
+        locks = [{"type": t, "version": 1} for t in sorted(set(types))]
+        if locks:
+            await conn.execute(_lock(store.is_sqlite), locks)
         yield StoryBatch(store, conn)
 
 
