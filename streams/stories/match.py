@@ -7,7 +7,9 @@ date and its type's span: the stories of the type still open at the publication 
 back instead: a dated one to the stories open on its own date, an undated one to the
 RECALL_CANDIDATES stories of its type that closed last within RECALL_DAYS. Nothing else of a
 closed story is ever loaded, so the candidates of an article are as many whether the store
-holds a week or a year.
+holds a week or a year. Of a window, only the stories that share enough sides with an event
+of the article (`side_needs`), or that it told already, are loaded: no event could join
+the others.
 
 A candidate fits when it has the same type, shares sides with the event (one, or two for a
 meeting or a truce; within one article none: an article that goes on about "the talks"
