@@ -8,17 +8,18 @@ its events saved and gets the same story ids back, with no new rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from streams.core.clock import utcnow
+from streams.core.clock import aware, utcnow
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
 from streams.store.stories import StoryBatch, story_article_ids, story_batch, story_row
-from streams.stories.match import match_article, published_day, windows
+from streams.stories.match import match_article, published_day, side_needs, windows
 from streams.stories.rows import story_from_row, story_values
 from streams.stories.state import StoryState
 
@@ -26,6 +27,8 @@ from streams.stories.state import StoryState
 # story open for weeks is a candidate for every article of its type meanwhile, and decoding
 # its row each time would be most of what a candidate costs. An entry serves only while its
 # row is unchanged (any worker's update changes `updated`); the least recently used go first.
+# A story this worker saves is kept as saved, with the `updated` it wrote (if its transaction
+# fails, the row keeps another `updated` and is read again).
 DECODED_MAX = 4096
 _DECODED: OrderedDict[tuple[str, str], tuple[Any, StoryState]] = OrderedDict()  # (store, id)
 
@@ -42,9 +45,10 @@ async def assign_stories(
             return [_with_story(e, *saved[e.id]) for e in events]  # a redelivery
         today = utcnow().date()
         published = published_day(article, today)
-        wanted = windows([e for e in events if e.id not in saved], published)
-        candidates = await _candidates(batch, await batch.candidates(wanted, article.id),
-                                       article.id)
+        unsaved = [e for e in events if e.id not in saved]
+        found = await batch.candidates(windows(unsaved, published), article.id,
+                                       side_needs(unsaved, gazetteer))
+        candidates = await _candidates(batch, found, article.id)
         try:
             matching = match_article(article, events, candidates, gazetteer, today, saved)
         except BaseException:
@@ -52,12 +56,12 @@ async def assign_stories(
             raise
         _forget(store, matching.touched)  # updated in place: their rows change now
         now = utcnow()
-        for story in matching.touched.values():
-            await batch.save_story(story.id, story_values(story), new=story.id in matching.opened,
-                                   article_id=article.id, now=now)
+        await batch.save_stories({s.id: story_values(s) for s in matching.touched.values()},
+                                 matching.opened, article_id=article.id, now=now)
         await batch.save_told(matching.touched, {"id": article.id, "source": article.source,
                                                  "published": published.isoformat()}, now)
         await batch.save_events([e for e in matching.events if e.id not in saved], now)
+        _keep(store, matching.touched.values(), now)
         return matching.events
 
 
@@ -67,20 +71,30 @@ async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id
     one decoded before while its row is unchanged, else decoded from its row. The matcher
     updates the states it picks in place: the caller forgets those (`_forget`)."""
     where = batch.store.url
-    fresh = await batch.rows(f["id"] for f in found
-                             if _DECODED.get((where, f["id"]), (None,))[0] != f["updated"])
+    fresh = await batch.rows(f["id"] for f in found if _DECODED.get(
+        (where, f["id"]), (None,))[0] != aware(f["updated"]))
     out = []
     for f in found:
         key = (where, f["id"])
         if f["id"] in fresh:
-            _DECODED[key] = (f["updated"], story_from_row(fresh[f["id"]]))
-            while len(_DECODED) > DECODED_MAX:
-                _DECODED.popitem(last=False)
+            _remember(key, aware(f["updated"]), story_from_row(fresh[f["id"]]))
         _DECODED.move_to_end(key)
         state = _DECODED[key][1]
         state.articles = [article_id] if f["told"] else []
         out.append(state)
     return out
+
+
+def _keep(store: Store, stories: Iterable[StoryState], updated: dt.datetime) -> None:
+    for story in stories:
+        _remember((store.url, story.id), updated, story)
+
+
+def _remember(key: tuple[str, str], updated: dt.datetime, story: StoryState) -> None:
+    _DECODED[key] = (updated, story)
+    _DECODED.move_to_end(key)
+    while len(_DECODED) > DECODED_MAX:
+        _DECODED.popitem(last=False)
 
 
 def _forget(store: Store, story_ids: Iterable[str]) -> None:

@@ -104,6 +104,9 @@ stories = sa.Table(
     # the publication date of its first article: candidates load by it too (not told first
     # later than a span after the article)
     sa.Column("opened", sa.String(10)),
+    # its sides (summary's) as "|a|b|": candidates load only the stories an event shares
+    # enough sides with (streams/store/stories.py)
+    sa.Column("sides", sa.Text),
     sa.Column("first_article", sa.String(32), nullable=False),
     sa.Column("sources", sa.JSON, nullable=False),  # distinct sources that told it
     sa.Column("articles", sa.Integer, nullable=False, server_default="1"),  # story_articles' rows
@@ -283,4 +286,5 @@ story_articles = sa.Table(
     sa.Column("published", sa.String(10)),  # the article's publication date (matching's)
     sa.Column("added", sa.DateTime(timezone=True), nullable=False),
 )
-sa.Index("ix_stories_type_closes", stories.c.type, stories.c.closes)
+# the candidates' windows: by type and closing day, their first day read from the index
+sa.Index("ix_stories_type_closes_opened", stories.c.type, stories.c.closes, stories.c.opened)

@@ -10,6 +10,7 @@ the write lock on SQLite), so concurrent workers assign stories of a type one at
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -38,6 +39,18 @@ class Window(Protocol):
     def limit(self) -> int | None: ...
 
 
+class SideNeed(Protocol):
+    """What a candidate of a type must share with an event (streams/stories/match.py Sides):
+    at least `shared` of `sides`, or all of its own when it has fewer."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def sides(self) -> frozenset[str]: ...
+    @property
+    def shared(self) -> int: ...
+
+
 class StoryBatch:
     """One article's transaction on the events and stories tables, its types locked."""
 
@@ -53,29 +66,32 @@ class StoryBatch:
         )
         return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
 
-    async def candidates(self, windows: Iterable[Window], article_id: str
-                         ) -> list[dict[str, Any]]:
+    async def candidates(self, windows: Iterable[Window], article_id: str,
+                         needs: Iterable[SideNeed] | None = None) -> list[dict[str, Any]]:
         """{id, updated, told} of the stories in the windows (`closes` on or after
         closes_from, `opened` on or before opened_until; with a limit, that many, the last to
         close first), each once, oldest first; `told`: the article already told it (a
-        redelivery, or its other events saved before). Their rows: `rows`."""
-        c = stories_table.c
-        told = story_articles.c.article_id.is_not(None).label("told")
-        loaded = sa.select(c.id, c.created, c.updated, told).select_from(
-            stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
-                                    & (story_articles.c.article_id == article_id)))
-        found: dict[str, dict[str, Any]] = {}
-        plain, limited = [], []
+        redelivery, or its other events saved before). With `needs`, only those the article
+        told or that meet one of the needs of their type (after the limit: the same stories
+        as without needs, less those no event can join). Their rows: `rows`."""
+        by_type: dict[str, list[SideNeed]] = {}
+        for need in needs or ():
+            by_type.setdefault(need.type, []).append(need)
+        # the windows without a limit in one query, each with a limit in its own
+        queries: dict[int | None, list[tuple[Window, list[SideNeed] | None]]] = {}
         for w in windows:
-            where = sa.and_(c.type == w.type, c.closes >= w.closes_from.isoformat(),
-                            c.opened <= w.opened_until.isoformat())
-            if w.limit is None:
-                plain.append(where)
-            else:
-                limited.append(loaded.where(where).order_by(c.closes.desc(), c.id).limit(w.limit))
-        queries = [loaded.where(sa.or_(*plain))] if plain else []
-        for query in queries + limited:
-            for r in await self.conn.execute(query):
+            wanted = None if needs is None else by_type.get(w.type, [])
+            queries.setdefault(w.limit, []).append((w, wanted))
+        groups: list[tuple[int | None, list[tuple[Window, list[SideNeed] | None]]]] = (
+            [(None, queries.pop(None))] if None in queries else [])
+        groups += [(limit, [one]) for limit, group in queries.items() for one in group]
+        found: dict[str, dict[str, Any]] = {}
+        for limit, group in groups:
+            shape = tuple(None if n is None else tuple(len(x.sides) for x in n) for _, n in group)
+            params = {"article": article_id}
+            for i, (w, n) in enumerate(group):
+                params |= _window_params(f"w{i}", w, n or [])
+            for r in await self.conn.execute(_candidates_query(limit, shape), params):
                 found.setdefault(r.id, dict(r._mapping))
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
 
@@ -87,18 +103,22 @@ class StoryBatch:
         query = sa.select(stories_table).where(stories_table.c.id.in_(wanted))
         return {r.id: dict(r._mapping) for r in await self.conn.execute(query)}
 
-    async def save_story(
-        self, story_id: str, values: Mapping[str, Any], *, new: bool, article_id: str,
-        now: dt.datetime,
-    ) -> None:
-        """Insert a story opened by `article_id`, or update one, with these column values."""
+    async def save_stories(self, stories: Mapping[str, Mapping[str, Any]], opened: Iterable[str],
+                           *, article_id: str, now: dt.datetime) -> None:
+        """Insert the stories `opened` (by `article_id`), update the others: id -> column
+        values. One statement each, for all of them."""
+        new, changed = [], []
+        fresh = set(opened)
+        for story_id, values in stories.items():
+            row = {**values, "sides": sides_column(values.get("sides") or []), "updated": now}
+            if story_id in fresh:
+                new.append({"id": story_id, "first_article": article_id, "created": now, **row})
+            else:
+                changed.append({"story_id": story_id, **row})
         if new:
-            row = {"id": story_id, "first_article": article_id, "created": now,
-                   **values, "updated": now}
-            await self.conn.execute(self.store.insert_ignore(stories_table, row))
-        else:
-            await self.conn.execute(sa.update(stories_table).where(
-                stories_table.c.id == story_id).values(**values, updated=now))
+            await self.conn.execute(_insert_ignore(self.store.is_sqlite, stories_table), new)
+        if changed:
+            await self.conn.execute(_UPDATE_STORY, changed)
 
     async def save_told(self, story_ids: Iterable[str], article: Mapping[str, Any],
                         now: dt.datetime) -> None:
@@ -106,27 +126,111 @@ class StoryBatch:
         rows = [{"story_id": sid, "article_id": article["id"], "source": article["source"],
                  "published": article["published"], "added": now} for sid in story_ids]
         if rows:
-            await self.conn.execute(self.store.insert_ignore(story_articles, rows))
+            await self.conn.execute(_insert_ignore(self.store.is_sqlite, story_articles), rows)
 
     async def save_events(self, events: Iterable[Event], now: dt.datetime) -> None:
         """Insert the events (with their story ids); one already saved is left as it is."""
         rows = [_event_row(e, now) for e in events]
         if rows:
-            await self.conn.execute(self.store.insert_ignore(events_table, rows))
+            await self.conn.execute(_insert_ignore(self.store.is_sqlite, events_table), rows)
+
+
+# Statements built once, their rows passed as parameters (one executemany), so that the
+# same statement is not built and compiled again for every article.
+_UPDATE_STORY = sa.update(stories_table).where(stories_table.c.id == sa.bindparam("story_id"))
+
+
+@functools.cache
+def _lock(is_sqlite: bool) -> Any:
+    """Bump a type's lock row (insert it at version 1)."""
+    insert = (sqlite.insert if is_sqlite else postgresql.insert)(story_locks)
+    return insert.on_conflict_do_update(index_elements=["type"],
+                                        set_={"version": story_locks.c.version + 1})
+
+
+@functools.cache
+def _insert_ignore(is_sqlite: bool, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, its rows given when executed."""
+    return (sqlite.insert if is_sqlite else postgresql.insert)(table).on_conflict_do_nothing()
 
 
 @asynccontextmanager
 async def story_batch(store: Store, types: Iterable[str]) -> AsyncIterator[StoryBatch]:
     """One transaction with the story lock of each event type taken."""
     async with store.begin() as conn:
-        insert = sqlite.insert if store.is_sqlite else postgresql.insert
-        for etype in sorted(set(types)):  # sorted: two workers lock in one order, no deadlock
-            stmt = insert(story_locks).values(type=etype, version=1)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["type"], set_={"version": story_locks.c.version + 1}
-            )
-            await conn.execute(stmt)
+        # sorted: two workers lock in one order, no deadlock (executemany runs them in order)
+        locks = [{"type": t, "version": 1} for t in sorted(set(types))]
+        if locks:
+            await conn.execute(_lock(store.is_sqlite), locks)
         yield StoryBatch(store, conn)
+
+
+# The sides column: a story's folded sides as "|a|b|" ("|" with none), so that a side is
+# matched as "|a|" and the sides are counted by their marks.
+_MARK = "|"
+
+
+def sides_column(sides: Iterable[str]) -> str:
+    """The sides column's value for a story's sides."""
+    return _MARK + "".join(_side(s) for s in sides)
+
+
+def _side(side: str) -> str:
+    return side.replace(_MARK, "/") + _MARK  # a mark inside a name would miscount
+
+
+@functools.lru_cache(maxsize=512)
+def _candidates_query(limit: int | None, shape: tuple[tuple[int, ...] | None, ...]
+                      ) -> sa.Select[Any]:
+    """The candidates query of windows ORed (with a limit: one window), its values bound
+    (`_window_params`): built once per shape, the number of sides of each need of each window
+    (None: no needs), then only its values change from one article to the next."""
+    c = stories_table.c
+    told = story_articles.c.article_id.is_not(None)
+    loaded = sa.select(c.id, c.created, c.updated, told.label("told")).select_from(
+        stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
+                                & (story_articles.c.article_id == sa.bindparam("article"))))
+    wheres = []
+    for i, sides in enumerate(shape):
+        where = sa.and_(c.type == sa.bindparam(f"w{i}type"),
+                        c.closes >= sa.bindparam(f"w{i}closes"),
+                        c.opened <= sa.bindparam(f"w{i}opened"))
+        joinable = sa.true() if sides is None else sa.or_(
+            told, *(_meets(f"w{i}n{k}", n) for k, n in enumerate(sides)))
+        if limit is not None:
+            last = (sa.select(c.id).where(where).order_by(c.closes.desc(), c.id).limit(limit)
+                    .scalar_subquery())
+            return loaded.where(c.id.in_(last), joinable)
+        wheres.append(sa.and_(where, joinable))
+    return loaded.where(sa.or_(*wheres))
+
+
+def _window_params(key: str, window: Window, needs: list[SideNeed]) -> dict[str, Any]:
+    params: dict[str, Any] = {f"{key}type": window.type,
+                              f"{key}closes": window.closes_from.isoformat(),
+                              f"{key}opened": window.opened_until.isoformat()}
+    for k, need in enumerate(needs):
+        params[f"{key}n{k}"] = need.shared
+        for j, side in enumerate(sorted(need.sides)):
+            params[f"{key}n{k}s{j}"] = "%" + _escaped(_MARK + _side(side)) + "%"
+    return params
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _meets(key: str, sides: int) -> sa.ColumnElement[bool]:
+    """A story meets a need: at least `shared` of its sides in common, or all of its own
+    (one at least) when it has fewer (streams/stories/match.py `enough_sides`)."""
+    if not sides:
+        return sa.false()
+    column = stories_table.c.sides
+    shared = sum((sa.case((column.like(sa.bindparam(f"{key}s{j}"), escape="\\"), 1), else_=0)
+                  for j in range(sides)), sa.literal(0))
+    at_least = sa.bindparam(key, type_=sa.Integer)
+    count = sa.func.length(column) - sa.func.length(sa.func.replace(column, _MARK, "")) - 1
+    return sa.or_(shared >= at_least, sa.and_(count < at_least, count >= 1, shared == count))
 
 
 def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:

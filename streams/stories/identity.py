@@ -151,7 +151,16 @@ def _nested(p: str, q: str, gazetteer: Gazetteer) -> bool:
 
 def places_agree(a: list[str], b: list[str], gazetteer: Gazetteer) -> bool:
     """One place can be told both ways: some city/site of one inside (or containing) some
-    of the other; where one names only countries, a country in common (or none named)."""
+    of the other; where one names only countries, a country in common (or none named).
+    Remembered by the gazetteer: every candidate of an article is asked, the same few
+    places again and again."""
+    if not a or not b:
+        return True
+    key = ("places agree", tuple(a), tuple(b))
+    return gazetteer.remembered(key, lambda: _places_agree(a, b, gazetteer))
+
+
+def _places_agree(a: list[str], b: list[str], gazetteer: Gazetteer) -> bool:
     sa, sb = _specific(a, gazetteer), _specific(b, gazetteer)
     if sa and sb:
         return any(_nested(p, q, gazetteer) for p in sa for q in sb)
@@ -160,7 +169,15 @@ def places_agree(a: list[str], b: list[str], gazetteer: Gazetteer) -> bool:
 
 
 def same_place(a: list[str], b: list[str], gazetteer: Gazetteer) -> int:
-    """1 when both name the same city or site (an exact match, preferred over nesting)."""
+    """1 when both name the same city or site (an exact match, preferred over nesting).
+    Remembered by the gazetteer, as `places_agree`."""
+    if not a or not b:
+        return 0
+    return gazetteer.remembered(("same place", tuple(a), tuple(b)),
+                                lambda: _same_place(a, b, gazetteer))
+
+
+def _same_place(a: list[str], b: list[str], gazetteer: Gazetteer) -> int:
     sb = {fold(gazetteer.canonical(q) or q) for q in _specific(b, gazetteer)}
     return int(any(fold(gazetteer.canonical(p) or p) in sb for p in _specific(a, gazetteer)))
 

@@ -7,7 +7,9 @@ date and its type's span: the stories of the type still open at the publication 
 back instead: a dated one to the stories open on its own date, an undated one to the
 RECALL_CANDIDATES stories of its type that closed last within RECALL_DAYS. Nothing else of a
 closed story is ever loaded, so the candidates of an article are as many whether the store
-holds a week or a year.
+holds a week or a year. Of a window, only the stories that share enough sides with an event
+of the article (`side_needs`), or that it told already, are loaded: no event could join
+the others.
 
 A candidate fits when it has the same type, shares sides with the event (one, or two for a
 meeting or a truce; within one article none: an article that goes on about "the talks"
@@ -26,7 +28,15 @@ from dataclasses import dataclass, field, replace
 from streams.core.records import Article, Event, content_key
 from streams.extract.dates import parse_published
 from streams.knowledge.gazetteer import Gazetteer
-from streams.stories.identity import RECALL_DAYS, Mention, identity, is_recall, mention, note
+from streams.stories.identity import (
+    RECALL_DAYS,
+    Mention,
+    identity,
+    is_recall,
+    mention,
+    note,
+    sides_of,
+)
 from streams.stories.state import StoryState, absorb, new_story
 
 DAY = dt.timedelta(days=1)
@@ -76,6 +86,35 @@ def windows(events: list[Event], published: dt.date) -> list[Window]:
             out.add(Window(event.type, published - RECALL_DAYS * DAY, published,
                            RECALL_CANDIDATES))
     return sorted(out, key=lambda w: (w.type, w.closes_from, w.opened_until, w.limit or 0))
+
+
+@dataclass(frozen=True)
+class Sides:
+    """A candidate of `type` another article could join for one of its events: a story that
+    shares at least `shared` of these sides with it, or all of its own (it names fewer)."""
+
+    type: str
+    sides: frozenset[str]
+    shared: int
+
+
+def side_needs(events: list[Event], gazetteer: Gazetteer) -> list[Sides]:
+    """What a candidate must share with some event of the article (`choose`'s "enough
+    sides"), one per type and sides: a story that meets none, and that the article did not
+    tell, is chosen by no event (sides change only for a story chosen), so the store need
+    not load it."""
+    out = set()
+    for event in events:
+        sides = sides_of(event, gazetteer)
+        out.add(Sides(event.type, sides, max(1, min(identity(event.type).parties, len(sides)))))
+    return sorted(out, key=lambda n: (n.type, sorted(n.sides), n.shared))
+
+
+def enough_sides(m: Mention, story: StoryState) -> tuple[bool, int]:
+    """Whether the story shares enough sides with the mention for another article's mention
+    to join it, and how many it shares."""
+    shared = len(m.sides.intersection(story.sides))
+    return shared >= max(1, min(identity(m.type).parties, len(m.sides), len(story.sides))), shared
 
 
 def in_window(story: StoryState, window: Window) -> bool:
@@ -133,14 +172,13 @@ def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_
         if story.type != m.type:
             continue
         same = article_id in story.articles
+        enough, shared = enough_sides(m, story)  # first: the cheapest test, and the surest
+        if not (enough or same):
+            continue
         if not (same or m.recall) and kind.closes(story) < m.published:
             continue  # closed
         if not (same or m.recall) and story.since > m.published + kind.span * DAY:
             continue  # first told a span after this article: in that order, closed for it
-        shared = len(m.sides & set(story.sides))
-        enough = shared >= max(1, min(kind.parties, len(m.sides), len(story.sides)))
-        if not (enough or same):
-            continue
         fit = kind.fits(m, story, gazetteer, timeless)
         if fit is None:
             continue

@@ -56,6 +56,7 @@ def story_values(story: StoryState) -> dict[str, Any]:
         "opened": story.since.isoformat(),
         "sources": story.sources,
         "articles": story.article_count,
+        "sides": story.sides,  # (the store keeps them in a column too, to load candidates by)
         "summary": {
             "last": story.last.isoformat(),
             "quantities": story.quantities,

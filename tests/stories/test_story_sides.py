@@ -1,0 +1,127 @@
+"""Candidates loaded by their sides (streams/store/stories.py `candidates` with needs): the
+store leaves out the stories no event of the article shares enough sides with, and the
+matcher gives every event the story it would have given it with all of them loaded. Invented
+events, a real SQLite store (and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.core.records import Article, Event, content_key
+from streams.knowledge.gazetteer import Gazetteer
+from streams.runtime.stories import assign_stories
+from streams.store import Store
+from streams.store.stories import story_batch
+from streams.stories.match import match_article, published_day, side_needs, windows
+from streams.stories.rows import story_from_row, story_values
+
+GAZETTEER = Gazetteer.load(Path(__file__).resolve().parents[2] / "rules" / "taxonomy"
+                           / "gazetteer.yaml")
+DAY = dt.timedelta(days=1)
+PAIRS = [["Ukraine", "Russia"], ["United States", "Russia"], ["Turkey", "Ukraine"],
+         ["Ukraine", "Russia", "Turkey"], ["Qatar", "Russia"], ["Ukraine"], ["Russia"], []]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return "sqlite+aiosqlite:///" + str(tmp_path / "s.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def store(store_url: str) -> Any:
+    store = await Store(store_url).open()
+    yield store
+    await store.close()
+
+
+def _article(n: int, published: dt.date) -> Article:
+    return Article(id=content_key("sides article", str(n)), url=f"a{n}", title="", text="",
+                   published=published.isoformat(), source=f"outlet {n % 7}")
+
+
+def _event(article: Article, j: int, type_: str, sides: list[str], **fields: Any) -> Event:
+    return Event(id=content_key("sides event", article.id, str(j)), article_id=article.id,
+                 type=type_, actors=list(sides), sides=list(sides),
+                 location=list(fields.get("location", [])), quantities={},
+                 date=fields.get("date"), status=fields.get("status", "occurred"),
+                 topic=list(fields.get("topic", [])),
+                 background=bool(fields.get("background", False)), evidence=f"sentence {j}")
+
+
+async def _assignments(store: Store, article: Article, events: list[Event], sided: bool
+                       ) -> tuple[list[tuple[str, str | None, bool]], dict[str, Any], int]:
+    """What the matcher makes of an article with the candidates loaded by sides or not
+    (states decoded afresh, nothing saved): (event id, story id, new) per event, the touched
+    stories' column values, and how many candidates were loaded."""
+    published = published_day(article, dt.date(2030, 1, 1))
+    async with story_batch(store, {e.type for e in events}) as batch:
+        found = await batch.candidates(windows(events, published), article.id,
+                                       side_needs(events, GAZETTEER) if sided else None)
+        rows = await batch.rows(f["id"] for f in found)
+    states = [story_from_row(rows[f["id"]], [article.id] if f["told"] else []) for f in found]
+    matching = match_article(article, events, states, GAZETTEER, published)
+    events_out = [(e.id, e.story_id, bool(e.story_new)) for e in matching.events]
+    return events_out, {k: story_values(s) for k, s in matching.touched.items()}, len(found)
+
+
+async def test_a_meeting_of_another_pair_is_not_loaded_nor_joined(store: Store) -> None:
+    day = dt.date(2030, 3, 2)
+    first = _article(1, day)
+    [talks] = await assign_stories(store, first, [_event(first, 0, "meeting", ["Ukraine", "Russia"],
+                                                         location=["Istanbul"])], GAZETTEER)
+    twin = _article(2, day)
+    other_pair = [_event(twin, 0, "meeting", ["United States", "Russia"], location=["Istanbul"])]
+    assert (await _assignments(store, twin, other_pair, sided=True))[2] == 0
+    assert (await _assignments(store, twin, other_pair, sided=False))[2] == 1
+    [apart] = await assign_stories(store, twin, other_pair, GAZETTEER)
+    assert apart.story_new and apart.story_id != talks.story_id
+    host = _article(3, day + DAY)  # the same two, and their host: the same round
+    [joined] = await assign_stories(store, host, [
+        _event(host, 0, "meeting", ["Russia", "Ukraine", "Turkey"], location=["Istanbul"])],
+        GAZETTEER)
+    assert joined.story_id == talks.story_id and not joined.story_new
+
+
+async def test_a_story_of_one_side_is_loaded_for_a_pair_that_names_it(store: Store) -> None:
+    day = dt.date(2030, 4, 1)
+    first = _article(1, day)
+    [truce] = await assign_stories(store, first, [_event(first, 0, "ceasefire", ["Russia"],
+                                                         topic=["energy"])], GAZETTEER)
+    later = _article(2, day + DAY)
+    both = [_event(later, 0, "ceasefire", ["Russia", "Ukraine"], topic=["energy"])]
+    loaded = await _assignments(store, later, both, sided=True)
+    assert loaded[2] == 1 and loaded[0][0][1] == truce.story_id
+
+
+async def test_loading_by_sides_changes_no_assignment(store: Store) -> None:
+    rng = random.Random(16)
+    start, filtered, unfiltered = dt.date(2030, 5, 1), 0, 0
+    for n in range(120):
+        published = start + (n // 12) * DAY
+        article = _article(n, published)
+        events = []
+        for j in range(rng.choice([1, 2, 3])):
+            type_ = rng.choice(["meeting", "meeting", "ceasefire", "prisoner_exchange",
+                                "sanctions", "attack"])
+            roll = rng.random()
+            date = (None if roll < 0.5 else
+                    (published - rng.randint(12, 30) * DAY).isoformat() if roll < 0.6 else
+                    (published - rng.randint(0, 1) * DAY).isoformat())
+            events.append(_event(article, j, type_, rng.choice(PAIRS), date=date,
+                                 location=[rng.choice(["Istanbul", "Geneva", "Kyiv"])],
+                                 background=rng.random() < 0.08,
+                                 status=rng.choice(["occurred", "proposed"])))
+        sided = await _assignments(store, article, events, sided=True)
+        every = await _assignments(store, article, events, sided=False)
+        assert sided[:2] == every[:2], f"article {n}"
+        filtered, unfiltered = filtered + sided[2], unfiltered + every[2]
+        saved = await assign_stories(store, article, events, GAZETTEER)
+        assert [(e.id, e.story_id, bool(e.story_new)) for e in saved] == sided[0]
+    assert filtered < 0.8 * unfiltered  # the sides leave some out: the test compares something
