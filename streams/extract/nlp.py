@@ -15,6 +15,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, SpanGroup
 
 from streams.core.errors import ConfigError
+from streams.extract.attribute_rules import fast_rules
 from streams.knowledge.gazetteer import Gazetteer, fold
 from streams.knowledge.taxonomy import Taxonomy, TaxonomyError
 
@@ -59,6 +60,12 @@ def load_nlp(model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Language:
     for name in list(nlp.pipe_names):
         if name not in NEEDED:  # never run what extraction does not read
             nlp.remove_pipe(name)
+    if "attribute_ruler" in nlp.pipe_names:
+        # the same rules by table look-up: spaCy's matcher over them costs more than the
+        # tagger and parser together (make bench: extraction vs bare nlp.pipe)
+        rules = fast_rules(nlp.get_pipe("attribute_ruler"))  # type: ignore[arg-type]
+        if rules is not None:
+            nlp.replace_pipe("attribute_ruler", "newswatch_attribute_rules").rules = rules  # type: ignore[attr-defined]
     ruler = nlp.add_pipe(
         "entity_ruler",
         name="gazetteer",
