@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 
 from streams.core.errors import ConfigError
 from streams.extract.attribute_rules import fast_rules
+from streams.extract.trigger_windows import TriggerWindows
 from streams.knowledge.gazetteer import Gazetteer, fold
 from streams.knowledge.taxonomy import Taxonomy, TaxonomyError
 
@@ -109,6 +110,9 @@ class EventMatcher:
         # one matcher for triggers and look-alikes: one pass over the doc, one cache of
         # token predicates (make bench: extraction vs bare nlp.pipe)
         self.matcher = Matcher(nlp.vocab, validate=True)
+        self.windows = TriggerWindows.of(
+            [p for t in taxonomy.event_types.values() for p in (*t.patterns, *t.not_patterns)]
+        )
         for etype in taxonomy.event_types.values():
             try:
                 self.matcher.add(etype.name, [list(p) for p in etype.patterns])
@@ -123,7 +127,7 @@ class EventMatcher:
     def __call__(self, doc: Doc) -> Doc:
         vetoed: set[tuple[str, int]] = set()  # (type, token index) inside a look-alike
         found = []
-        for match_id, start, end in self.matcher(doc):
+        for match_id, start, end in self._matches(doc):
             label = doc.vocab.strings[match_id]
             if label.startswith(_NOT):
                 vetoed.update((label[len(_NOT) :], i) for i in range(start, end))
@@ -140,6 +144,16 @@ class EventMatcher:
             spans.append(span)
         doc.spans[EVENTS_KEY] = SpanGroup(doc, name=EVENTS_KEY, spans=spans)
         return doc
+
+    def _matches(self, doc: Doc) -> list[tuple[int, int, int]]:
+        """The matcher's matches over the doc, in its order; read only around the words a
+        match must contain when the patterns allow (see TriggerWindows)."""
+        if self.windows is None:
+            return list(self.matcher(doc))
+        out: list[tuple[int, int, int]] = []
+        for start, end in self.windows.around(doc):
+            out += [(m, start + s, start + e) for m, s, e in self.matcher(doc[start:end])]
+        return out
 
 
 class _EventsComponent:
