@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from spacy.attrs import LEMMA, LOWER, ORTH
 from spacy.strings import get_string_id
@@ -60,9 +60,8 @@ class TriggerWindows:
         length = len(doc)
         if not length:
             return []
-        rows: list[list[int]] = (
-            doc.to_array(list(self.attrs)).reshape(length, len(self.attrs)).tolist()
-        )
+        columns = doc.to_array(list(self.attrs)).reshape(length, len(self.attrs))
+        rows = cast(list[list[int]], columns.tolist())  # uint64 hashes: Python ints
         spans = []
         for at, row in enumerate(rows):
             for value, reach in zip(row, self.reach, strict=True):
