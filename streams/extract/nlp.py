@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 
 from streams.core.errors import ConfigError
 from streams.extract.attribute_rules import fast_rules
+from streams.extract.lemmas import fast_lemmas
 from streams.extract.trigger_windows import TriggerWindows
 from streams.knowledge.gazetteer import Gazetteer, fold
 from streams.knowledge.taxonomy import Taxonomy, TaxonomyError
@@ -67,6 +68,10 @@ def load_nlp(model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Language:
         rules = fast_rules(nlp.get_pipe("attribute_ruler"))  # type: ignore[arg-type]
         if rules is not None:
             nlp.replace_pipe("attribute_ruler", "newswatch_attribute_rules").rules = rules  # type: ignore[attr-defined]
+    if "lemmatizer" in nlp.pipe_names:
+        lemmas = fast_lemmas(nlp.get_pipe("lemmatizer"))  # type: ignore[arg-type]
+        if lemmas is not None:  # the same lemmas, each worked out once
+            nlp.replace_pipe("lemmatizer", "newswatch_lemmas").lemmas = lemmas  # type: ignore[attr-defined]
     ruler = nlp.add_pipe(
         "entity_ruler",
         name="gazetteer",
