@@ -28,18 +28,24 @@ CHUNK_CHARS = 100_000  # parser memory grows with doc length: paragraphs beyond 
 # spaCy batches docs, and each paragraph is a doc: a batch of a few paragraphs per article
 # keeps the network's matrices as full as whole articles would (make bench: 0.77 -> 0.8x)
 PARAGRAPHS_PER_ARTICLE = 4
+# Words read are kept in the vocabulary (outside the memory zone) up to this many entries:
+# a word met again is then looked up, not rebuilt with its lexical attributes in every batch
+# (tokenizing costs a third less: make bench, extraction vs bare nlp.pipe). A few MB at most.
+KNOWN_WORDS = 50_000
 
 
 class Extractor:
     """Turns articles into events with one spaCy pipeline (see streams/extract/nlp.py)."""
 
     def __init__(
-        self, nlp: Language, taxonomy: Taxonomy, gazetteer: Gazetteer, batch_size: int = 16
+        self, nlp: Language, taxonomy: Taxonomy, gazetteer: Gazetteer, batch_size: int = 16,
+        known_words: int = KNOWN_WORDS,
     ) -> None:
         self.nlp = nlp
         self.taxonomy = taxonomy
         self.gazetteer = gazetteer
         self.batch_size = batch_size
+        self.known_words = known_words
 
     def extract(self, articles: Sequence[Article]) -> list[list[Event]]:
         """One list of events per article, in order; story ids are left empty."""
@@ -51,10 +57,17 @@ class Extractor:
         pieces = (
             (chunk, n) for n, article in enumerate(articles) for chunk in chunks(article, limit)
         )
+        vocab = self.nlp.vocab
+        learn = len(vocab) < self.known_words
+        words: set[str] = set()
         with self.nlp.memory_zone():
             batch = self.batch_size * PARAGRAPHS_PER_ARTICLE
             for doc, n in self.nlp.pipe(pieces, as_tuples=True, batch_size=batch):
                 readers[n].read(doc)
+                if learn:
+                    words.update(token.text for token in doc)
+        for word in words:  # outside the zone: kept for good
+            vocab[word]
         return [
             [_event(article, draft) for draft in reader.drafts()]
             for article, reader in zip(articles, readers, strict=True)

@@ -15,6 +15,9 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, SpanGroup
 
 from streams.core.errors import ConfigError
+from streams.extract.attribute_rules import fast_rules
+from streams.extract.lemmas import fast_lemmas
+from streams.extract.trigger_windows import TriggerWindows
 from streams.knowledge.gazetteer import Gazetteer, fold
 from streams.knowledge.taxonomy import Taxonomy, TaxonomyError
 
@@ -59,6 +62,16 @@ def load_nlp(model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Language:
     for name in list(nlp.pipe_names):
         if name not in NEEDED:  # never run what extraction does not read
             nlp.remove_pipe(name)
+    if "attribute_ruler" in nlp.pipe_names:
+        # the same rules by table look-up: spaCy's matcher over them costs more than the
+        # tagger and parser together (make bench: extraction vs bare nlp.pipe)
+        rules = fast_rules(nlp.get_pipe("attribute_ruler"))  # type: ignore[arg-type]
+        if rules is not None:
+            nlp.replace_pipe("attribute_ruler", "newswatch_attribute_rules").rules = rules  # type: ignore[attr-defined]
+    if "lemmatizer" in nlp.pipe_names:
+        lemmas = fast_lemmas(nlp.get_pipe("lemmatizer"))  # type: ignore[arg-type]
+        if lemmas is not None:  # the same lemmas, each worked out once
+            nlp.replace_pipe("lemmatizer", "newswatch_lemmas").lemmas = lemmas  # type: ignore[attr-defined]
     ruler = nlp.add_pipe(
         "entity_ruler",
         name="gazetteer",
@@ -102,6 +115,9 @@ class EventMatcher:
         # one matcher for triggers and look-alikes: one pass over the doc, one cache of
         # token predicates (make bench: extraction vs bare nlp.pipe)
         self.matcher = Matcher(nlp.vocab, validate=True)
+        self.windows = TriggerWindows.of(
+            [p for t in taxonomy.event_types.values() for p in (*t.patterns, *t.not_patterns)]
+        )
         for etype in taxonomy.event_types.values():
             try:
                 self.matcher.add(etype.name, [list(p) for p in etype.patterns])
@@ -116,7 +132,7 @@ class EventMatcher:
     def __call__(self, doc: Doc) -> Doc:
         vetoed: set[tuple[str, int]] = set()  # (type, token index) inside a look-alike
         found = []
-        for match_id, start, end in self.matcher(doc):
+        for match_id, start, end in self._matches(doc):
             label = doc.vocab.strings[match_id]
             if label.startswith(_NOT):
                 vetoed.update((label[len(_NOT) :], i) for i in range(start, end))
@@ -133,6 +149,16 @@ class EventMatcher:
             spans.append(span)
         doc.spans[EVENTS_KEY] = SpanGroup(doc, name=EVENTS_KEY, spans=spans)
         return doc
+
+    def _matches(self, doc: Doc) -> list[tuple[int, int, int]]:
+        """The matcher's matches over the doc, in its order; read only around the words a
+        match must contain when the patterns allow (see TriggerWindows)."""
+        if self.windows is None:
+            return list(self.matcher(doc))
+        out: list[tuple[int, int, int]] = []
+        for start, end in self.windows.around(doc):
+            out += [(m, start + s, start + e) for m, s, e in self.matcher(doc[start:end])]
+        return out
 
 
 class _EventsComponent:

@@ -151,6 +151,7 @@ class ArticleReader:
             by_type.setdefault(span.label_, []).append(span.root)
         numbers = quantities_in(sent, self.taxonomy)
         owners = _assign_numbers(numbers, by_type)
+        delegations = any(t.lemma_.lower() in _DELEGATIONS for t in sent)
         for etype, triggers in by_type.items():
             triggers.sort(key=lambda t: (_depth(t), t.i))
             primary = triggers[0]
@@ -194,7 +195,7 @@ class ArticleReader:
                     c.dep_ in ("det", "poss") and c.lower_ in _ANAPHORIC for c in primary.children
                 ),
                 sides=self._clause_sides(found, primary, scope),
-                delegations=any(t.lemma_.lower() in _DELEGATIONS for t in sent),
+                delegations=delegations,
                 roles=roles,
                 trigger=primary.lemma_.lower(),
                 topic=topic_of(etype, primary, location),
@@ -487,10 +488,7 @@ def _assign_numbers(numbers: list[Quantity], by_type: dict[str, list[Token]]) ->
 
 
 def _depth(token: Token) -> int:
-    depth = 0
-    while token.head != token:
-        token, depth = token.head, depth + 1
-    return depth
+    return sum(1 for _ in token.ancestors)
 
 
 def _distance(a: Token, b: Token) -> int:

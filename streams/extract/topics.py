@@ -27,6 +27,8 @@ WAR_WORDS = frozenset(
     "war peace ceasefire truce conflict hostility invasion settlement prisoner exchange swap "
     "fighting aggression armistice occupation front".split()
 )
+# one of them as a whole word of letters, plural or not ("prisoners"); none ends in "s"
+_WAR_WORD = re.compile(r"(?<![a-z])(?:" + "|".join(sorted(WAR_WORDS)) + r")s*(?![a-z])")
 # a truce's scope, by the words that name it (folded lemmas) -> the scope
 SCOPES = {
     "energy": "energy", "infrastructure": "energy", "power": "energy", "grid": "energy",
@@ -81,8 +83,7 @@ def about_war(words: Iterable[str]) -> bool:
 def article_speaks_of_war(text: str) -> bool:
     """The article's own subject, for meetings that name none: the war when its vocabulary
     comes back at least three times."""
-    words = re.findall(r"[a-z]+", text.lower())
-    return sum(w in WAR_WORDS or w.rstrip("s") in WAR_WORDS for w in words) >= 3
+    return len(_WAR_WORD.findall(text.lower())) >= 3
 
 
 def _subject(trigger: Token) -> list[str]:

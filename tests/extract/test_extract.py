@@ -107,3 +107,14 @@ def test_eval_on_seeds_meets_the_targets(extractor: Extractor) -> None:
 
 def _article(text: str) -> Article:
     return Article(id="t", url="t", title="", text=text, published="2025-05-16")
+
+
+def test_words_read_are_kept_up_to_the_limit(extractor: Extractor) -> None:
+    vocab = extractor.nlp.vocab
+    article = _article("Envoy Quillabert met Ministers of Vostrania in Istanbul on Friday.")
+    full = Extractor(extractor.nlp, extractor.taxonomy, extractor.gazetteer,
+                     known_words=len(vocab))
+    freed = full.extract([article])
+    assert "Quillabert" not in vocab  # the vocabulary is full: read, then freed
+    assert extractor.extract([article]) == freed and freed[0]  # the same events either way
+    assert "Quillabert" in vocab and "Vostrania" in vocab  # kept after the memory zone
