@@ -40,6 +40,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = _normalise_url(url)
         self._engine: AsyncEngine | None = None
+        self._ignoring: dict[str, Any] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -118,6 +119,17 @@ class Store:
         """INSERT ... ON CONFLICT DO NOTHING for this store's dialect."""
         dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
         return dialect_insert(table).values(values).on_conflict_do_nothing()
+
+    def ignoring(self, table: sa.Table) -> Any:
+        """INSERT ... ON CONFLICT DO NOTHING into `table`, built once: execute it with one
+        row's values (a dict) as parameters. Cheaper than insert_ignore on a hot path: a
+        statement built per call costs the main process about as much as running it."""
+        statement = self._ignoring.get(table.name)
+        if statement is None:
+            dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
+            statement = dialect_insert(table).on_conflict_do_nothing()
+            self._ignoring[table.name] = statement
+        return statement
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
