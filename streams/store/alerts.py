@@ -29,8 +29,9 @@ __all__ = ["BACKFILLED", "COVERED", "ack_alert", "alert_destinations", "first_al
 
 # The statements of recording an article's alerts, built once: a statement built per call
 # costs the main process about as much as running it.
-_RULE, _STORY = sa.bindparam("rule"), sa.bindparam("story")
-_STORIES = sa.bindparam("stories", expanding=True)
+_RULE: sa.BindParameter[str] = sa.bindparam("rule")
+_STORY: sa.BindParameter[str] = sa.bindparam("story")
+_STORIES: sa.BindParameter[list[str]] = sa.bindparam("stories", expanding=True)
 _FIRST = sa.select(alerts.c.id, alerts.c.article_id).where(
     alerts.c.rule_id == _RULE, alerts.c.story_id == _STORY)
 _DESTINATIONS = (sa.select(deliveries.c.destination)

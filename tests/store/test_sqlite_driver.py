@@ -111,3 +111,42 @@ def test_a_transaction_is_the_steps_calls_together(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(run())
+
+
+def test_writers_of_one_store_take_turns(tmp_path: Path) -> None:
+    """A second writer waits for the first transaction to end (the engine's writer lock),
+    not in SQLite's busy handler: with SQLite's busy timeout at zero it still succeeds."""
+
+    async def run() -> None:
+        store = await open_store(tmp_path)
+        wrote, release = asyncio.Event(), asyncio.Event()
+
+        async def first() -> None:
+            async with store.begin() as conn:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                await conn.execute(sa.insert(notes).values(word="anchor"))
+                wrote.set()
+                await release.wait()
+
+        async def second() -> None:
+            await wrote.wait()
+            async with store.begin() as conn:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=0")  # locked: fail at once
+                await conn.execute(sa.insert(notes).values(word="buoy"))
+
+        try:
+            one, two = asyncio.create_task(first()), asyncio.create_task(second())
+            await wrote.wait()
+            # a second long enough for the second to try (and, were it not waiting for its
+            # turn, to fail with "database is locked")
+            done, _ = await asyncio.wait({two}, timeout=1.0)
+            assert not done
+            release.set()
+            await asyncio.gather(one, two)
+            async with store.begin() as conn:
+                words = (await conn.execute(sa.select(notes.c.word))).scalars().all()
+            assert sorted(words) == ["anchor", "buoy"]
+        finally:
+            await store.close()
+
+    asyncio.run(run())
