@@ -22,8 +22,7 @@ from streams.core.records import Alert, content_key
 from streams.deliver.first_tellers import Order, Telling, order_of, precedes_any, raised_story
 from streams.deliver.silencing import silencing
 from streams.store.alerts import (
-    alert_destinations,
-    first_alert,
+    first_alert_destinations,
     insert_alert,
     insert_update,
     rule_tellings,
@@ -125,14 +124,13 @@ async def record_story_update(
     line, a webhook POST with kind "update". When the rule never alerted for the story, the
     alert is recorded as a new alert instead. False when nothing new was written.
     """
-    parent = await first_alert(store, alert.rule_id, alert.story_id)
+    parent = await first_alert_destinations(store, alert.rule_id, alert.story_id)
     if parent is None:
         return await record_alert(store, alert, configured, wake=wake)
-    parent_id, first_article = parent
+    parent_id, first_article, destinations = parent
     if first_article == alert.article_id:
         return False  # the first article itself, processed again
-    dests = [d for d in await alert_destinations(store, parent_id)
-             if configured is None or d in configured]
+    dests = [d for d in destinations if configured is None or d in configured]
     rows = await _outbox_rows(store, alert, dests, update=True)
     update_id = content_key("update", parent_id, alert.article_id)
     if not await insert_update(store, update_id, parent_id, alert, rows):

@@ -152,11 +152,22 @@ class Pipeline:
 
     async def alert(self, batch: ArticleEvents) -> list[Alert]:
         """Evaluate the rules; record new alerts (deduplicated by rule and story) and
-        story updates; mark the article's entry done. Returns the new alerts."""
-        matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
-        fresh = await self._record(matches, updates=True)
-        if batch.article.item_key:
-            await self._done(batch.article.item_key)
+        story updates; mark the article's entry done. Returns the new alerts.
+
+        One transaction (the rules' state, the alerts with their outbox rows, the entry
+        done): the entry is done exactly when its alerts are stored, and the step costs
+        one commit. The dispatcher is woken once it is committed."""
+        recorded = asyncio.Event()
+        key = batch.article.item_key
+        async with self.store.transaction():
+            matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
+            fresh = await self._record(matches, updates=True, wake=recorded)
+            if key:
+                await mark_item(self.store, key, DONE)
+        if recorded.is_set() and self.wake is not None:
+            self.wake.set()
+        if key and self.on_finished is not None:
+            self.on_finished(key)
         return fresh
 
     async def _done(self, key: str) -> None:
@@ -168,7 +179,8 @@ class Pipeline:
         """Time-driven rules (flatline) at this moment; records and returns new alerts."""
         return await self._record(await tick(self.rules.rulebook, self.rule_state, self.clock()))
 
-    async def _record(self, matches: Sequence[Match], updates: bool = False) -> list[Alert]:
+    async def _record(self, matches: Sequence[Match], updates: bool = False,
+                      wake: asyncio.Event | None = None) -> list[Alert]:
         """Record each match's alert once per rule and story (with its outbox rows); a
         repeat becomes a story update when `updates`. Returns the alerts that are new.
 
@@ -176,7 +188,9 @@ class Pipeline:
         stories a rule matches, one story's alert is sent and the others are recorded with
         it, undelivered, so that their later articles are updates, not alerts. Which one,
         and what an article older than a story's recorded articles raises, is decided as if
-        articles came in order of publication (streams/deliver/first_tellers.py)."""
+        articles came in order of publication (streams/deliver/first_tellers.py). `wake`
+        is set when an alert is queued (by default the dispatcher's)."""
+        wake = wake if wake is not None else self.wake
         now: dt.datetime = self.clock()
         grouped: dict[tuple[str, str], list[Alert]] = {}  # (rule, article) -> its alerts
         for match in matches:
@@ -185,7 +199,7 @@ class Pipeline:
         fresh = []
         for alerts in grouped.values():
             raised = await record_article_alerts(
-                self.store, alerts, self.destinations, updates=updates, wake=self.wake)
+                self.store, alerts, self.destinations, updates=updates, wake=wake)
             for alert in raised:
                 self.metrics.alerts.labels(alert.rule_id).inc()
             fresh += raised

@@ -4,6 +4,7 @@ poll loop, outbox dispatcher, rule watcher) and the agents. `newswatch run` star
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import signal
@@ -59,6 +60,7 @@ class RuntimeService(Service):
         self._resend_after = settings.resend_pending_after
         self.metrics = Metrics()
         self.faust_app: faust.App | None = None  # set by create_worker_app (leader check)
+        self._dispatching: asyncio.Future[None] | None = None  # the outbox dispatcher's run
         super().__init__(**kwargs)
 
     async def ready(self) -> Runtime:
@@ -110,6 +112,14 @@ class RuntimeService(Service):
     async def on_stop(self) -> None:
         from streams.clean.trafilatura_pool import POOL
 
+        dispatching = self._dispatching
+        if dispatching is not None and not dispatching.done():
+            # mode cancels the service's tasks only after on_stop: a delivery being recorded
+            # would find the store closed (an error in the log); stopped first, its rows are
+            # recovered at the next start like those of a crash
+            dispatching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatching
         if self.runtime is not None:
             await self.runtime.close()
         cleaners = POOL.close()
@@ -193,7 +203,8 @@ class RuntimeService(Service):
     async def _dispatch_loop(self) -> None:
         runtime = await self.ready()
         if runtime.dispatcher is not None:
-            await runtime.dispatcher.run(runtime.wake)
+            self._dispatching = asyncio.ensure_future(runtime.dispatcher.run(runtime.wake))
+            await self._dispatching
 
     @Service.task
     async def _watch_rules(self) -> None:

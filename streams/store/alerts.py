@@ -24,8 +24,35 @@ from streams.store.db import Store
 from streams.store.schema import alert_updates, alerts, deliveries
 
 __all__ = ["BACKFILLED", "COVERED", "ack_alert", "alert_destinations", "first_alert",
-           "get_alert", "insert_alert", "insert_update", "list_alerts", "rule_tellings",
-           "stories_told_by"]
+           "first_alert_destinations", "get_alert", "insert_alert", "insert_update",
+           "list_alerts", "rule_tellings", "stories_told_by"]
+
+# The statements of recording an article's alerts, built once: a statement built per call
+# costs the main process about as much as running it.
+_RULE: sa.BindParameter[str] = sa.bindparam("rule")
+_STORY: sa.BindParameter[str] = sa.bindparam("story")
+_STORIES: sa.BindParameter[list[str]] = sa.bindparam("stories", expanding=True)
+_FIRST = sa.select(alerts.c.id, alerts.c.article_id).where(
+    alerts.c.rule_id == _RULE, alerts.c.story_id == _STORY)
+_DESTINATIONS = (sa.select(deliveries.c.destination)
+                 .where(deliveries.c.alert_id == sa.bindparam("alert"),
+                        deliveries.c.update_id == "")
+                 .order_by(deliveries.c.id))
+_FIRST_DESTINATIONS = (  # the alert's id, article and destinations (None: it has none)
+    sa.select(alerts.c.id, alerts.c.article_id, deliveries.c.destination)
+    .outerjoin(deliveries, (deliveries.c.alert_id == alerts.c.id)
+               & (deliveries.c.update_id == ""))
+    .where(alerts.c.rule_id == _RULE, alerts.c.story_id == _STORY)
+    .order_by(deliveries.c.id))
+_TELLINGS = sa.union_all(  # the recorded articles: the alerts' own (1), then updates (0)
+    sa.select(alerts.c.story_id, alerts.c.article_id, alerts.c.payload,
+              sa.literal_column("1").label("first"))
+    .where(alerts.c.rule_id == _RULE, alerts.c.story_id.in_(_STORIES)),
+    sa.select(alerts.c.story_id, alert_updates.c.article_id, alert_updates.c.payload,
+              sa.literal_column("0"))
+    .join(alerts, alerts.c.id == alert_updates.c.alert_id)
+    .where(alerts.c.rule_id == _RULE, alerts.c.story_id.in_(_STORIES)))
+_DELIVERIES = sa.insert(deliveries)
 
 async def insert_alert(
     store: Store, alert: Alert, status: str, rows: Sequence[OutboxRow] = ()
@@ -33,11 +60,11 @@ async def insert_alert(
     """Write the alert (with this status) and its outbox rows in one transaction; False,
     with nothing written, when an alert of the same rule and story is already there."""
     async with store.begin() as conn:
-        result = await conn.execute(store.insert_ignore(alerts, {
+        result = await conn.execute(store.ignoring(alerts), {
             "id": alert.id, "rule_id": alert.rule_id, "story_id": alert.story_id,
             "severity": alert.severity, "article_id": alert.article_id,
             "status": status, "payload": alert_to_json(alert), "created": utcnow(),
-        }))
+        })
         if result.rowcount == 0:
             return False
         await _insert_rows(conn, alert.id, "", rows)
@@ -47,11 +74,21 @@ async def insert_alert(
 async def first_alert(store: Store, rule_id: str, story_id: str) -> tuple[str, str] | None:
     """(id, article id) of the rule's alert for the story, or None when it has none."""
     async with store.begin() as conn:
-        row = (await conn.execute(
-            sa.select(alerts.c.id, alerts.c.article_id).where(
-                alerts.c.rule_id == rule_id, alerts.c.story_id == story_id)
-        )).first()
+        row = (await conn.execute(_FIRST, {"rule": rule_id, "story": story_id})).first()
     return (row.id, row.article_id) if row is not None else None
+
+
+async def first_alert_destinations(store: Store, rule_id: str, story_id: str
+                                   ) -> tuple[str, str, list[str]] | None:
+    """(id, article id, destinations) of the rule's alert for the story, or None when it
+    has none: first_alert and alert_destinations in one query."""
+    async with store.begin() as conn:
+        rows = (await conn.execute(_FIRST_DESTINATIONS,
+                                   {"rule": rule_id, "story": story_id})).all()
+    if not rows:
+        return None
+    return rows[0].id, rows[0].article_id, [r.destination for r in rows
+                                            if r.destination is not None]
 
 
 async def rule_tellings(
@@ -63,18 +100,10 @@ async def rule_tellings(
         return []
     ids = sorted(set(story_ids))
     async with store.begin() as conn:
-        firsts = (await conn.execute(
-            sa.select(alerts.c.story_id, alerts.c.article_id, alerts.c.payload)
-            .where(alerts.c.rule_id == rule_id, alerts.c.story_id.in_(ids))
-        )).all()
-        updates = (await conn.execute(
-            sa.select(alerts.c.story_id, alert_updates.c.article_id, alert_updates.c.payload)
-            .join(alerts, alerts.c.id == alert_updates.c.alert_id)
-            .where(alerts.c.rule_id == rule_id, alerts.c.story_id.in_(ids))
-        )).all()
+        rows = (await conn.execute(_TELLINGS, {"rule": rule_id, "stories": ids})).all()
     return [(story, article, first, payload.get("published"), payload.get("article_url", ""))
-            for rows, first in ((firsts, True), (updates, False))
-            for story, article, payload in rows]
+            for first in (True, False)  # the alerts' own first, then the updates
+            for story, article, payload, flag in rows if bool(flag) is first]
 
 
 async def stories_told_by(store: Store, rule_id: str, article_ids: Collection[str]) -> set[str]:
@@ -96,11 +125,7 @@ async def stories_told_by(store: Store, rule_id: str, article_ids: Collection[st
 async def alert_destinations(store: Store, alert_id: str) -> list[str]:
     """The destinations the alert itself (not its updates) was queued to, in order."""
     async with store.begin() as conn:
-        return list((await conn.execute(
-            sa.select(deliveries.c.destination).where(
-                deliveries.c.alert_id == alert_id, deliveries.c.update_id == "")
-            .order_by(deliveries.c.id)
-        )).scalars().all())
+        return list((await conn.execute(_DESTINATIONS, {"alert": alert_id})).scalars().all())
 
 
 async def insert_update(
@@ -109,10 +134,10 @@ async def insert_update(
     """Write a story update of alert `parent_id` and its outbox rows in one transaction;
     False, with nothing written, when this update is already there."""
     async with store.begin() as conn:
-        result = await conn.execute(store.insert_ignore(alert_updates, {
+        result = await conn.execute(store.ignoring(alert_updates), {
             "id": update_id, "alert_id": parent_id, "article_id": update.article_id,
             "payload": alert_to_json(update), "created": utcnow(),
-        }))
+        })
         if result.rowcount == 0:
             return False
         await _insert_rows(conn, parent_id, update_id, rows)
@@ -125,7 +150,7 @@ async def _insert_rows(
     if not rows:
         return
     now = utcnow()
-    await conn.execute(sa.insert(deliveries), [{
+    await conn.execute(_DELIVERIES, [{
         "alert_id": alert_id, "update_id": update_id, "destination": row.destination,
         "state": row.state, "error": row.error, "next_attempt": row.next_attempt,
         "created": now, "group_key": row.group_key,

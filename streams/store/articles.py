@@ -12,6 +12,10 @@ from streams.core.records import Article
 from streams.store.db import Store
 from streams.store.schema import articles
 
+# built once (a statement built per call costs about as much as running it)
+_TWIN = sa.select(articles.c.id).where(articles.c.fingerprint == sa.bindparam("print")).limit(1)
+_BY_ID = sa.select(articles).where(articles.c.id == sa.bindparam("id"))
+
 
 async def save_article(store: Store, article: Article) -> bool:
     """Store the article; False when it is already stored: the same canonical URL (its id),
@@ -19,12 +23,10 @@ async def save_article(store: Store, article: Article) -> bool:
     print_ = fingerprint(article.text)
     async with store.begin() as conn:
         if print_ is not None:
-            twin = await conn.scalar(
-                sa.select(articles.c.id).where(articles.c.fingerprint == print_).limit(1)
-            )
+            twin = await conn.scalar(_TWIN, {"print": print_})
             if twin is not None:
                 return False
-        result = await conn.execute(store.insert_ignore(articles, _values(article, print_)))
+        result = await conn.execute(store.ignoring(articles), _values(article, print_))
     return bool(result.rowcount)
 
 
@@ -48,7 +50,7 @@ def _values(article: Article, print_: str | None) -> dict[str, Any]:
 async def get_article(store: Store, article_id: str) -> Article | None:
     """A stored article by id, or None."""
     async with store.begin() as conn:
-        row = (await conn.execute(sa.select(articles).where(articles.c.id == article_id))).first()
+        row = (await conn.execute(_BY_ID, {"id": article_id})).first()
     if row is None:
         return None
     m = row._mapping

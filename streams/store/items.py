@@ -45,15 +45,16 @@ async def seen_keys(store: Store, keys: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
+_MARK = (sa.update(items).where(items.c.key == sa.bindparam("entry"))
+         .values(state=sa.bindparam("new_state"), error=sa.bindparam("reason"),
+                 done=sa.bindparam("done_at"), next_attempt=None))  # built once: a hot path
+
+
 async def mark_item(store: Store, key: str, state: str, error: str | None = None) -> None:
     """Mark an entry done or failed (with the reason)."""
     async with store.begin() as conn:
-        await conn.execute(
-            sa.update(items)
-            .where(items.c.key == key)
-            .values(state=state, error=error, done=utcnow() if state == DONE else None,
-                    next_attempt=None)
-        )
+        await conn.execute(_MARK, {"entry": key, "new_state": state, "reason": error,
+                                   "done_at": utcnow() if state == DONE else None})
 
 
 async def retry_or_fail(

@@ -1,0 +1,152 @@
+"""The store's SQLite driver (streams/store/sqlite_driver.py: one thread hop per statement)
+behaves as a DB-API cursor must, and Store.transaction() makes a step one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from streams.core.records import Article
+from streams.store import Store
+from streams.store.articles import get_article, save_article
+from streams.store.sqlite_driver import OneHopConnection
+
+notes = sa.Table("driver_notes", sa.MetaData(),
+                 sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                 sa.Column("word", sa.String, unique=True))
+
+
+def an_article(n: int) -> Article:
+    return Article(id=f"art-{n}", url=f"https://example.test/{n}", title=f"Harbour note {n}",
+                   text=f"The ferry to the island number {n} sailed at dawn.",
+                   published="2025-05-01T08:00:00+00:00", source="Example wire")
+
+
+async def open_store(tmp_path: Path) -> Store:
+    store = await Store(f"sqlite+aiosqlite:///{tmp_path / 'newswatch.db'}").open()
+    async with store.begin() as conn:
+        await conn.run_sync(notes.metadata.create_all)
+    return store
+
+
+def test_statements_give_rows_counts_and_ids_and_errors(tmp_path: Path) -> None:
+    async def run() -> None:
+        store = await open_store(tmp_path)
+        try:
+            async with store.begin() as conn:
+                raw = await conn.get_raw_connection()
+                assert isinstance(raw.dbapi_connection, OneHopConnection)
+                first = await conn.execute(sa.insert(notes).values(word="tide"))
+                assert first.inserted_primary_key == (1,) and first.rowcount == 1
+                await conn.execute(sa.insert(notes), [{"word": "gull"}, {"word": "reef"}])
+                changed = await conn.execute(
+                    sa.update(notes).where(notes.c.word != "tide").values(word=notes.c.word + "s"))
+                assert changed.rowcount == 2
+            async with store.begin() as conn:
+                rows = (await conn.execute(sa.select(notes.c.id, notes.c.word)
+                                           .order_by(notes.c.id))).all()
+                assert [tuple(r) for r in rows] == [(1, "tide"), (2, "gulls"), (3, "reefs")]
+                assert (await conn.execute(sa.select(notes).where(notes.c.id > 9))).first() is None
+            with pytest.raises(sa.exc.IntegrityError):
+                async with store.begin() as conn:
+                    await conn.execute(sa.insert(notes).values(word="kelp"))
+                    await conn.execute(sa.insert(notes).values(word="tide"))  # not unique
+            async with store.begin() as conn:  # the failed transaction left nothing, no lock
+                await conn.execute(sa.insert(notes).values(word="dune"))
+                words = (await conn.execute(sa.select(notes.c.word))).scalars().all()
+            assert sorted(words) == ["dune", "gulls", "reefs", "tide"]
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_a_connection_back_in_the_pool_holds_no_transaction(tmp_path: Path) -> None:
+    """A write left uncommitted (the block failed after it) is rolled back: another
+    connection (here the sqlite3 module's own) can write at once."""
+    import sqlite3
+
+    async def run() -> None:
+        store = await open_store(tmp_path)
+        try:
+            with pytest.raises(RuntimeError):
+                async with store.begin() as conn:
+                    await conn.execute(sa.insert(notes).values(word="spray"))
+                    raise RuntimeError("the step failed after its write")
+            other = sqlite3.connect(tmp_path / "newswatch.db", timeout=0)
+            try:
+                other.execute("INSERT INTO driver_notes (word) VALUES ('foam')")
+                other.commit()
+                assert [r[0] for r in other.execute("SELECT word FROM driver_notes")] == ["foam"]
+            finally:
+                other.close()
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_a_transaction_is_the_steps_calls_together(tmp_path: Path) -> None:
+    async def run() -> None:
+        store = await open_store(tmp_path)
+        try:
+            async with store.transaction():
+                assert await save_article(store, an_article(1))
+                assert await get_article(store, "art-1") is not None  # its own write
+                # another task has its own connection: the write is not committed yet
+                assert await asyncio.create_task(get_article(store, "art-1")) is None
+            assert await get_article(store, "art-1") is not None  # committed at the end
+            with pytest.raises(RuntimeError):
+                async with store.transaction():
+                    assert await save_article(store, an_article(2))
+                    async with store.transaction():  # nested: part of the outer one
+                        assert await save_article(store, an_article(3))
+                    raise RuntimeError("the step failed after both writes")
+            assert await get_article(store, "art-2") is None
+            assert await get_article(store, "art-3") is None
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_writers_of_one_store_take_turns(tmp_path: Path) -> None:
+    """A second writer waits for the first transaction to end (the engine's writer lock),
+    not in SQLite's busy handler: with SQLite's busy timeout at zero it still succeeds."""
+
+    async def run() -> None:
+        store = await open_store(tmp_path)
+        wrote, release = asyncio.Event(), asyncio.Event()
+
+        async def first() -> None:
+            async with store.begin() as conn:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                await conn.execute(sa.insert(notes).values(word="anchor"))
+                wrote.set()
+                await release.wait()
+
+        async def second() -> None:
+            await wrote.wait()
+            async with store.begin() as conn:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=0")  # locked: fail at once
+                await conn.execute(sa.insert(notes).values(word="buoy"))
+
+        try:
+            one, two = asyncio.create_task(first()), asyncio.create_task(second())
+            await wrote.wait()
+            # a second long enough for the second to try (and, were it not waiting for its
+            # turn, to fail with "database is locked")
+            done, _ = await asyncio.wait({two}, timeout=1.0)
+            assert not done
+            release.set()
+            await asyncio.gather(one, two)
+            async with store.begin() as conn:
+                words = (await conn.execute(sa.select(notes.c.word))).scalars().all()
+            assert sorted(words) == ["anchor", "buoy"]
+        finally:
+            await store.close()
+
+    asyncio.run(run())
