@@ -7,21 +7,11 @@ which cost the main process more CPU than the statement itself. Here a statement
 call doing all four on the connection's thread. The connection also remembers whether
 SQLite has a transaction open (`in_transaction`, read on that thread after each call), so
 a commit or rollback with nothing to end (the pool's reset when a connection comes back,
-a transaction that only read) costs no hop.
-
-SQLite lets one connection write at a time; one that finds the database locked sleeps and
-tries again (1, 2, 5, 10... ms: the busy timeout), and while the main process is busy its
-own connections would find each other so, sleeping past the moment the lock came free.
-So the connections of one engine take turns in the process first: a transaction's first
-write waits for the engine's writer lock (an asyncio.Lock, handed over the moment the
-transaction before ends) and holds it until it commits or rolls back. After WAIT seconds
-a writer goes ahead anyway and SQLite decides, as without the lock. Everything else is
-SQLAlchemy's adapter.
+a transaction that only read) costs no hop. Everything else is SQLAlchemy's adapter.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import sqlite3
 from typing import Any
@@ -36,12 +26,6 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 Outcome = tuple[Any, int, Any, list[Any] | None, bool]  # description, rowcount, lastrowid, rows
-WAIT = 30.0  # seconds a write waits for the engine's writer lock before going ahead
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-
-def _writes(operation: Any) -> bool:
-    return isinstance(operation, str) and operation.lstrip()[:7].upper().startswith(_WRITES)
 
 
 def _run(conn: aiosqlite.Connection, many: bool, operation: str, parameters: Any) -> Outcome:
@@ -115,8 +99,6 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _call(self, many: bool, operation: Any, parameters: Any) -> None:
         adapt: Any = self._adapt_connection
         conn: Any = self._connection
-        if not adapt._writing and _writes(operation):
-            await adapt._take_turn()
         async with adapt._execute_mutex:
             try:
                 outcome = await conn._execute(_run, conn, many, operation, parameters)
@@ -125,8 +107,6 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
                 raise
         self._description, self._rowcount, self._lastrowid, rows, open_ = outcome
         adapt._in_transaction = open_
-        if not open_:
-            adapt._end_turn()  # no transaction (it failed, or wrote nothing to keep)
         self._rows = collections.deque(rows) if rows else collections.deque()
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
@@ -140,44 +120,21 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     """The adapted connection with OneHopCursor, and commit/rollback skipped when SQLite
     has no transaction open."""
 
-    __slots__ = ("_in_transaction", "_writing")
+    __slots__ = ("_in_transaction",)
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._in_transaction = True  # unknown until the first statement
-        self._writing = False  # holds the engine's writer lock
-
-    async def _take_turn(self) -> None:
-        try:
-            await asyncio.wait_for(self.dbapi.writers.acquire(), WAIT)
-        except TimeoutError:
-            return  # a writer that does not end (or waits on this one): SQLite decides
-        self._writing = True
-
-    def _end_turn(self) -> None:
-        if self._writing:
-            self._writing = False
-            self.dbapi.writers.release()
 
     def _finish(self, commit: bool) -> None:
         if not self._in_transaction or not self._connection._connection:
-            self._end_turn()
             return
         try:
             await_(self._connection._execute(_end, self._connection, commit))
         except Exception as error:
             self._handle_exception(error)
         self._in_transaction = False
-        self._end_turn()
-
-    def close(self) -> None:
-        self._end_turn()
-        super().close()
-
-    def terminate(self) -> None:
-        self._end_turn()
-        super().terminate()
 
     def rollback(self) -> None:
         self._finish(False)
@@ -187,12 +144,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    """The aiosqlite module as SQLAlchemy adapts it, its connections OneHopConnection;
-    one per engine, with the lock its connections' writes take turns with."""
-
-    def __init__(self, aiosqlite: Any, sqlite: Any) -> None:
-        super().__init__(aiosqlite, sqlite)
-        self.writers = asyncio.Lock()
+    """The aiosqlite module as SQLAlchemy adapts it, its connections OneHopConnection."""
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
         adapted = super().connect(*arg, **kw)
