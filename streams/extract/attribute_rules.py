@@ -23,7 +23,8 @@ from spacy.tokens import Doc
 from spacy.tokens._retokenize import set_token_attrs
 
 _ATTRS = {"LOWER": (0, LOWER), "TAG": (1, TAG), "DEP": (2, DEP), "IS_SPACE": (3, IS_SPACE)}
-_MEMO_LIMIT = 100_000  # distinct (lower, tag, dep, space) rows remembered before starting over
+# distinct (lower, tag, dep, space) rows remembered before starting over: ~10 MB at most
+_MEMO_LIMIT = 30_000
 
 # a test on one row of attribute values (lower, tag, dep, is_space), as spaCy's Matcher
 # makes it: strings compared by their hash, a regex searched in the string
@@ -52,6 +53,7 @@ class FastAttributeRules:
                     ids.append(len(self.tests) - 1)
                 self.patterns.append((rule, tuple(ids)))
         self._memo: dict[tuple[int, ...], tuple[tuple[int, ...], frozenset[int]]] = {}
+        self._answers: dict[frozenset[int], tuple[tuple[int, ...], frozenset[int]]] = {}
 
     def __call__(self, doc: Doc) -> Doc:
         matches = sorted(self.match(doc))
@@ -85,8 +87,13 @@ class FastAttributeRules:
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
             tests = frozenset(n for n, test in enumerate(self.tests) if test(row))
-            starting = tuple(n for n, (_, ids) in enumerate(self.patterns) if ids[0] in tests)
-            known = self._memo[row] = (starting, tests)
+            known = self._answers.get(tests)
+            if known is None:  # few distinct answers: each kept once, shared by its rows
+                starting = tuple(
+                    n for n, (_, ids) in enumerate(self.patterns) if ids[0] in tests
+                )
+                known = self._answers[tests] = (starting, tests)
+            self._memo[row] = known
         return known
 
 

@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.pipeline import Lemmatizer
 from spacy.tokens import Doc
 
-_MEMO_LIMIT = 200_000  # distinct (text, pos, morphology) remembered before starting over
+_MEMO_LIMIT = 50_000  # distinct (text, pos, morphology) remembered before starting over
 
 
 class FastLemmas:
