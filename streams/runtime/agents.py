@@ -23,6 +23,7 @@ import faust
 
 from streams.config.settings import Settings
 from streams.core.errors import NewswatchError
+from streams.core.ordering import publication_key
 from streams.core.records import Article, ArticleEvents, FeedItem
 from streams.poll.retry import is_transient
 from streams.runtime.app import Streams
@@ -30,6 +31,9 @@ from streams.runtime.bootstrap import Runtime
 from streams.runtime.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
+
+CLEANING_AT_ONCE = 4  # pages fetched and cleaned at once
+CLEAN_WITHIN = 0.05  # seconds to gather the entries of one poll (sent in one go)
 
 
 class RuntimeSource(Protocol):
@@ -100,19 +104,29 @@ def register_agents(
     """Attach the clean, extract and alert agents to the app."""
     settings = service.settings
 
-    @app.agent(streams.items, name="clean", concurrency=4)
+    @app.agent(streams.items, name="clean")
     async def clean_agent(stream: faust.StreamT[FeedItem]) -> None:
         runtime = await service.ready()
-        async for item in stream:
-            try:
-                article = await runtime.pipeline.clean(item)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                await record_failure(runtime.pipeline.fail, [item.key], exc, "clean")
-                continue
-            if article is not None:
-                await streams.articles.send(key=article.id, value=article)
+        gate = asyncio.Semaphore(CLEANING_AT_ONCE)
+
+        async def one(item: FeedItem) -> Article | None:
+            async with gate:
+                try:
+                    return await runtime.pipeline.clean(item)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    await record_failure(runtime.pipeline.fail, [item.key], exc, "clean")
+                    return None
+
+        # the entries of a poll arrive together: cleaned at once, sent on in order of
+        # publication whichever page came first, so that extraction gives their stories in
+        # that order (a slow page would otherwise let a newer article open its story)
+        async for items in stream.take(settings.batch_size, within=CLEAN_WITHIN):
+            items = sorted(items, key=lambda it: publication_key(it.published, it.link, it.guid))
+            for article in await asyncio.gather(*(one(item) for item in items)):
+                if article is not None:
+                    await streams.articles.send(key=article.id, value=article)
 
     @app.agent(streams.articles, name="extract")
     async def extract_agent(stream: faust.StreamT[Article]) -> None:

@@ -5,6 +5,7 @@ recorded as a bug, never as a bad page."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +33,8 @@ class FakePipeline:
             raise PageError(f"{item.link}: cannot parse")
         if "buggy" in item.link:
             return {}["headline"]  # type: ignore[no-any-return]  # a KeyError: a bug
+        if "slow" in item.link:  # a page that takes its time to come
+            await asyncio.sleep(0.3)
         self.cleaned.append(item.link)
         return Article(id=item.key, url=item.link, title=item.title, text="x", item_key=item.key)
 
@@ -63,8 +66,9 @@ class FakeService:
         return self.runtime
 
 
-def item(link: str) -> FeedItem:
-    return FeedItem(feed="http://feed.example/rss", guid=link, link=link, title=link)
+def item(link: str, published: str | None = None) -> FeedItem:
+    return FeedItem(feed="http://feed.example/rss", guid=link, link=link, title=link,
+                    published=published)
 
 
 def clean_agents(tmp_path: Path) -> tuple[Any, Recorder, FakeService, dict[str, Any]]:
@@ -117,3 +121,25 @@ async def test_a_bug_is_logged_with_its_traceback_and_not_recorded_as_a_bad_page
     assert bug_lines[0].exc_info is not None and bug_lines[0].exc_info[0] is KeyError
     assert "Traceback" in caplog.text and "KeyError" in caplog.text
     assert "hostile" not in caplog.text  # an expected failure is no bug
+
+
+async def test_articles_go_on_in_order_of_publication_whichever_page_comes_first(
+    tmp_path: Path,
+) -> None:
+    """The entries of a poll are cleaned at once, and a slow page does not let the newer
+    articles reach extraction first (they would open the story the older one told first)."""
+    app, articles, service, agents = clean_agents(tmp_path)
+    async with agents["clean"].test_context() as agent:
+        await agent.put(item("http://a.example/newest", "2030-03-02T09:00:00+00:00"))
+        await agent.put(item("http://a.example/oldest-slow", "2030-03-01T08:00:00+00:00"))
+        await agent.put(item("http://a.example/middle", "2030-03-01T12:00:00+00:00"))
+        for _ in range(100):
+            if len(articles.sent) == 3:
+                break
+            await asyncio.sleep(0.05)
+    app.consumer._thread.thread_loop.close()
+    pipeline = service.runtime.pipeline
+    # the fast pages were cleaned before the slow one, yet they went on after it
+    assert pipeline.cleaned.index("http://a.example/oldest-slow") == 2
+    assert [a.url for a in articles.sent] == [
+        "http://a.example/oldest-slow", "http://a.example/middle", "http://a.example/newest"]
