@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 import spacy
+from model_stages import doc_before
 from spacy.language import Language
 from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc
 
-from streams.config.settings import load_settings
 from streams.extract.attribute_rules import FastAttributeRules, fast_rules
 from streams.extract.extractor import Extractor
 
@@ -26,22 +26,8 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model() -> Language:
-    return spacy.load(load_settings().spacy_model)
-
-
 def _annotations(doc: Doc) -> list[tuple[Any, ...]]:
     return [(t.text, t.tag_, t.pos_, str(t.morph), t.lemma_, t.dep_) for t in doc]
-
-
-def _before_ruler(nlp: Language, text: str) -> Doc:
-    doc = nlp.make_doc(text)
-    for name, proc in nlp.pipeline:
-        if name == "attribute_ruler":
-            return doc
-        doc = proc(doc)
-    raise AssertionError("the model has no attribute_ruler")
 
 
 def test_model_rules_give_what_spacy_gives(model: Language) -> None:
@@ -50,7 +36,7 @@ def test_model_rules_give_what_spacy_gives(model: Language) -> None:
     rules = fast_rules(ruler)
     assert rules is not None, "the installed model's rules should be within the look-up"
     for text in SENTENCES:
-        doc = _before_ruler(model, text)
+        doc = doc_before(model, text, "attribute_ruler")
         theirs, mine = ruler(doc.copy()), rules(doc.copy())
         assert _annotations(mine) == _annotations(theirs), text
 

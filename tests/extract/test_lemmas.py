@@ -3,13 +3,11 @@ every token exactly the lemma spaCy's own lemmatizer gives it."""
 
 from __future__ import annotations
 
-import pytest
 import spacy
+from model_stages import doc_before
 from spacy.language import Language
 from spacy.pipeline import Lemmatizer
-from spacy.tokens import Doc
 
-from streams.config.settings import load_settings
 from streams.extract.extractor import Extractor
 from streams.extract.lemmas import FastLemmas, fast_lemmas
 
@@ -23,30 +21,16 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model() -> Language:
-    return spacy.load(load_settings().spacy_model)
-
-
-def _before_lemmatizer(nlp: Language, text: str) -> Doc:
-    doc = nlp.make_doc(text)
-    for name, proc in nlp.pipeline:
-        if name == "lemmatizer":
-            return doc
-        doc = proc(doc)
-    raise AssertionError("the model has no lemmatizer")
-
-
 def test_model_lemmas_are_spacys(model: Language) -> None:
     lemmatizer = model.get_pipe("lemmatizer")
     assert isinstance(lemmatizer, Lemmatizer)
     lemmas = fast_lemmas(lemmatizer)
     assert lemmas is not None
     for text in SENTENCES:
-        doc = _before_lemmatizer(model, text)
+        doc = doc_before(model, text, "lemmatizer")
         theirs, mine = lemmatizer(doc.copy()), lemmas(doc.copy())
         assert [t.lemma_ for t in mine] == [t.lemma_ for t in theirs], text
-    ruled = lemmas(_before_lemmatizer(model, SENTENCES[3]))
+    ruled = lemmas(doc_before(model, SENTENCES[3], "lemmatizer"))
     assert [t.lemma_ for t in ruled][1:3] == ["be", "not"]  # kept from the attribute rules
 
 

@@ -51,20 +51,6 @@ GAZETTEER = Gazetteer.load(Path(__file__).resolve().parents[2] / "rules" / "taxo
                            / "gazetteer.yaml")  # the shipped one, as the pipeline passes it
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return "sqlite+aiosqlite:///" + str(tmp_path / "s.db")
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-async def store(store_url: str) -> Any:
-    store = await Store(store_url).open()
-    yield store
-    await store.close()
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 async def test_golden_grouping(store: Store, case: dict[str, Any]) -> None:
     story_of: dict[int, str] = {}

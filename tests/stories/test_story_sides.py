@@ -10,8 +10,6 @@ import random
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from streams.core.records import Article, Event, content_key
 from streams.knowledge.gazetteer import Gazetteer
 from streams.runtime.stories import assign_stories
@@ -25,20 +23,6 @@ GAZETTEER = Gazetteer.load(Path(__file__).resolve().parents[2] / "rules" / "taxo
 DAY = dt.timedelta(days=1)
 PAIRS = [["Ukraine", "Russia"], ["United States", "Russia"], ["Turkey", "Ukraine"],
          ["Ukraine", "Russia", "Turkey"], ["Qatar", "Russia"], ["Ukraine"], ["Russia"], []]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return "sqlite+aiosqlite:///" + str(tmp_path / "s.db")
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-async def store(store_url: str) -> Any:
-    store = await Store(store_url).open()
-    yield store
-    await store.close()
 
 
 def _article(n: int, published: dt.date) -> Article:
