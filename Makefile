@@ -32,7 +32,7 @@ run: $(RUN_STAMP)
 
 test: $(TEST_STAMP)
 	bash .ci/system-deps
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -rfE
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -rfE --durations=15
 
 # CORPUS: annotated corpus folders to replay and score besides the seeds (space-separated);
 # by default the shared development set beside the checkout, when it is there.
