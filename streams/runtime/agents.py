@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 CLEANING_AT_ONCE = 4  # pages fetched and cleaned at once
 CLEAN_WITHIN = 0.05  # seconds to gather the entries of one poll (sent in one go)
 
+# a batch of articles taken by the extract agent: the articles, their reading (in an
+# extraction process) and what acknowledges their messages once their results are sent on
+Taken = tuple[list[Article], "asyncio.Future[Any]", Callable[[], Awaitable[None]]]
+
 
 class RuntimeSource(Protocol):
     """What the agents need of the worker's runtime service (streams/runtime/worker.py)."""
@@ -75,14 +79,14 @@ async def record_failure(
 
 
 async def assign_loop(
-    pipeline: Pipeline,
-    taken: asyncio.Queue[tuple[list[Article], asyncio.Future[Any]]],
-    streams: Streams,
+    pipeline: Pipeline, taken: asyncio.Queue[Taken], streams: Streams
 ) -> None:
     """The extract agent's second half: each batch, in the order taken, once read: its
-    stories assigned and its articles sent on to the rules; a failure is the batch's."""
+    stories assigned and its articles sent on to the rules; a failure is the batch's. Its
+    messages are acknowledged only then (on Kafka a worker killed before this point leaves
+    them uncommitted, and the broker gives them to the worker that takes its partitions)."""
     while True:
-        batch, reading = await taken.get()
+        batch, reading, done = await taken.get()
         try:
             results = await pipeline.assign(*await reading)
         except asyncio.CancelledError:
@@ -93,9 +97,11 @@ async def assign_loop(
                 continue
             keys = [article.item_key for article in batch]
             await record_failure(pipeline.fail, keys, exc, "extract")
+            await done()
             continue
         for result in results:
             await streams.events.send(key=result.article.id, value=result)
+        await done()
 
 
 def register_agents(
@@ -133,13 +139,26 @@ def register_agents(
         runtime = await service.ready()
         pipeline = runtime.pipeline
         # batches being read (one per extraction process) wait here in the order taken;
-        # assign_loop gives their stories in that order while the next ones are read
-        taken: asyncio.Queue[tuple[list[Article], asyncio.Future[Any]]] = asyncio.Queue(
-            maxsize=pipeline.extract_slots)
+        # assign_loop gives their stories in that order while the next ones are read, and
+        # acknowledges each batch's messages once its results are sent on (noack_take: a
+        # batch taken is not yet a batch done)
+        taken: asyncio.Queue[Taken] = asyncio.Queue(maxsize=pipeline.extract_slots)
         assigner = asyncio.ensure_future(assign_loop(pipeline, taken, streams))
+
+        def acknowledge(events: list[faust.EventT[Article]]) -> Callable[[], Awaitable[None]]:
+            async def done() -> None:
+                for event in events:
+                    await stream.ack(event)
+            return done
+
         try:
-            async for batch in stream.take(settings.batch_size, within=settings.batch_within):
-                await taken.put((batch, asyncio.ensure_future(pipeline.read(batch))))
+            # faust types noack_take's batches as values; they are its events
+            taking: Any = stream
+            async for events in taking.noack_take(settings.batch_size,
+                                                  within=settings.batch_within):
+                batch = [event.value for event in events]
+                await taken.put((batch, asyncio.ensure_future(pipeline.read(batch)),
+                                 acknowledge(list(events))))
         finally:  # stopping: the batches not assigned stay pending, re-sent at the next start
             assigner.cancel()
             while not taken.empty():
