@@ -14,6 +14,7 @@ that changes is a new entry."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from collections.abc import Mapping, Sequence
@@ -146,6 +147,7 @@ class FeedState:
     last_new_item: dt.datetime | None = None
     usual_gap: float | None = None  # seconds between polls that brought new entries (EMA)
     entry_gap: float | None = None  # median seconds between the entries' own dates
+    entry_spread: float | None = None  # how far those gaps stray (Rhythm.spread)
     newest_entry: dt.datetime | None = None  # the newest entry's own date
     pushed: bool = False  # a WebSub hub pushes this feed (an active subscription)
 
@@ -166,6 +168,7 @@ class FeedState:
             last_new_item=row.get("last_new_item"),
             usual_gap=row.get("usual_gap"),
             entry_gap=row.get("entry_gap"),
+            entry_spread=row.get("entry_spread"),
             newest_entry=row.get("newest_entry"),
             pushed=pushed,
         )
@@ -173,7 +176,7 @@ class FeedState:
     def rhythm(self) -> Rhythm:
         """The stored rhythm: from the entries' dates, else from when entries arrived."""
         if self.entry_gap is not None:
-            return Rhythm(self.entry_gap, self.newest_entry)
+            return Rhythm(self.entry_gap, self.newest_entry, spread=self.entry_spread)
         return Rhythm(self.usual_gap, self.last_new_item, dated=False)
 
 
@@ -212,7 +215,7 @@ class FeedUpdate:
         if self.new_entries:
             out["last_new_item"], out["usual_gap"] = self.last_new_item, self.usual_gap
         if self.rhythm is not None:
-            out["entry_gap"], out["newest_entry"] = self.rhythm.gap, self.rhythm.newest
+            out.update(rhythm_columns(self.rhythm))
         if self.hub is not None:
             out["hub"], out["topic"] = self.hub
         return out
@@ -310,7 +313,7 @@ def decide_push(
         columns = {"last_new_item": now, "usual_gap": usual_gap(state, now)}
     rhythm = _rhythm_seen(state, entries, now)
     if rhythm is not None:
-        columns.update(entry_gap=rhythm.gap, newest_entry=rhythm.newest)
+        columns.update(rhythm_columns(rhythm))
     return PushDecision(state.url, new, columns)
 
 
@@ -320,8 +323,14 @@ def _rhythm_seen(state: FeedState, entries: Sequence[E], now: dt.datetime) -> Rh
     if seen.gap is None:
         return None
     if state.newest_entry is not None and seen.newest is not None:
-        seen = Rhythm(seen.gap, max(seen.newest, state.newest_entry))
+        seen = dataclasses.replace(seen, newest=max(seen.newest, state.newest_entry))
     return seen
+
+
+def rhythm_columns(rhythm: Rhythm) -> dict[str, Any]:
+    """The feeds row's columns holding a rhythm seen in entries' dates."""
+    return {"entry_gap": rhythm.gap, "entry_spread": rhythm.spread,
+            "newest_entry": rhythm.newest}
 
 
 def _date(text: str | None) -> dt.datetime | None:

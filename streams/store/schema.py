@@ -35,6 +35,7 @@ feeds = sa.Table(
     sa.Column("health_since", sa.DateTime(timezone=True)),  # when `health` was raised
     sa.Column("added_by", sa.String(8), nullable=False, server_default="config"),  # |user
     sa.Column("entry_gap", sa.Float),  # median seconds between its entries' own dates
+    sa.Column("entry_spread", sa.Float),  # how far those gaps stray from it (share of it)
     sa.Column("newest_entry", sa.DateTime(timezone=True)),  # its newest entry's own date
     sa.Column("hub", sa.Text),  # the WebSub hub it advertises (rel="hub"), if any
     sa.Column("topic", sa.Text),  # its URL for that hub (rel="self")

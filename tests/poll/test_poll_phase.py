@@ -8,6 +8,7 @@ a TTL, an undated one."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import statistics
 from typing import Any
 
@@ -18,7 +19,7 @@ from connectors.poll import FetchedFeed
 from streams.config.settings import load_settings
 from streams.core.records import FeedItem
 from streams.poll.decide import FeedState, Schedule, decide
-from streams.poll.rhythm import Rhythm, phase_interval
+from streams.poll.rhythm import Rhythm, observe, phase_interval
 
 URL = "http://news.example/feed"
 NOW = at(0)
@@ -40,7 +41,7 @@ def delay(state: FeedState, schedule: Schedule = PHASED, **fetched: Any) -> floa
 
 def minute_feed(newest_age: float) -> FeedState:
     """A feed that publishes every minute, its newest entry `newest_age` seconds old."""
-    return FeedState(URL, entry_gap=60.0, newest_entry=ago(newest_age))
+    return FeedState(URL, entry_gap=60.0, entry_spread=0.0, newest_entry=ago(newest_age))
 
 
 def simulate(published: list[float], until: float, schedule: Schedule,
@@ -81,20 +82,20 @@ def gaps(polls: list[float]) -> list[float]:
 
 def test_the_polls_before_the_expected_entry_are_spread_to_land_just_after_it():
     # newest 5 s old, due at 60 + 3 (a twentieth of the gap): 58 s, in three polls
-    assert phase_interval(Rhythm(60.0, ago(5)), NOW, 15.0, margin=0.05, floor=15.0,
+    assert phase_interval(Rhythm(60.0, ago(5), spread=0.0), NOW, 15.0, margin=0.05, floor=15.0,
                           ceiling=21_600.0) == pytest.approx(58 / 3)
     # 23 s to go: one poll of 23 s (not 15 then 8, below the floor)
-    assert phase_interval(Rhythm(60.0, ago(40)), NOW, 15.0, margin=0.05, floor=15.0,
+    assert phase_interval(Rhythm(60.0, ago(40), spread=0.0), NOW, 15.0, margin=0.05, floor=15.0,
                           ceiling=21_600.0) == pytest.approx(23.0)
 
 
 def test_the_floor_holds_when_the_expected_entry_is_closer_than_it():
-    assert phase_interval(Rhythm(60.0, ago(55)), NOW, 15.0, margin=0.05, floor=15.0,
+    assert phase_interval(Rhythm(60.0, ago(55), spread=0.0), NOW, 15.0, margin=0.05, floor=15.0,
                           ceiling=21_600.0) == 15.0
 
 
 def test_a_late_entry_or_an_unknown_phase_leaves_the_rhythms_interval():
-    late = Rhythm(60.0, ago(70))  # due 63 s after the newest: 7 s late
+    late = Rhythm(60.0, ago(70), spread=0.0)  # due 63 s after the newest: 7 s late
     undated = Rhythm(60.0, ago(5), dated=False)  # when entries arrived, not their dates
     for rhythm in (late, undated, Rhythm(None, ago(5)), Rhythm(60.0, None)):
         assert phase_interval(rhythm, NOW, 17.5, margin=0.05, floor=15.0,
@@ -124,6 +125,44 @@ def test_an_irregular_feed_keeps_the_floor_and_is_polled_no_more_often():
     assert len(polls) <= len(plain_polls)
     assert max(waits) <= 2 * max(plain_waits)  # an early entry waits at most two intervals
     assert len(waits) == len(plain_waits) == sum(p > 0 for p in published)  # all seen
+
+
+def random_feed(seed: int, mean_gap: float = 60.0, hours: float = 4.0) -> list[float]:
+    """Entries at random moments (a Poisson process), one a minute on average."""
+    rng = random.Random(seed)
+    published = [-600.0]
+    while published[-1] < hours * 3600:
+        published.append(published[-1] + rng.expovariate(1 / mean_gap))
+    return published
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_feed_publishing_at_random_moments_is_polled_by_its_interval_alone(seed: int):
+    published = random_feed(seed)
+    polls, waits = simulate(published, published[-1], PHASED)
+    plain_polls, plain_waits = simulate(published, published[-1], RHYTHM)
+    # no next entry to expect: aiming at one made early entries wait longer on average
+    assert statistics.mean(waits) == pytest.approx(statistics.mean(plain_waits), rel=0.02)
+    assert len(polls) == pytest.approx(len(plain_polls), rel=0.02)
+
+
+def test_a_punctual_feed_with_seconds_of_jitter_is_still_timed_by_phase():
+    rng = random.Random(5)
+    published = [7.0 + 60 * k + rng.uniform(-2, 2) for k in range(-5, 60)]
+    _, waits = simulate(published, 3600, PHASED)
+    # within a tenth of the gap (by the interval alone, 7.5 s on average at the 15 s floor)
+    assert statistics.median(waits) <= 6.0
+
+
+def test_the_spread_of_a_feeds_gaps_says_whether_it_is_regular():
+    def rhythm_of(offsets: list[float]) -> Rhythm:
+        return observe((NOW + dt.timedelta(seconds=o) for o in offsets), NOW + dt.timedelta(days=1))
+
+    assert rhythm_of([60.0 * k for k in range(20)]).regular  # like clockwork
+    assert rhythm_of([60.0 * k + (3 if k % 2 else -3) for k in range(20)]).regular
+    assert not rhythm_of(random_feed(4)[:20]).regular  # Poisson: gaps stray ~0.7 of the median
+    assert not rhythm_of([0.0, 0.0, 0.0, 0.0]).regular  # a burst: no gap to expect
+    assert not Rhythm(60.0, NOW, spread=None).regular  # stored before spreads were: unknown
 
 
 def test_a_silent_feed_is_polled_by_its_silence_as_before():
