@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from expected import SEED_ALERT_ARTICLES, SEED_ALERTS, seed_file
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = SEED_ALERTS
@@ -78,16 +79,8 @@ class Worker:
         return r.json() if r.status_code in (200, 503) else None
 
     def wait(self, predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc is not None and self.proc.poll() is None, (
-                f"worker exited early:\n{self.log.read_text()[-3000:]}"
-            )
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.5)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.log.read_text()[-3000:]}")
+        assert self.proc is not None
+        return wait_for(predicate, timeout, what, every=0.5, proc=self.proc, log=self.log)
 
     def stop(self) -> int:
         assert self.proc is not None

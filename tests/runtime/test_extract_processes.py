@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from feedgen import write_feed
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -87,14 +88,7 @@ def test_a_killed_extraction_process_loses_nothing_and_ctrl_c_leaves_none(tmp_pa
                             start_new_session=True)
 
     def wait(predicate, what: str, timeout: float = 240):  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, f"worker exited early:\n{log.read_text()[-3000:]}"
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
+        return wait_for(predicate, timeout, what, every=0.05, proc=proc, log=log)
 
     try:
         started = wait(lambda: (c := children(proc.pid)) and len(c) == 2 and c,

@@ -17,6 +17,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from broker import TansuBroker, free_port
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,14 +61,8 @@ class WorkerProcess:
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
         """Poll `predicate` until truthy; fail with the log if the worker dies or time runs out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.alive(), f"worker exited early:\n{self.tail()}"
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.25)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.tail()}")
+        assert self.proc is not None, "worker not started"
+        return wait_for(predicate, timeout, what, every=0.25, proc=self.proc, log=self.log)
 
     def kill(self) -> None:
         """SIGKILL: no chance to commit, leave the group or flush."""
