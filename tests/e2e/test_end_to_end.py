@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from expected import SEED_ALERT_ARTICLES, SEED_ALERTS, seed_file
+from ports import free_port
 from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +28,6 @@ EXPECTED = SEED_ALERTS
 SENT_ALERTS = "SELECT rule_id, story_id FROM alerts WHERE status != 'covered'"
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Worker:

@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 from feedgen import write_feed
+from ports import free_port
 from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 ARTICLES = 60
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def extraction_pids() -> set[int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,18 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ports import free_port
 from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^\[[\d\- :,]+\] \[(DEBUG|INFO|WARNING|ERROR|CRITICAL)\] [\w.]+: ")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Down(BaseHTTPRequestHandler):

@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,17 +28,12 @@ from typing import Any
 
 import httpx
 from aiohttp import web
+from ports import free_port
 from smtp_server import Handler
 
 from streams.deliver.sinks.webhook import signature
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class HeldWebhook:

@@ -16,7 +16,8 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from broker import TansuBroker, free_port
+from broker import TansuBroker
+from ports import free_port
 from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
