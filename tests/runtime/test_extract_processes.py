@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from feedgen import write_feed
 from ports import free_port
+from procs import stat_fields
 from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ def extraction_pids() -> set[int]:
             continue
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            state = stat_fields(entry.name)[0]
             cwd = os.readlink(entry / "cwd")
         except OSError:
             continue
@@ -41,11 +42,11 @@ def extraction_pids() -> set[int]:
 
 def children(parent: int) -> set[int]:
     return {pid for pid in extraction_pids()
-            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == parent}
+            if int(stat_fields(pid)[1]) == parent}
 
 
 def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return int(fields[11]) + int(fields[12])
 
 
