@@ -85,16 +85,21 @@ class WorkerProcess:
         return int(self.proc.returncode)
 
 
+async def _describe(broker: TansuBroker, topics: list[str]) -> list[Any]:
+    """The broker's description of these topics (error_code 0: the topic exists)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    await admin.start()
+    try:
+        return await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+
+
 def topic_partitions(broker: TansuBroker, topics: list[str]) -> dict[str, int]:
     """topic -> number of partitions, for the topics that exist."""
 
     async def describe() -> dict[str, int]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
-        await admin.start()
-        try:
-            described = await admin.describe_topics(topics)
-        finally:
-            await admin.close()
+        described = await _describe(broker, topics)
         return {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0}
 
     return asyncio.run(describe())
@@ -199,12 +204,7 @@ def group_lag(broker: TansuBroker, group: str, topics: list[str]) -> int:
     parse in aiokafka's admin client, so the group's offsets are read as its consumers do."""
 
     async def lag() -> int:
-        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
-        await admin.start()
-        try:
-            described = await admin.describe_topics(topics)
-        finally:
-            await admin.close()
+        described = await _describe(broker, topics)
         parts = [TopicPartition(t["topic"], p["partition"])
                  for t in described if t["error_code"] == 0 for p in t["partitions"]]
         reader = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False)
