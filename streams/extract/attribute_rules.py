@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from spacy.attrs import DEP, IS_SPACE, LOWER, TAG
-from spacy.language import Language
 from spacy.pipeline import AttributeRuler
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
@@ -138,17 +137,3 @@ def _predicate(col: int, op: str, arg: Any, text: Callable[[int], str]) -> Test:
         return lambda row: bool(regex.search(text(row[col])))
     raise Unsupported(f"{op} {arg!r}")
 
-
-class _RulesComponent:
-    """Pipeline adapter: the rules are attached after construction (load_nlp)."""
-
-    def __init__(self) -> None:
-        self.rules: FastAttributeRules | None = None
-
-    def __call__(self, doc: Doc) -> Doc:
-        return self.rules(doc) if self.rules is not None else doc
-
-
-@Language.factory("newswatch_attribute_rules")
-def _make_rules(nlp: Language, name: str) -> _RulesComponent:
-    return _RulesComponent()

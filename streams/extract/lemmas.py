@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import cast
 
 from spacy.attrs import LEMMA, MORPH, ORTH, POS
-from spacy.language import Language
 from spacy.pipeline import Lemmatizer
 from spacy.tokens import Doc
 
@@ -53,17 +52,3 @@ def fast_lemmas(lemmatizer: Lemmatizer) -> FastLemmas | None:
         return None
     return FastLemmas(lemmatizer)
 
-
-class _LemmasComponent:
-    """Pipeline adapter: the lemmas are attached after construction (load_nlp)."""
-
-    def __init__(self) -> None:
-        self.lemmas: FastLemmas | None = None
-
-    def __call__(self, doc: Doc) -> Doc:
-        return self.lemmas(doc) if self.lemmas is not None else doc
-
-
-@Language.factory("newswatch_lemmas")
-def _make_lemmas(nlp: Language, name: str) -> _LemmasComponent:
-    return _LemmasComponent()

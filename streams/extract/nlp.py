@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from streams.core.errors import ConfigError
 from streams.extract.attribute_rules import fast_rules
 from streams.extract.lemmas import fast_lemmas
+from streams.extract.pipe_step import add_step_last, replace_by_step
 from streams.extract.trigger_windows import TriggerWindows
 from streams.knowledge.gazetteer import Gazetteer, fold
 from streams.knowledge.taxonomy import Taxonomy, TaxonomyError
@@ -67,11 +68,11 @@ def load_nlp(model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Language:
         # tagger and parser together (make bench: extraction vs bare nlp.pipe)
         rules = fast_rules(nlp.get_pipe("attribute_ruler"))  # type: ignore[arg-type]
         if rules is not None:
-            nlp.replace_pipe("attribute_ruler", "newswatch_attribute_rules").rules = rules  # type: ignore[attr-defined]
+            replace_by_step(nlp, "attribute_ruler", rules)
     if "lemmatizer" in nlp.pipe_names:
         lemmas = fast_lemmas(nlp.get_pipe("lemmatizer"))  # type: ignore[arg-type]
         if lemmas is not None:  # the same lemmas, each worked out once
-            nlp.replace_pipe("lemmatizer", "newswatch_lemmas").lemmas = lemmas  # type: ignore[attr-defined]
+            replace_by_step(nlp, "lemmatizer", lemmas)
     ruler = nlp.add_pipe(
         "entity_ruler",
         name="gazetteer",
@@ -81,8 +82,7 @@ def load_nlp(model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Language:
         config={"phrase_matcher_attr": "LOWER"},
     )
     ruler.add_patterns(_ruler_patterns(nlp, gazetteer))  # type: ignore[attr-defined]
-    matcher = EventMatcher(nlp, taxonomy)
-    nlp.add_pipe("newswatch_events", last=True, config={}).matcher = matcher  # type: ignore[attr-defined]
+    add_step_last(nlp, "newswatch_events", EventMatcher(nlp, taxonomy))
     return nlp
 
 
@@ -160,17 +160,3 @@ class EventMatcher:
             out += [(m, start + s, start + e) for m, s, e in self.matcher(doc[start:end])]
         return out
 
-
-class _EventsComponent:
-    """Pipeline adapter: the EventMatcher is attached after construction (load_nlp)."""
-
-    def __init__(self) -> None:
-        self.matcher: EventMatcher | None = None
-
-    def __call__(self, doc: Doc) -> Doc:
-        return self.matcher(doc) if self.matcher is not None else doc
-
-
-@Language.factory("newswatch_events")
-def _make_events(nlp: Language, name: str) -> _EventsComponent:
-    return _EventsComponent()

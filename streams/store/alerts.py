@@ -114,12 +114,15 @@ async def stories_told_by(store: Store, rule_id: str, article_ids: Collection[st
     async with store.begin() as conn:
         own = (await conn.execute(sa.select(alerts.c.story_id).where(
             alerts.c.rule_id == rule_id, alerts.c.article_id.in_(ids)))).scalars().all()
+        # The updates are found by article and their rule picked here: an article updates
+        # one alert per rule that alerted its story, few. Asked with the rule, SQLite (no
+        # statistics) would read every alert of the rule, then look for the articles' updates.
         updated = (await conn.execute(
-            sa.select(alerts.c.story_id)
+            sa.select(alerts.c.rule_id, alerts.c.story_id)
             .join(alert_updates, alerts.c.id == alert_updates.c.alert_id)
-            .where(alerts.c.rule_id == rule_id, alert_updates.c.article_id.in_(ids))
-        )).scalars().all()
-    return set(own) | set(updated)
+            .where(alert_updates.c.article_id.in_(ids))
+        )).all()
+    return set(own) | {story for rule, story in updated if rule == rule_id}
 
 
 async def alert_destinations(store: Store, alert_id: str) -> list[str]:

@@ -132,6 +132,9 @@ alerts = sa.Table(
     sa.Column("acked", sa.DateTime(timezone=True)),
     sa.Column("acked_by", sa.Text),
     sa.UniqueConstraint("rule_id", "story_id", name="uq_alert_rule_story"),
+    # which of a rule's alerts these articles were recorded with (stories_told_by), read
+    # from the index instead of every alert of the rule
+    sa.Index("ix_alerts_rule_article", "rule_id", "article_id"),
 )
 
 # The outbox: one row per alert (or story update of it) and destination, written with it.
@@ -163,7 +166,9 @@ alert_updates = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),  # content_key(alert id, article id)
     sa.Column("alert_id", sa.String(32), nullable=False, index=True),
-    sa.Column("article_id", sa.String(32), nullable=False),
+    # indexed: the updates an article was recorded as (stories_told_by), without reading
+    # every update of the rule's alerts
+    sa.Column("article_id", sa.String(32), nullable=False, index=True),
     sa.Column("payload", sa.JSON, nullable=False),  # the Alert as built from the later article
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("alert_id", "article_id", name="uq_alert_update_article"),

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_extract import articles, sentences  # noqa: E402
 from cluster_support import FeedServer, WorkerProcess, newswatch_env  # noqa: E402
+from procs import stat_fields  # noqa: E402
 
 TARGET = 0.9
 BATCH = 16
@@ -84,7 +85,7 @@ def tree_cpu(pid: int) -> dict[str, float]:
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(entry.name)
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue

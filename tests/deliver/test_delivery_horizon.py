@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 
 import sqlalchemy as sa
 from delivery_support import make_alert
+from ports import free_port
 from smtp_server import Handler, LoopbackSmtp
 
 from streams.config.settings import load_settings
@@ -28,9 +28,7 @@ from streams.store.schema import attempts
 
 def _closed_port() -> int:
     """A loopback port nothing listens on (connections are refused) until we start SMTP."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port()
 
 
 def _settings(tmp_path, port: int, **extra):

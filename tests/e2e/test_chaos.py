@@ -32,11 +32,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from chaos_support import ROOT, HeldMail, HeldWebhook, Service, until
+from chaos_support import ROOT, HeldMail, HeldWebhook, Service
 from expected import SEED_ALERTS
 from slack_server import SlackServer
 from smtp_server import LoopbackSmtp
 from store_faults import FullDisk
+from waiting import until
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
 

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 from expected import SEED_ALERT_ARTICLES, SEED_ALERTS, seed_file
+from ports import free_port
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = SEED_ALERTS
@@ -27,12 +28,6 @@ EXPECTED = SEED_ALERTS
 SENT_ALERTS = "SELECT rule_id, story_id FROM alerts WHERE status != 'covered'"
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Worker:
@@ -78,16 +73,8 @@ class Worker:
         return r.json() if r.status_code in (200, 503) else None
 
     def wait(self, predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc is not None and self.proc.poll() is None, (
-                f"worker exited early:\n{self.log.read_text()[-3000:]}"
-            )
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.5)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.log.read_text()[-3000:]}")
+        assert self.proc is not None
+        return wait_for(predicate, timeout, what, every=0.5, proc=self.proc, log=self.log)
 
     def stop(self) -> int:
         assert self.proc is not None

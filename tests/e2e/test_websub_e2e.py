@@ -8,25 +8,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from websub_hub import NewsSite
+from waiting import wait_for
+from websub_hub import Entry, NewsSite
 from worker_process import WorkerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def entries_recorded(db: Path) -> set[str]:
@@ -38,13 +27,20 @@ def alert_titles(worker: WorkerProcess) -> list[str]:
     return [a["alert"]["title"] for a in worker.alerts() if a.get("kind") == "alert"]
 
 
-def test_a_pushed_entry_alerts_within_seconds_and_forged_content_is_refused(tmp_path: Path):
+def site_and_worker(tmp_path: Path) -> tuple[NewsSite, Entry, WorkerProcess]:
+    """A site with a hub, running, its first entry published; `newswatch run` over its feed,
+    not started, looking at its subscriptions every 0.5 s."""
     site = NewsSite(hub=True).start()
     first = site.publish()
     worker = WorkerProcess(
         tmp_path, [site.feed_url], allow_hosts=json.dumps([f"127.0.0.1:{site.port}"]),
         websub_check_every="0.5",
     )
+    return site, first, worker
+
+
+def test_a_pushed_entry_alerts_within_seconds_and_forged_content_is_refused(tmp_path: Path):
+    site, first, worker = site_and_worker(tmp_path)
     worker.env["NEWSWATCH_PUBLIC_URL"] = worker.url
     try:
         worker.start()
@@ -88,12 +84,7 @@ def test_a_pushed_entry_alerts_within_seconds_and_forged_content_is_refused(tmp_
 
 
 def test_without_a_public_url_the_feed_is_polled_and_no_hub_is_asked(tmp_path: Path):
-    site = NewsSite(hub=True).start()
-    first = site.publish()
-    worker = WorkerProcess(
-        tmp_path, [site.feed_url], allow_hosts=json.dumps([f"127.0.0.1:{site.port}"]),
-        websub_check_every="0.5",
-    )
+    site, first, worker = site_and_worker(tmp_path)
     try:
         worker.start()
         worker.wait_ready()

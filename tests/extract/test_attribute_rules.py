@@ -43,7 +43,7 @@ def test_model_rules_give_what_spacy_gives(model: Language) -> None:
 
 def test_extraction_runs_the_look_up(extractor: Extractor) -> None:
     component = extractor.nlp.get_pipe("attribute_ruler")
-    assert isinstance(getattr(component, "rules", None), FastAttributeRules)
+    assert isinstance(getattr(component, "run", None), FastAttributeRules)
     doc = extractor.nlp("The talks ain't over.")
     assert [t.lemma_ for t in doc][2] == "be"  # the two-token exception applied
 

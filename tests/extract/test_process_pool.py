@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from procs import alive
+from waiting import wait_for
 
 from streams.config.settings import load_settings
 from streams.core.records import Article, content_key
@@ -42,22 +44,34 @@ def _articles(n: int) -> list[Article]:
     ]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is gone for all purposes; /proc says so
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+def _start_pool(batch_size: int | None = None) -> ProcessExtractor:
+    """Two workers on the installed model; the settings' batch size unless given."""
+    settings = load_settings(taxonomy_dir=TAXONOMY)
+    gazetteer = Gazetteer.load(TAXONOMY / "gazetteer.yaml")
+    return ProcessExtractor(settings.spacy_model, TAXONOMY, batch_size or settings.batch_size,
+                            2, gazetteer).start()
+
+
+def _big_batch_taken(pool: ProcessExtractor) -> tuple[threading.Thread, list[BaseException]]:
+    """A batch of 400 articles read in a thread, once one worker has taken it: the thread
+    and what the batch raised (nothing yet)."""
+    failure: list[BaseException] = []
+
+    def big_batch() -> None:
+        try:
+            pool.extract(_articles(400))
+        except BaseException as exc:
+            failure.append(exc)
+
+    reader = threading.Thread(target=big_batch)
+    reader.start()
+    wait_for(lambda: len(pool._idle) == 1, 30, "one worker to take the batch", every=0.01)
+    return reader, failure
 
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[ProcessExtractor]:
-    settings = load_settings(taxonomy_dir=TAXONOMY)
-    gazetteer = Gazetteer.load(TAXONOMY / "gazetteer.yaml")
-    extractor = ProcessExtractor(settings.spacy_model, TAXONOMY, settings.batch_size, 2,
-                                 gazetteer).start()
+    extractor = _start_pool()
     yield extractor
     extractor.close()
 
@@ -73,20 +87,7 @@ def test_a_worker_killed_under_a_batch_fails_it_as_transient_and_is_replaced(
     pool: ProcessExtractor, extractor: Extractor
 ) -> None:
     before = set(pool.pids())
-    failure: list[BaseException] = []
-
-    def big_batch() -> None:
-        try:
-            pool.extract(_articles(400))
-        except BaseException as exc:
-            failure.append(exc)
-
-    reader = threading.Thread(target=big_batch)
-    reader.start()
-    deadline = time.monotonic() + 30
-    while len(pool._idle) != 1:  # one worker took the batch
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    reader, failure = _big_batch_taken(pool)
     (busy,) = before - {w.pid for w in pool._idle}
     time.sleep(0.3)  # well inside the batch
     os.kill(busy, signal.SIGKILL)
@@ -117,29 +118,14 @@ def test_a_model_that_will_not_load_names_itself() -> None:
 
 
 def test_close_stops_every_worker_even_a_busy_one() -> None:
-    settings = load_settings(taxonomy_dir=TAXONOMY)
-    gazetteer = Gazetteer.load(TAXONOMY / "gazetteer.yaml")
-    pool = ProcessExtractor(settings.spacy_model, TAXONOMY, 16, 2, gazetteer).start()
+    pool = _start_pool(batch_size=16)
     pids = pool.pids()
-    failure: list[BaseException] = []
-
-    def big_batch() -> None:
-        try:
-            pool.extract(_articles(400))
-        except BaseException as exc:
-            failure.append(exc)
-
-    reader = threading.Thread(target=big_batch)
-    reader.start()
-    while len(pool._idle) != 1:
-        time.sleep(0.01)
+    reader, failure = _big_batch_taken(pool)
     assert pool.close() == 2
     reader.join(60)
     assert not reader.is_alive()
     assert len(failure) == 1 and is_transient(failure[0])  # retried after the restart
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(pid) for pid in pids)
+    wait_for(lambda: not any(alive(pid) for pid in pids), 10, "the workers gone")
+    assert not any(alive(pid) for pid in pids)
     with pytest.raises(ExtractionWorkerDied):  # closed: no new worker is started
         pool.extract(_articles(1))

@@ -26,7 +26,7 @@ SENTENCES = [
 
 
 def _matcher(extractor: Extractor) -> EventMatcher:
-    matcher = extractor.nlp.get_pipe("newswatch_events").matcher
+    matcher = extractor.nlp.get_pipe("newswatch_events").run
     assert isinstance(matcher, EventMatcher)
     return matcher
 

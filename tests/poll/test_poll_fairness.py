@@ -6,13 +6,13 @@ a time. Real loopback feeds, a real SQLite store, the worker's poll loop and fee
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from feeds_support import Loopback, client_for, rss
+from waiting import until
 
 from streams.config.settings import load_settings
 from streams.core.records import FeedItem
@@ -44,15 +44,8 @@ async def _pipeline(tmp_path: Path, server: Loopback, store: Store) -> Pipeline:
     return Pipeline(settings, store, client, extractor=None, rules=None, rule_state=None)
 
 
-async def _until(check, what: str, limit: float = 100.0) -> None:  # type: ignore[no-untyped-def]
-    # a deadline in real seconds (not a count of sleeps, which a loaded machine stretches),
-    # so that a step that hangs names itself before the test's own timeout
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+async def _until(check, what: str) -> None:  # type: ignore[no-untyped-def]
+    await until(check, 100.0, what, every=0.02)
 
 
 async def test_a_dripping_feed_does_not_hold_back_a_fast_feeds_entries(

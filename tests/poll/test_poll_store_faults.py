@@ -17,6 +17,7 @@ from aiohttp import web
 from click.testing import CliRunner
 from feeds_support import Loopback
 from store_faults import FullDisk
+from waiting import until
 
 from streams.config.settings import load_settings
 from streams.core.records import FeedItem
@@ -107,14 +108,6 @@ async def _process(rt: Runtime, item: FeedItem) -> None:
         await rt.pipeline.fail(item.key, exc)
 
 
-async def _until(check, what: str, limit: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(limit / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def test_full_disk_loses_no_entry_and_the_next_poll_is_unconditional(
     runtime: Runtime, news: NewsServer, tmp_path: Path
 ) -> None:
@@ -163,7 +156,8 @@ async def test_entries_the_store_could_not_mark_are_processed_again_without_a_re
     tasks = [asyncio.create_task(feeder.run()), asyncio.create_task(agents())]
     try:
         assert await loop.start_due([news.url]) == [news.url]
-        await _until(lambda: _true(len(processed) >= 20), "20 entries through processing")
+        await until(lambda: len(processed) >= 20, 120, "20 entries through processing",
+                    every=0.05)
         counts = await count_items(runtime.store)
         assert counts.get("pending", 0) >= ENTRIES - 10  # nothing marked since the disk filled
         disk.lift()
@@ -172,16 +166,12 @@ async def test_entries_the_store_could_not_mark_are_processed_again_without_a_re
             await loop.resend(pending_after=0.0)
             return await count_items(runtime.store) == {"done": ENTRIES}
 
-        await _until(all_done, "every entry done")
+        await until(all_done, 120, "every entry done", every=0.05)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     assert len(set(processed)) == ENTRIES
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def _polled(runtime: Runtime, news: NewsServer) -> list[FeedItem]:

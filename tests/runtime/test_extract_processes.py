@@ -14,18 +14,13 @@ from pathlib import Path
 
 import pytest
 from feedgen import write_feed
+from ports import free_port
+from procs import stat_fields
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 ARTICLES = 60
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def extraction_pids() -> set[int]:
@@ -36,7 +31,7 @@ def extraction_pids() -> set[int]:
             continue
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            state = stat_fields(entry.name)[0]
             cwd = os.readlink(entry / "cwd")
         except OSError:
             continue
@@ -47,11 +42,11 @@ def extraction_pids() -> set[int]:
 
 def children(parent: int) -> set[int]:
     return {pid for pid in extraction_pids()
-            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == parent}
+            if int(stat_fields(pid)[1]) == parent}
 
 
 def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return int(fields[11]) + int(fields[12])
 
 
@@ -87,14 +82,7 @@ def test_a_killed_extraction_process_loses_nothing_and_ctrl_c_leaves_none(tmp_pa
                             start_new_session=True)
 
     def wait(predicate, what: str, timeout: float = 240):  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, f"worker exited early:\n{log.read_text()[-3000:]}"
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
+        return wait_for(predicate, timeout, what, every=0.05, proc=proc, log=log)
 
     try:
         started = wait(lambda: (c := children(proc.pid)) and len(c) == 2 and c,

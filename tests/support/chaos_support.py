@@ -19,29 +19,21 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiohttp import web
+from ports import free_port
 from smtp_server import Handler
 
 from streams.deliver.sinks.webhook import signature
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class HeldWebhook:
@@ -114,23 +106,6 @@ class HeldMail(Handler):
             for key in str(mail["X-Newswatch-Alert"]).split(","):
                 out[key.strip()] += 1
         return out
-
-
-async def until(predicate: Callable[[], Any], timeout: float, what: str,
-                alive: Callable[[], None] | None = None) -> Any:
-    """Poll `predicate` (a function, or one returning an awaitable) every 0.25 s until truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if alive is not None:
-            alive()
-        value = predicate()
-        if isinstance(value, Awaitable):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:g} s: {what}")
-        await asyncio.sleep(0.25)
 
 
 class Service:

@@ -16,7 +16,9 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from broker import TansuBroker, free_port
+from broker import TansuBroker
+from ports import free_port
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,14 +62,8 @@ class WorkerProcess:
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
         """Poll `predicate` until truthy; fail with the log if the worker dies or time runs out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.alive(), f"worker exited early:\n{self.tail()}"
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.25)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.tail()}")
+        assert self.proc is not None, "worker not started"
+        return wait_for(predicate, timeout, what, every=0.25, proc=self.proc, log=self.log)
 
     def kill(self) -> None:
         """SIGKILL: no chance to commit, leave the group or flush."""
@@ -89,16 +85,21 @@ class WorkerProcess:
         return int(self.proc.returncode)
 
 
+async def _describe(broker: TansuBroker, topics: list[str]) -> list[Any]:
+    """The broker's description of these topics (error_code 0: the topic exists)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    await admin.start()
+    try:
+        return await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+
+
 def topic_partitions(broker: TansuBroker, topics: list[str]) -> dict[str, int]:
     """topic -> number of partitions, for the topics that exist."""
 
     async def describe() -> dict[str, int]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
-        await admin.start()
-        try:
-            described = await admin.describe_topics(topics)
-        finally:
-            await admin.close()
+        described = await _describe(broker, topics)
         return {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0}
 
     return asyncio.run(describe())
@@ -203,12 +204,7 @@ def group_lag(broker: TansuBroker, group: str, topics: list[str]) -> int:
     parse in aiokafka's admin client, so the group's offsets are read as its consumers do."""
 
     async def lag() -> int:
-        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
-        await admin.start()
-        try:
-            described = await admin.describe_topics(topics)
-        finally:
-            await admin.close()
+        described = await _describe(broker, topics)
         parts = [TopicPartition(t["topic"], p["partition"])
                  for t in described if t["error_code"] == 0 for p in t["partitions"]]
         reader = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from pathlib import Path
 from typing import Any
+
+import waiting
 
 from streams.core.records import Article, ArticleEvents, Event, content_key
 from streams.knowledge.gazetteer import Gazetteer
@@ -98,11 +99,7 @@ def held_folder(
 
 async def until(predicate: Any, what: str) -> None:
     """Wait for predicate, generously for a loaded CI machine (the watcher polls every 0.5 s)."""
-    for _ in range(200):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not seen within 10 s: {what}")
+    await waiting.until(predicate, 10.0, what, every=0.05)
 
 
 async def fires(holder: Any, type_: str) -> list[str]:

@@ -5,12 +5,12 @@ that rises, feeds in each health) plus a hostile article, and a loopback server 
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from ports import free_port
 from web_harness import StaticRules
 
 from streams.config.settings import Settings
@@ -25,12 +25,6 @@ NOW = dt.datetime.now(dt.UTC)
 EVIL_TITLE = '<script>window.__pwned=1</script>Evil <img src=x onerror="window.__pwned=2"> headline'
 EVIL_TEXT = ('Body <a href="javascript:window.__pwned=3">click</a> '
              '<svg onload="window.__pwned=4"></svg><script>window.__pwned=5</script>')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _article(aid: str, title: str, published: str, source: str, url: str = "",
@@ -155,8 +149,6 @@ RULES = StaticRules(
 def make_settings(tmp: Path, **extra: Any) -> Settings:
     return Settings(data_dir=tmp / "var", web_host="127.0.0.1", web_port=free_port(),
                     feeds=[], **extra)
-
-
 
 
 def load_holder(folder: Path) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ports import free_port
 from web_harness import DashboardServer
 from web_support import (
     EVENTS,
@@ -31,7 +32,6 @@ from web_support import (
     RULES,
     _alert,
     fill,
-    free_port,
     load_holder,
     make_settings,
 )
