@@ -1,7 +1,7 @@
 """The indexes of stories_told_by: alerts (rule_id, article_id), alert_updates (article_id)
 
 Revision ID: c4f7a1d9e2b6
-Revises: b8e2f4a6c1d3
+Revises: c4f6a8b0d2e5
 Create Date: 2026-12-02 03:45:00.000000
 
 Recording an alert asks which stories of the rule its articles already told
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = 'c4f7a1d9e2b6'
-down_revision: str | Sequence[str] | None = 'b8e2f4a6c1d3'
+down_revision: str | Sequence[str] | None = 'c4f6a8b0d2e5'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
