@@ -60,10 +60,7 @@ class StoryBatch:
 
     async def saved(self, ids: Iterable[str]) -> dict[str, tuple[str, bool]]:
         """event id -> (story_id, story_new) of the events already saved."""
-        rows = await self.conn.execute(
-            sa.select(events_table.c.id, events_table.c.story_id, events_table.c.payload)
-            .where(events_table.c.id.in_(list(ids)))
-        )
+        rows = await self.conn.execute(_SAVED, {"ids": list(ids)})
         return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
 
     async def candidates(self, windows: Iterable[Window], article_id: str,
@@ -101,8 +98,7 @@ class StoryBatch:
         wanted = list(ids)
         if not wanted:
             return {}
-        query = sa.select(stories_table).where(stories_table.c.id.in_(wanted))
-        return {r.id: dict(r._mapping) for r in await self.conn.execute(query)}
+        return {r.id: dict(r._mapping) for r in await self.conn.execute(_ROWS, {"ids": wanted})}
 
     async def save_stories(self, stories: Mapping[str, Mapping[str, Any]], opened: Iterable[str],
                            *, article_id: str, now: dt.datetime) -> None:
@@ -139,6 +135,9 @@ class StoryBatch:
 # Statements built once, their rows passed as parameters (one executemany), so that the
 # same statement is not built and compiled again for every article.
 _UPDATE_STORY = sa.update(stories_table).where(stories_table.c.id == sa.bindparam("story_id"))
+_SAVED = sa.select(events_table.c.id, events_table.c.story_id, events_table.c.payload).where(
+    events_table.c.id.in_(sa.bindparam("ids", expanding=True)))
+_ROWS = sa.select(stories_table).where(stories_table.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 @functools.cache
