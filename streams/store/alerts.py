@@ -44,11 +44,18 @@ _FIRST_DESTINATIONS = (  # the alert's id, article and destinations (None: it ha
                & (deliveries.c.update_id == ""))
     .where(alerts.c.rule_id == _RULE, alerts.c.story_id == _STORY)
     .order_by(deliveries.c.id))
-_TELLINGS = sa.union_all(  # the recorded articles: the alerts' own (1), then updates (0)
-    sa.select(alerts.c.story_id, alerts.c.article_id, alerts.c.payload,
+# the recorded articles: the alerts' own (1), then updates (0); of each payload only the two
+# fields the order needs, read by the database: a story's every telling is read for each of
+# its later articles, and decoding whole payloads made that grow with the story
+_TELLINGS = sa.union_all(
+    sa.select(alerts.c.story_id, alerts.c.article_id,
+              alerts.c.payload["published"].as_string().label("published"),
+              alerts.c.payload["article_url"].as_string().label("url"),
               sa.literal_column("1").label("first"))
     .where(alerts.c.rule_id == _RULE, alerts.c.story_id.in_(_STORIES)),
-    sa.select(alerts.c.story_id, alert_updates.c.article_id, alert_updates.c.payload,
+    sa.select(alerts.c.story_id, alert_updates.c.article_id,
+              alert_updates.c.payload["published"].as_string(),
+              alert_updates.c.payload["article_url"].as_string(),
               sa.literal_column("0"))
     .join(alerts, alerts.c.id == alert_updates.c.alert_id)
     .where(alerts.c.rule_id == _RULE, alerts.c.story_id.in_(_STORIES)))
@@ -101,9 +108,9 @@ async def rule_tellings(
     ids = sorted(set(story_ids))
     async with store.begin() as conn:
         rows = (await conn.execute(_TELLINGS, {"rule": rule_id, "stories": ids})).all()
-    return [(story, article, first, payload.get("published"), payload.get("article_url", ""))
+    return [(story, article, first, published, url or "")
             for first in (True, False)  # the alerts' own first, then the updates
-            for story, article, payload, flag in rows if bool(flag) is first]
+            for story, article, published, url, flag in rows if bool(flag) is first]
 
 
 async def stories_told_by(store: Store, rule_id: str, article_ids: Collection[str]) -> set[str]:

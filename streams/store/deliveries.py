@@ -9,6 +9,7 @@ after a crash (or past its lease) is "in doubt": the destination may or may not 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,16 +73,39 @@ def _to(query: sa.Select[Any], destination: str | None, others_than: Sequence[st
     return query
 
 
+# The dispatcher's statements, built once with their values bound when executed: it runs
+# them for every delivery and every alert recorded, in the process that does the rest of
+# the work, and building a statement costs about as much as running it.
+_NOW: sa.BindParameter[dt.datetime] = sa.bindparam("now", type_=deliveries.c.next_attempt.type)
+_DEST: sa.BindParameter[str] = sa.bindparam("dest")
+_OTHERS: sa.BindParameter[list[str]] = sa.bindparam("others", expanding=True)
+
+
+@functools.cache
+def _due(one: bool, others: bool) -> Any:
+    """The due query: of the `dest` bound (one), of every destination but the `others`."""
+    query = _query().where(deliveries.c.state.in_(OPEN), deliveries.c.next_attempt <= _NOW)
+    if one:
+        query = query.where(deliveries.c.destination == _DEST)
+    if others:
+        query = query.where(deliveries.c.destination.not_in(_OTHERS))
+    return query.order_by(deliveries.c.id).limit(sa.bindparam("limit", type_=sa.Integer))
+
+
 async def due(
     store: Store, now: dt.datetime, limit: int = 500, destination: str | None = None,
     others_than: Sequence[str] = (),
 ) -> list[Delivery]:
     """Pending and retrying deliveries whose time has come, oldest first (of one destination,
     or of every destination but `others_than`)."""
-    query = _to(_query().where(deliveries.c.state.in_(OPEN), deliveries.c.next_attempt <= now),
-                destination, others_than)
+    params: dict[str, Any] = {"now": now, "limit": limit}
+    if destination is not None:
+        params["dest"] = destination
+    if others_than:
+        params["others"] = list(others_than)
     async with store.begin() as conn:
-        rows = (await conn.execute(query.order_by(deliveries.c.id).limit(limit))).all()
+        rows = (await conn.execute(_due(destination is not None, bool(others_than)),
+                                   params)).all()
     return [_delivery(r) for r in rows]
 
 
@@ -96,12 +120,17 @@ async def in_doubt(
         return [_delivery(r) for r in (await conn.execute(query.order_by(deliveries.c.id))).all()]
 
 
+_NEXT_DUE = sa.select(sa.func.min(deliveries.c.next_attempt)).where(
+    deliveries.c.state.in_((*OPEN, State.SENDING)))
+_NEXT_DUE_AT = _NEXT_DUE.where(deliveries.c.destination == _DEST)
+
+
 async def next_due(store: Store, destination: str | None = None) -> dt.datetime | None:
     """When the next open (or leased) delivery falls due, or None when nothing is open."""
-    query = _to(sa.select(sa.func.min(deliveries.c.next_attempt)).where(
-        deliveries.c.state.in_((*OPEN, State.SENDING))), destination, ())
     async with store.begin() as conn:
-        return aware((await conn.execute(query)).scalar())
+        if destination is None:
+            return aware((await conn.execute(_NEXT_DUE)).scalar())
+        return aware((await conn.execute(_NEXT_DUE_AT, {"dest": destination})).scalar())
 
 
 async def get(store: Store, delivery_id: int) -> Delivery | None:
@@ -123,15 +152,24 @@ async def parent_of(store: Store, d: Delivery) -> Delivery | None:
 async def claim(store: Store, d: Delivery, now: dt.datetime, lease: float) -> int | None:
     """Mark the row sending and open an attempt; the attempt id, or None if someone else won."""
     async with store.begin() as conn:
-        result = await conn.execute(deliveries.update().where(
-            deliveries.c.id == d.id, deliveries.c.state == d.state,
-            deliveries.c.attempts == d.attempts,
-        ).values(state=State.SENDING, attempts=d.attempts + 1,
-                 next_attempt=now + dt.timedelta(seconds=lease)))
+        result = await conn.execute(_CLAIM, {
+            "d_id": d.id, "d_state": d.state, "d_attempts": d.attempts,
+            "state": State.SENDING, "attempts": d.attempts + 1,
+            "next_attempt": now + dt.timedelta(seconds=lease)})
         if result.rowcount != 1:
             return None
-        inserted = await conn.execute(sa.insert(attempts).values(delivery_id=d.id, started=now))
+        inserted = await conn.execute(_ATTEMPT, {"delivery_id": d.id, "started": now})
         return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+
+
+# a compare-and-set on the row as read (its id, state and attempts as d_*), the new values
+# as the columns' own parameters
+_CLAIM = deliveries.update().where(
+    deliveries.c.id == sa.bindparam("d_id"), deliveries.c.state == sa.bindparam("d_state"),
+    deliveries.c.attempts == sa.bindparam("d_attempts"))
+_ATTEMPT = sa.insert(attempts)
+_FINISH = deliveries.update().where(deliveries.c.id == sa.bindparam("d_id"))
+_FINISH_ATTEMPT = attempts.update().where(attempts.c.id == sa.bindparam("attempt_id"))
 
 
 async def retrying_since(store: Store, delivery_id: int, attempts_made: int) -> dt.datetime | None:
@@ -164,15 +202,16 @@ async def finish(
     if result.ref is not None:
         values["ref"] = result.ref
     async with store.begin() as conn:
-        await conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(values))
+        await conn.execute(_FINISH, {"d_id": delivery_id, **values})
         if attempt_id is None:
-            await conn.execute(sa.insert(attempts).values(
-                delivery_id=delivery_id, started=now, finished=now, outcome=result.outcome,
-                status=result.status, error=result.error or None))
+            await conn.execute(_ATTEMPT, {
+                "delivery_id": delivery_id, "started": now, "finished": now,
+                "outcome": result.outcome, "status": result.status,
+                "error": result.error or None})
         else:
-            await conn.execute(attempts.update().where(attempts.c.id == attempt_id).values(
-                finished=now, outcome=result.outcome, status=result.status,
-                error=result.error or None))
+            await conn.execute(_FINISH_ATTEMPT, {
+                "attempt_id": attempt_id, "finished": now, "outcome": result.outcome,
+                "status": result.status, "error": result.error or None})
 
 
 async def mark_in_doubt(store: Store, d: Delivery, now: dt.datetime, note: str) -> None:
@@ -193,10 +232,13 @@ async def flag_destination(store: Store, destination: str, reason: str) -> None:
             "destination": destination, "reason": reason, "flagged": utcnow()}))
 
 
+_FLAGS = sa.select(destination_flags)
+
+
 async def flags(store: Store) -> dict[str, str]:
     """Flagged destinations and why."""
     async with store.begin() as conn:
-        rows = (await conn.execute(sa.select(destination_flags))).all()
+        rows = (await conn.execute(_FLAGS)).all()
     return {r.destination: r.reason for r in rows}
 
 

@@ -16,6 +16,9 @@ import sqlalchemy as sa
 from streams.store.db import Store
 from streams.store.schema import rule_marks, rule_throttle, rule_windows, stories
 
+# read for every story an article's events tell, on each article: built once
+_STORY = sa.select(stories).where(stories.c.id == sa.bindparam("story"))
+
 
 @dataclass(frozen=True)
 class Mark:
@@ -34,7 +37,7 @@ class StoreRuleState:
 
     async def story(self, story_id: str) -> dict[str, Any] | None:
         async with self.store.begin() as conn:
-            row = (await conn.execute(sa.select(stories).where(stories.c.id == story_id))).first()
+            row = (await conn.execute(_STORY, {"story": story_id})).first()
         return dict(row._mapping) if row else None
 
     async def mark(self, rule_id: str, key: str, at: float, ref: str) -> Mark:

@@ -36,12 +36,17 @@ class Silence:
     reason: str
 
 
+# read for every alert recorded: built once, `now` bound when executed
+_ACTIVE = (sa.select(silences)
+           .where(silences.c.until > sa.bindparam("now", type_=silences.c.until.type))
+           .order_by(silences.c.id))
+
+
 async def active_silences(store: Store, now: dt.datetime) -> list[Silence]:
     """Every silence still in force at `now`, oldest first (which alerts they hold is the
     deliver stage's decision: streams/deliver/silencing.py)."""
     async with store.begin() as conn:
-        rows = (await conn.execute(
-            sa.select(silences).where(silences.c.until > now).order_by(silences.c.id))).all()
+        rows = (await conn.execute(_ACTIVE, {"now": now})).all()
     return [Silence(row.id, row.rule_id, row.story_id, row.actor, row.destination,
                     aware(row.until), row.reason or "")
             for row in rows if aware(row.until) > now]

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,10 +60,7 @@ class StoryBatch:
 
     async def saved(self, ids: Iterable[str]) -> dict[str, tuple[str, bool]]:
         """event id -> (story_id, story_new) of the events already saved."""
-        rows = await self.conn.execute(
-            sa.select(events_table.c.id, events_table.c.story_id, events_table.c.payload)
-            .where(events_table.c.id.in_(list(ids)))
-        )
+        rows = await self.conn.execute(_SAVED, {"ids": list(ids)})
         return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
 
     async def candidates(self, windows: Iterable[Window], article_id: str,
@@ -87,11 +84,12 @@ class StoryBatch:
         groups += [(limit, [one]) for limit, group in queries.items() for one in group]
         found: dict[str, dict[str, Any]] = {}
         for limit, group in groups:
-            shape = tuple(None if n is None else tuple(len(x.sides) for x in n) for _, n in group)
+            shape = _shape(limit, group)
             params = {"article": article_id}
-            for i, (w, n) in enumerate(group):
-                params |= _window_params(f"w{i}", w, n or [])
-            for r in await self.conn.execute(_candidates_query(limit, shape), params):
+            for i in range(shape.windows):  # the slots beyond the group's: NULL
+                slot, n = group[i] if i < len(group) else (None, None)
+                params |= _window_params(f"w{i}", slot, n or [], shape)
+            for r in await self.conn.execute(_candidates_query(shape), params):
                 found.setdefault(r.id, dict(r._mapping))
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
 
@@ -100,8 +98,7 @@ class StoryBatch:
         wanted = list(ids)
         if not wanted:
             return {}
-        query = sa.select(stories_table).where(stories_table.c.id.in_(wanted))
-        return {r.id: dict(r._mapping) for r in await self.conn.execute(query)}
+        return {r.id: dict(r._mapping) for r in await self.conn.execute(_ROWS, {"ids": wanted})}
 
     async def save_stories(self, stories: Mapping[str, Mapping[str, Any]], opened: Iterable[str],
                            *, article_id: str, now: dt.datetime) -> None:
@@ -138,6 +135,9 @@ class StoryBatch:
 # Statements built once, their rows passed as parameters (one executemany), so that the
 # same statement is not built and compiled again for every article.
 _UPDATE_STORY = sa.update(stories_table).where(stories_table.c.id == sa.bindparam("story_id"))
+_SAVED = sa.select(events_table.c.id, events_table.c.story_id, events_table.c.payload).where(
+    events_table.c.id.in_(sa.bindparam("ids", expanding=True)))
+_ROWS = sa.select(stories_table).where(stories_table.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 @functools.cache
@@ -179,40 +179,72 @@ def _side(side: str) -> str:
     return side.replace(_MARK, "/") + _MARK  # a mark inside a name would miscount
 
 
-@functools.lru_cache(maxsize=512)
-def _candidates_query(limit: int | None, shape: tuple[tuple[int, ...] | None, ...]
-                      ) -> sa.Select[Any]:
+class Shape(NamedTuple):
+    """The candidates query's shape: its limit, and slots for so many windows, needs per
+    window (None: no needs) and sides per need. Powers of two, the slots an article does
+    not fill bound to NULL (which meets nothing): a few shapes serve every article, each
+    built and compiled once (one per article cost more than the rest of its store work)."""
+
+    limit: int | None
+    windows: int
+    needs: int | None
+    sides: int
+
+
+def _slots(n: int) -> int:
+    """The power of two at or above n (0 for 0)."""
+    return 0 if n <= 0 else 1 << (n - 1).bit_length()
+
+
+def _shape(limit: int | None, group: list[tuple[Window, list[SideNeed] | None]]) -> Shape:
+    needs = [n for _, n in group if n is not None]
+    if not needs:
+        return Shape(limit, _slots(len(group)), None, 0)
+    return Shape(limit, _slots(len(group)), _slots(max(len(n) for n in needs)),
+                 _slots(max((len(x.sides) for n in needs for x in n), default=0)))
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates_query(shape: Shape) -> sa.Select[Any]:
     """The candidates query of windows ORed (with a limit: one window), its values bound
-    (`_window_params`): built once per shape, the number of sides of each need of each window
-    (None: no needs), then only its values change from one article to the next."""
+    (`_window_params`): built once per shape, then only its values change from one article
+    to the next. A window, need or side bound to NULL matches nothing (NULL in a WHERE is
+    not true, and every condition here is ANDed or ORed, never negated)."""
     c = stories_table.c
     told = story_articles.c.article_id.is_not(None)
     loaded = sa.select(c.id, c.created, c.updated, told.label("told")).select_from(
         stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
                                 & (story_articles.c.article_id == sa.bindparam("article"))))
     wheres = []
-    for i, sides in enumerate(shape):
+    for i in range(shape.windows):
         where = sa.and_(c.type == sa.bindparam(f"w{i}type"),
                         c.closes >= sa.bindparam(f"w{i}closes"),
                         c.opened <= sa.bindparam(f"w{i}opened"))
-        joinable = sa.true() if sides is None else sa.or_(
-            told, *(_meets(f"w{i}n{k}", n) for k, n in enumerate(sides)))
-        if limit is not None:
-            last = (sa.select(c.id).where(where).order_by(c.closes.desc(), c.id).limit(limit)
-                    .scalar_subquery())
+        joinable = sa.true() if shape.needs is None else sa.or_(
+            told, *(_meets(f"w{i}n{k}", shape.sides) for k in range(shape.needs)))
+        if shape.limit is not None:
+            last = (sa.select(c.id).where(where).order_by(c.closes.desc(), c.id)
+                    .limit(shape.limit).scalar_subquery())
             return loaded.where(c.id.in_(last), joinable)
         wheres.append(sa.and_(where, joinable))
     return loaded.where(sa.or_(*wheres))
 
 
-def _window_params(key: str, window: Window, needs: list[SideNeed]) -> dict[str, Any]:
-    params: dict[str, Any] = {f"{key}type": window.type,
-                              f"{key}closes": window.closes_from.isoformat(),
-                              f"{key}opened": window.opened_until.isoformat()}
-    for k, need in enumerate(needs):
-        params[f"{key}n{k}"] = need.shared
-        for j, side in enumerate(sorted(need.sides)):
-            params[f"{key}n{k}s{j}"] = "%" + _escaped(_MARK + _side(side)) + "%"
+def _window_params(key: str, window: Window | None, needs: list[SideNeed], shape: Shape
+                   ) -> dict[str, Any]:
+    """The values of a window's slots (None: an unused window), its needs' and their sides'
+    slots beyond theirs NULL."""
+    params: dict[str, Any] = {
+        f"{key}type": window and window.type,
+        f"{key}closes": window and window.closes_from.isoformat(),
+        f"{key}opened": window and window.opened_until.isoformat()}
+    for k in range(shape.needs or 0):
+        need = needs[k] if k < len(needs) else None
+        params[f"{key}n{k}"] = need and need.shared
+        sides = sorted(need.sides) if need else []
+        for j in range(shape.sides):
+            params[f"{key}n{k}s{j}"] = (
+                "%" + _escaped(_MARK + _side(sides[j])) + "%" if j < len(sides) else None)
     return params
 
 

@@ -10,11 +10,14 @@ import random
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from streams.core.records import Article, Event, content_key
 from streams.knowledge.gazetteer import Gazetteer
 from streams.runtime.stories import assign_stories
 from streams.store import Store
-from streams.store.stories import story_batch
+from streams.store.schema import stories as stories_table
+from streams.store.stories import _side, story_batch
 from streams.stories.match import match_article, published_day, side_needs, windows
 from streams.stories.rows import story_from_row, story_values
 
@@ -109,3 +112,51 @@ async def test_loading_by_sides_changes_no_assignment(store: Store) -> None:
         saved = await assign_stories(store, article, events, GAZETTEER)
         assert [(e.id, e.story_id, bool(e.story_new)) for e in saved] == sided[0]
     assert filtered < 0.8 * unfiltered  # the sides leave some out: the test compares something
+
+
+async def test_the_candidates_loaded_are_exactly_those_a_need_allows(store: Store) -> None:
+    """The store's candidates query (its windows, needs and sides in a few padded shapes, the
+    slots an article leaves empty bound to NULL) loads exactly the stories of its windows that
+    the article told or that share enough sides with one of its needs, counted here over
+    every stories row; articles of one to three events of several types, so that windows,
+    needs and sides come in many numbers."""
+    rng = random.Random(23)
+    start, checked = dt.date(2030, 7, 1), 0
+    for n in range(90):
+        published = start + (n // 10) * DAY
+        article = _article(n, published)
+        events = [_event(article, j, rng.choice(["meeting", "ceasefire", "sanctions"]),
+                         rng.choice(PAIRS), location=[rng.choice(["Geneva", "Kyiv"])],
+                         date=None if rng.random() < 0.8 else
+                         (published - rng.randint(0, 20) * DAY).isoformat())
+                  for j in range(rng.choice([1, 2, 3]))]
+        wins, needs = windows(events, published), side_needs(events, GAZETTEER)
+        async with story_batch(store, {e.type for e in events}) as batch:
+            found = {f["id"] for f in await batch.candidates(wins, article.id, needs)}
+            rows = (await batch.conn.execute(sa.select(stories_table))).all()
+        expected: set[str] = set()
+        for w in wins:
+            inside = sorted((r for r in rows if r.type == w.type
+                             and r.closes >= w.closes_from.isoformat()
+                             and r.opened <= w.opened_until.isoformat()),
+                            key=lambda r: (r.closes, _reverse(r.id)), reverse=True)
+            for r in inside[:w.limit]:  # no limit: all of them
+                if any(_meets(r.sides, need) for need in needs if need.type == w.type):
+                    expected.add(r.id)
+        assert found == expected, f"article {n}"
+        checked += len(found)
+        await assign_stories(store, article, events, GAZETTEER)
+    assert checked > 50  # stories were there to load
+
+
+def _meets(column: str, need: Any) -> bool:
+    """streams/store/stories.py `_meets` in Python: shared sides >= need.shared, or all of
+    the story's own (one at least) when it has fewer."""
+    shared = sum(1 for side in need.sides if "|" + _side(side) in column)
+    count = column.count("|") - 1
+    return shared >= need.shared or (1 <= count < need.shared and shared == count)
+
+
+def _reverse(text: str) -> tuple[int, ...]:
+    """Sorts descending when the list is reversed: the ids ascending among equal closes."""
+    return tuple(-ord(c) for c in text)
