@@ -71,13 +71,13 @@ async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id
     one decoded before while its row is unchanged, else decoded from its row. The matcher
     updates the states it picks in place: the caller forgets those (`_forget`)."""
     where = batch.store.url
-    fresh = await batch.rows(f["id"] for f in found if _DECODED.get(
-        (where, f["id"]), (None,))[0] != aware(f["updated"]))
+    read = [(f, (where, f["id"]), aware(f["updated"])) for f in found]
+    fresh = await batch.rows(
+        f["id"] for f, key, updated in read if _DECODED.get(key, (None,))[0] != updated)
     out = []
-    for f in found:
-        key = (where, f["id"])
+    for f, key, updated in read:
         if f["id"] in fresh:
-            _remember(key, aware(f["updated"]), story_from_row(fresh[f["id"]]))
+            _remember(key, updated, story_from_row(fresh[f["id"]]))
         _DECODED.move_to_end(key)
         state = _DECODED[key][1]
         state.articles = [article_id] if f["told"] else []

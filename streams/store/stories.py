@@ -186,10 +186,9 @@ def _candidates_query(limit: int | None, shape: tuple[tuple[int, ...] | None, ..
     (`_window_params`): built once per shape, the number of sides of each need of each window
     (None: no needs), then only its values change from one article to the next."""
     c = stories_table.c
-    told = story_articles.c.article_id.is_not(None)
-    loaded = sa.select(c.id, c.created, c.updated, told.label("told")).select_from(
-        stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
-                                & (story_articles.c.article_id == sa.bindparam("article"))))
+    told = c.id.in_(sa.select(story_articles.c.story_id)
+                    .where(story_articles.c.article_id == sa.bindparam("article")))
+    loaded = sa.select(c.id, c.created, c.updated, told.label("told"))
     wheres = []
     for i, sides in enumerate(shape):
         where = sa.and_(c.type == sa.bindparam(f"w{i}type"),

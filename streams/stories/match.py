@@ -168,11 +168,15 @@ def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_
     kind = identity(m.type)
     timeless = m.recall and m.day is None
     best: tuple[tuple[int, ...], StoryState] | None = None
+    type_, sides = m.type, m.sides
+    cap = min(kind.parties, len(sides))  # `enough_sides`, inlined: it runs for every candidate
     for story in stories:
-        if story.type != m.type:
+        if story.type != type_:
             continue
         same = article_id in story.articles
-        enough, shared = enough_sides(m, story)  # first: the cheapest test, and the surest
+        # first: the cheapest test, and the surest
+        shared = len(sides.intersection(story.sides))
+        enough = shared >= max(1, min(cap, len(story.sides)))
         if not (enough or same):
             continue
         if not (same or m.recall) and kind.closes(story) < m.published:
