@@ -91,8 +91,11 @@ class StoryBatch:
             params = {"article": article_id}
             for i, (w, n) in enumerate(group):
                 params |= _window_params(f"w{i}", w, n or [])
-            for r in await self.conn.execute(_candidates_query(limit, shape), params):
-                found.setdefault(r.id, dict(r._mapping))
+            result = await self.conn.execute(_candidates_query(limit, shape), params)
+            for story_id, created, updated, told in result:  # (a row unpacks: no mapping)
+                if story_id not in found:
+                    found[story_id] = {"id": story_id, "created": created, "updated": updated,
+                                       "told": told}
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
 
     async def rows(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
