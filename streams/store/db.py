@@ -134,9 +134,10 @@ class Store:
 
 # SQLite's page cache, per connection (KiB). The default 2 MB is outgrown within weeks of
 # stories: the indexes every article writes to and reads (events, story_articles, the open
-# stories) no longer fit, and each article then reads their pages back from the file, so an
-# article cost more the larger the store (tests/bench/bench_stories.py: 1.2 to 1.3x after a
-# year, 1.1x with 16 MB). 32 MB costs more memory than it saves time.
+# stories: some 13 MB after a simulated year) no longer fit, and each article reads their
+# pages back from the file, so it costs more the larger the store. 16 MB holds them; it
+# adds about 20 MB to peak memory over that year (tests/bench/bench_stories.py: 1.15x, bar
+# 1.2x); 32 MB went over that bar (1.27x).
 SQLITE_CACHE_KIB = 16_000
 
 
