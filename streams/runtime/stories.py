@@ -71,15 +71,20 @@ async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id
     one decoded before while its row is unchanged, else decoded from its row. The matcher
     updates the states it picks in place: the caller forgets those (`_forget`)."""
     where = batch.store.url
-    fresh = await batch.rows(f["id"] for f in found if _DECODED.get(
-        (where, f["id"]), (None,))[0] != aware(f["updated"]))
-    out = []
+    kept: list[StoryState | None] = []  # (one pass each way: this runs for every candidate)
     for f in found:
+        entry = _DECODED.get((where, f["id"]))
+        kept.append(entry[1] if entry is not None and entry[0] == aware(f["updated"]) else None)
+    fresh = await batch.rows(
+        f["id"] for f, state in zip(found, kept, strict=True) if state is None)
+    out = []
+    for f, state in zip(found, kept, strict=True):
         key = (where, f["id"])
-        if f["id"] in fresh:
-            _remember(key, aware(f["updated"]), story_from_row(fresh[f["id"]]))
-        _DECODED.move_to_end(key)
-        state = _DECODED[key][1]
+        if state is None:
+            state = story_from_row(fresh[f["id"]])
+            _remember(key, aware(f["updated"]), state)
+        else:
+            _DECODED.move_to_end(key)
         state.articles = [article_id] if f["told"] else []
         out.append(state)
     return out

@@ -89,8 +89,11 @@ class StoryBatch:
             for i in range(shape.windows):  # the slots beyond the group's: NULL
                 slot, n = group[i] if i < len(group) else (None, None)
                 params |= _window_params(f"w{i}", slot, n or [], shape)
-            for r in await self.conn.execute(_candidates_query(shape), params):
-                found.setdefault(r.id, dict(r._mapping))
+            result = await self.conn.execute(_candidates_query(shape), params)
+            for story_id, created, updated, told in result:  # (a row unpacks: no mapping)
+                if story_id not in found:
+                    found[story_id] = {"id": story_id, "created": created, "updated": updated,
+                                       "told": told}
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
 
     async def rows(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -211,10 +214,9 @@ def _candidates_query(shape: Shape) -> sa.Select[Any]:
     to the next. A window, need or side bound to NULL matches nothing (NULL in a WHERE is
     not true, and every condition here is ANDed or ORed, never negated)."""
     c = stories_table.c
-    told = story_articles.c.article_id.is_not(None)
-    loaded = sa.select(c.id, c.created, c.updated, told.label("told")).select_from(
-        stories_table.outerjoin(story_articles, (story_articles.c.story_id == c.id)
-                                & (story_articles.c.article_id == sa.bindparam("article"))))
+    told = c.id.in_(sa.select(story_articles.c.story_id)
+                    .where(story_articles.c.article_id == sa.bindparam("article")))
+    loaded = sa.select(c.id, c.created, c.updated, told.label("told"))
     wheres = []
     for i in range(shape.windows):
         where = sa.and_(c.type == sa.bindparam(f"w{i}type"),

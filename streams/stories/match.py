@@ -140,19 +140,21 @@ def match_article(
     story id and whether they opened it; they keep them. Candidates are updated in place."""
     known = known or {}
     published = published_day(article, today)
-    stories = list(candidates)
+    stories: dict[str, list[StoryState]] = {}  # by type: a mention looks at its own type's
+    for candidate in candidates:
+        stories.setdefault(candidate.type, []).append(candidate)
     out = Matching()
     for event in events:
         if event.id in known:
             out.events.append(_with_story(event, *known[event.id]))
             continue
         m = mention(event, published, gazetteer)
-        story = choose(m, stories, gazetteer, article.id)
+        story = choose(m, stories.get(m.type, []), gazetteer, article.id)
         when, is_new = m.when, story is None
         if story is None:
             story = new_story(content_key("story", event.id), event, when, article.id,
                               article.source, published)
-            stories.append(story)
+            stories.setdefault(story.type, []).append(story)
             out.opened.add(story.id)
         else:
             absorb(story, event, when, article.id, article.source, published)
@@ -164,20 +166,27 @@ def match_article(
 
 def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_id: str
            ) -> StoryState | None:
-    """The best-fitting story for a mention, or None for a new one."""
+    """The best-fitting story for a mention, or None for a new one (`stories`: those of its
+    type, others are passed over)."""
     kind = identity(m.type)
     timeless = m.recall and m.day is None
     best: tuple[tuple[int, ...], StoryState] | None = None
+    # (this loop runs for every candidate of the type: what it needs is worked out once)
+    type_, sides, published = m.type, m.sides, m.published
+    cap = min(kind.parties, len(sides))  # `enough_sides`, inlined
+    horizon = published + kind.span * DAY
     for story in stories:
-        if story.type != m.type:
+        if story.type != type_:
             continue
         same = article_id in story.articles
-        enough, shared = enough_sides(m, story)  # first: the cheapest test, and the surest
+        # first: the cheapest test, and the surest
+        shared = len(sides.intersection(story.sides))
+        enough = shared >= max(1, min(cap, len(story.sides)))
         if not (enough or same):
             continue
-        if not (same or m.recall) and kind.closes(story) < m.published:
+        if not (same or m.recall) and kind.closes(story) < published:
             continue  # closed
-        if not (same or m.recall) and story.since > m.published + kind.span * DAY:
+        if not (same or m.recall) and story.since > horizon:
             continue  # first told a span after this article: in that order, closed for it
         fit = kind.fits(m, story, gazetteer, timeless)
         if fit is None:
