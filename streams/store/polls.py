@@ -6,6 +6,7 @@ written or none: a feed's ETag or Last-Modified never moves past entries that we
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,9 +53,25 @@ async def write_feed(
     new_entries: int = 0,
 ) -> None:
     """Set these columns of the feed's row (created, added `now`, if missing) and raise its
-    items seen by `new_entries`."""
-    await conn.execute(store.insert_ignore(feeds, {"url": url, "added": now, "title": ""}))
-    update = dict(columns)
-    if new_entries:
-        update["items_seen"] = feeds.c.items_seen + new_entries
-    await conn.execute(sa.update(feeds).where(feeds.c.url == url).values(**update))
+    items seen by `new_entries`. Every poll of every feed writes its row: one UPDATE by a
+    statement built once per set of columns; the INSERT only for a feed without a row."""
+    names = tuple(sorted(columns))
+    params = {f"v_{name}": value for name, value in columns.items()}
+    params |= {"v_url": url, "v_new_entries": new_entries}
+    update = _feed_update(names, bool(new_entries))
+    if (await conn.execute(update, params)).rowcount:
+        return
+    await conn.execute(store.ignoring(feeds), {"url": url, "added": now, "title": ""})
+    await conn.execute(update, params)
+
+
+@functools.lru_cache(maxsize=128)
+def _feed_update(names: tuple[str, ...], counts: bool) -> Any:
+    """UPDATE feeds SET these columns (and items_seen raised, if `counts`) for one URL, the
+    values bound when executed (v_<column>, v_new_entries, v_url)."""
+    values: dict[Any, Any] = {
+        feeds.c[name]: sa.bindparam(f"v_{name}", type_=feeds.c[name].type) for name in names}
+    if counts:
+        values[feeds.c.items_seen] = feeds.c.items_seen + sa.bindparam(
+            "v_new_entries", type_=sa.Integer)
+    return sa.update(feeds).where(feeds.c.url == sa.bindparam("v_url")).values(values)
