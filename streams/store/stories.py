@@ -256,7 +256,7 @@ def _escaped(text: str) -> str:
 
 def _meets(key: str, sides: int) -> sa.ColumnElement[bool]:
     """A story meets a need: at least `shared` of its sides in common, or all of its own
-    (one at least) when it has fewer (streams/stories/match.py `enough_sides`)."""
+    (one at least) when it has fewer (streams/stories/match.py `choose`: enough sides)."""
     if not sides:
         return sa.false()
     column = stories_table.c.sides

@@ -110,13 +110,6 @@ def side_needs(events: list[Event], gazetteer: Gazetteer) -> list[Sides]:
     return sorted(out, key=lambda n: (n.type, sorted(n.sides), n.shared))
 
 
-def enough_sides(m: Mention, story: StoryState) -> tuple[bool, int]:
-    """Whether the story shares enough sides with the mention for another article's mention
-    to join it, and how many it shares."""
-    shared = len(m.sides.intersection(story.sides))
-    return shared >= max(1, min(identity(m.type).parties, len(m.sides), len(story.sides))), shared
-
-
 def in_window(story: StoryState, window: Window) -> bool:
     """Whether a story is in a window (its limit aside): what the store selects."""
     return (story.type == window.type and closes(story) >= window.closes_from
@@ -173,7 +166,9 @@ def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_
     best: tuple[tuple[int, ...], StoryState] | None = None
     # (this loop runs for every candidate of the type: what it needs is worked out once)
     type_, sides, published = m.type, m.sides, m.published
-    cap = min(kind.parties, len(sides))  # `enough_sides`, inlined
+    # enough sides: at least min(the type's parties, the mention's sides, the story's) in
+    # common, one at least (what the store's candidates query selects by, `_meets`)
+    cap = min(kind.parties, len(sides))
     horizon = published + kind.span * DAY
     for story in stories:
         if story.type != type_:
