@@ -72,7 +72,10 @@ class Store:
         if self.url.startswith("sqlite+aiosqlite"):
             from streams.store.sqlite_driver import one_hop_dbapi
 
-            return {"module": one_hop_dbapi()}  # one thread hop per statement
+            # one thread hop per statement; the connection used last is taken first, so its
+            # page cache (SQLITE_CACHE_KIB each) stays warm rather than each connection of the
+            # pool caching the same pages in turn
+            return {"module": one_hop_dbapi(), "pool_use_lifo": True}
         return {}
 
     async def close(self) -> None:
