@@ -64,15 +64,6 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
-def _to(query: sa.Select[Any], destination: str | None, others_than: Sequence[str]) -> Any:
-    """Only one destination's rows, or only those of destinations not in `others_than`."""
-    if destination is not None:
-        query = query.where(deliveries.c.destination == destination)
-    if others_than:
-        query = query.where(deliveries.c.destination.not_in(others_than))
-    return query
-
-
 # The dispatcher's statements, built once with their values bound when executed: it runs
 # them for every delivery and every alert recorded, in the process that does the rest of
 # the work, and building a statement costs about as much as running it.
@@ -113,7 +104,9 @@ async def in_doubt(
     store: Store, now: dt.datetime, force: bool, destination: str | None = None
 ) -> list[Delivery]:
     """Rows left `sending`: all of them when `force` (we are the only sender), else past lease."""
-    query = _to(_query().where(deliveries.c.state == State.SENDING), destination, ())
+    query = _query().where(deliveries.c.state == State.SENDING)
+    if destination is not None:
+        query = query.where(deliveries.c.destination == destination)
     if not force:
         query = query.where(deliveries.c.next_attempt <= now)
     async with store.begin() as conn:

@@ -57,7 +57,9 @@ async def write_feed(
     statement built once per set of columns; the INSERT only for a feed without a row."""
     names = tuple(sorted(columns))
     params = {f"v_{name}": value for name, value in columns.items()}
-    params |= {"v_url": url, "v_new_entries": new_entries}
+    params["v_url"] = url
+    if new_entries:
+        params["v_new_entries"] = new_entries
     update = _feed_update(names, bool(new_entries))
     if (await conn.execute(update, params)).rowcount:
         return
