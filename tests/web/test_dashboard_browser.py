@@ -189,16 +189,23 @@ def test_feeds_page_failing_first(server: DashboardServer, page: object) -> None
     shot(page, "feeds")
 
 
+def assert_inert(page: Any, url: str) -> None:
+    """The page at url, loaded, ran no script of an article's: nothing set the marker the
+    hostile texts try to set, and no inline script, javascript: link or event handler
+    attribute made it into the document."""
+    page.goto(url)
+    page.wait_for_load_state("load")
+    assert page.evaluate("() => window.__pwned === undefined"), url
+    for selector in ('a[href^="javascript:" i]', "script:not([src])",
+                     "[onerror], [onload], [onclick], [onmouseover]"):
+        assert page.locator(selector).count() == 0, (url, selector)
+
+
 def test_hostile_article_runs_no_script(server: DashboardServer, page: object) -> None:
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text))
     for path in ("/alerts", "/stories/s-evil", "/api/stories/s-evil"):
-        page.goto(f"{server.url}{path}")
-        page.wait_for_load_state("load")
-        assert page.evaluate("() => window.__pwned === undefined"), path
-        assert page.locator('a[href^="javascript:" i]').count() == 0, path
-        assert page.locator("script:not([src])").count() == 0, path
-        assert page.locator("[onerror], [onload], [onclick]").count() == 0, path
+        assert_inert(page, f"{server.url}{path}")
     page.goto(f"{server.url}/stories/s-evil")
     sync_api.expect(page.locator("h2 + table")).to_contain_text("<script>window.__pwned=1")
     sync_api.expect(page.locator(".evidence")).to_contain_text('href="javascript:')
@@ -392,12 +399,7 @@ def test_seeded_calendar_shows_the_january_meetings(seeded: SeededWorker, page: 
 def test_seeded_hostile_article_runs_no_script(seeded: SeededWorker, page: object) -> None:
     story = seed_story(seeded, "900_hostile")
     for path in ("/alerts", f"/stories/{story}", "/calendar?from=2026-01-01"):
-        page.goto(f"{seeded.url}{path}")
-        page.wait_for_load_state("load")
-        assert page.evaluate("() => window.__pwned === undefined"), path
-        assert page.locator('a[href^="javascript:" i]').count() == 0, path
-        assert page.locator("script:not([src])").count() == 0, path
-        assert page.locator("[onerror], [onload], [onmouseover]").count() == 0, path
+        assert_inert(page, f"{seeded.url}{path}")
     page.goto(f"{seeded.url}/stories/{story}")
     # the clean stage keeps the headline's text, not its tags; the source arrives verbatim
     hostile = page.locator("tr.article").filter(has_text="<i>hostile</i> outlet")
