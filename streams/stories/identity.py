@@ -259,12 +259,12 @@ class Meeting(Identity):
     ahead = 21  # how long before a round it may be announced
 
     def closes(self, story: StoryState) -> dt.date:
-        held = parse_published(story.date)
+        held = story.held
         return held + self.span * DAY if held else story.since + self.ahead * DAY
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
-        held = parse_published(story.date)
+        held = story.held
         if not places_agree(m.event.location, story.location, gazetteer) and not (
             m.day == held and _same_person(m.event.actors, story.actors, gazetteer)
         ):
@@ -366,13 +366,13 @@ class Ceasefire(Identity):
         if not (timeless or m.recall) and _period_over(story, m.published):
             return None
         exact = len(m.scope & scope) + same_place(m.event.location, story.location, gazetteer)
-        start = parse_published(story.start)
+        start = story.started
         exact += bool(m.day and start and abs((m.day - start).days) <= 1)  # its day named
         return (exact, -abs((m.published - story.latest).days))
 
 
 def _period_over(story: StoryState, when: dt.date) -> bool:
-    start = parse_published(story.start)
+    start = story.started
     if start is None or not story.hours:
         return False
     return when > start + (math.ceil(story.hours / 24) + 1) * DAY
