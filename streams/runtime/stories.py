@@ -8,13 +8,12 @@ its events saved and gets the same story ids back, with no new rows.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from streams.core.clock import aware, utcnow
+from streams.core.clock import utcnow
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
@@ -27,8 +26,9 @@ from streams.stories.state import StoryState
 # story open for weeks is a candidate for every article of its type meanwhile, and decoding
 # its row each time would be most of what a candidate costs. An entry serves only while its
 # row is unchanged (any worker's update changes `updated`); the least recently used go first.
-# A story this worker saves is kept as saved, with the `updated` it wrote (if its transaction
-# fails, the row keeps another `updated` and is read again).
+# A story this worker saves is kept as saved, with the `updated` it wrote as the store reads
+# it back (StoryBatch.stamp: compared as the driver reads it, unconverted); if its
+# transaction fails, the row keeps another `updated` and is read again.
 DECODED_MAX = 4096
 _DECODED: OrderedDict[tuple[str, str], tuple[Any, StoryState]] = OrderedDict()  # (store, id)
 
@@ -61,7 +61,7 @@ async def assign_stories(
         await batch.save_told(matching.touched, {"id": article.id, "source": article.source,
                                                  "published": published.isoformat()}, now)
         await batch.save_events([e for e in matching.events if e.id not in saved], now)
-        _keep(store, matching.touched.values(), now)
+        _keep(store, matching.touched.values(), batch.stamp(now))
         return matching.events
 
 
@@ -71,31 +71,34 @@ async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id
     one decoded before while its row is unchanged, else decoded from its row. The matcher
     updates the states it picks in place: the caller forgets those (`_forget`)."""
     where = batch.store.url
-    kept: list[StoryState | None] = []  # (one pass each way: this runs for every candidate)
+    kept: dict[str, StoryState] = {}
+    get, recent = _DECODED.get, _DECODED.move_to_end  # (this loop runs for every candidate)
     for f in found:
-        entry = _DECODED.get((where, f["id"]))
-        kept.append(entry[1] if entry is not None and entry[0] == aware(f["updated"]) else None)
-    fresh = await batch.rows(
-        f["id"] for f, state in zip(found, kept, strict=True) if state is None)
-    out = []
-    for f, state in zip(found, kept, strict=True):
         key = (where, f["id"])
-        if state is None:
-            state = story_from_row(fresh[f["id"]])
-            _remember(key, aware(f["updated"]), state)
-        else:
-            _DECODED.move_to_end(key)
+        entry = get(key)
+        if entry is not None and entry[0] == f["updated"]:
+            recent(key)
+            kept[f["id"]] = entry[1]
+    if len(kept) < len(found):
+        stale = [f for f in found if f["id"] not in kept]
+        fresh = await batch.rows(f["id"] for f in stale)
+        for f in stale:
+            kept[f["id"]] = state = story_from_row(fresh[f["id"]])
+            _remember((where, f["id"]), f["updated"], state)
+    out = []
+    for f in found:
+        state = kept[f["id"]]
         state.articles = [article_id] if f["told"] else []
         out.append(state)
     return out
 
 
-def _keep(store: Store, stories: Iterable[StoryState], updated: dt.datetime) -> None:
+def _keep(store: Store, stories: Iterable[StoryState], updated: Any) -> None:
     for story in stories:
         _remember((store.url, story.id), updated, story)
 
 
-def _remember(key: tuple[str, str], updated: dt.datetime, story: StoryState) -> None:
+def _remember(key: tuple[str, str], updated: Any, story: StoryState) -> None:
     _DECODED[key] = (updated, story)
     _DECODED.move_to_end(key)
     while len(_DECODED) > DECODED_MAX:

@@ -65,12 +65,13 @@ class StoryBatch:
 
     async def candidates(self, windows: Iterable[Window], article_id: str,
                          needs: Iterable[SideNeed] | None = None) -> list[dict[str, Any]]:
-        """{id, updated, told} of the stories in the windows (`closes` on or after
+        """{id, created, updated, told} of the stories in the windows (`closes` on or after
         closes_from, `opened` on or before opened_until; with a limit, that many, the last to
         close first), each once, oldest first; `told`: the article already told it (a
         redelivery, or its other events saved before). With `needs`, only those the article
         told or that meet one of the needs of their type (after the limit: the same stories
-        as without needs, less those no event can join). Their rows: `rows`."""
+        as without needs, less those no event can join). Their rows: `rows`. `created` and
+        `updated` are as the driver reads them: to order and compare (`stamp`) only."""
         by_type: dict[str, list[SideNeed]] = {}
         for need in needs or ():
             by_type.setdefault(need.type, []).append(need)
@@ -95,6 +96,14 @@ class StoryBatch:
                     found[story_id] = {"id": story_id, "created": created, "updated": updated,
                                        "told": told}
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
+
+    def stamp(self, updated: dt.datetime) -> Any:
+        """The `updated` that `candidates` reads back from a row saved with this one (it
+        hands the column's values over as the database driver reads them: no conversion per
+        candidate, and in one form, fixed in width, that orders as the times do)."""
+        dialect = self.conn.dialect
+        write = stories_table.c.updated.type.dialect_impl(dialect).bind_processor(dialect)
+        return write(updated) if write else updated
 
     async def rows(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """id -> the stories row, of these ids."""
@@ -216,7 +225,10 @@ def _candidates_query(shape: Shape) -> sa.Select[Any]:
     c = stories_table.c
     told = c.id.in_(sa.select(story_articles.c.story_id)
                     .where(story_articles.c.article_id == sa.bindparam("article")))
-    loaded = sa.select(c.id, c.created, c.updated, told.label("told"))
+    # created and updated as the driver reads them (`stamp`): a candidate's are only
+    # ordered and compared, never converted
+    loaded = sa.select(c.id, sa.type_coerce(c.created, sa.String).label("created"),
+                       sa.type_coerce(c.updated, sa.String).label("updated"), told.label("told"))
     wheres = []
     for i in range(shape.windows):
         where = sa.and_(c.type == sa.bindparam(f"w{i}type"),

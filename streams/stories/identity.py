@@ -13,6 +13,7 @@ A fit is a tuple, higher is better: (facts stated on both sides and equal, -days
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -236,14 +237,18 @@ class Attack(Identity):
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
+        # the days first: most candidates of an article are another day's strikes
+        dated = m.day is not None or timeless
+        gap = (m.when if dated else m.published) - story.day
+        lag = gap.days
+        if not (timeless or (abs(lag) <= 1 if dated else -1 <= lag <= 2)):
+            return None
         if not places_agree(m.event.location, story.location, gazetteer):
             return None
         exact = same_place(m.event.location, story.location, gazetteer)
-        if m.day is not None or timeless:
-            gap = abs((m.when - story.day).days)
-            return (exact, -gap) if timeless or gap <= 1 else None
-        lag = (m.published - story.day).days
-        return (exact, -abs(lag)) if -1 <= lag <= 1 + exact else None
+        if dated:
+            return (exact, -abs(lag))
+        return (exact, -abs(lag)) if lag <= 1 + exact else None
 
 
 class Meeting(Identity):
@@ -259,20 +264,16 @@ class Meeting(Identity):
     ahead = 21  # how long before a round it may be announced
 
     def closes(self, story: StoryState) -> dt.date:
-        held = parse_published(story.date)
+        held = story.held
         return held + self.span * DAY if held else story.since + self.ahead * DAY
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
-        held = parse_published(story.date)
-        if not places_agree(m.event.location, story.location, gazetteer) and not (
-            m.day == held and _same_person(m.event.actors, story.actors, gazetteer)
-        ):
-            return None  # (one person is at one venue a day: two outlets name two cities)
-        exact = same_place(m.event.location, story.location, gazetteer)
+        held = story.held
+        # the days first (the cheaper test: most candidates of an article are other rounds)
         if timeless:
-            return (exact, -abs((m.published - story.day).days))
-        if held and m.day:
+            gap, ok = (m.published - story.day).days, True
+        elif held and m.day:
             gap, ok = abs((m.day - held).days), abs((m.day - held).days) <= 1
         elif m.day:  # an announced round, now dated
             gap = (m.day - story.since).days
@@ -283,7 +284,13 @@ class Meeting(Identity):
         else:
             gap = (m.published - story.since).days
             ok = -1 <= gap <= 10
-        return (exact, -abs(gap)) if ok else None
+        if not ok:
+            return None
+        if not places_agree(m.event.location, story.location, gazetteer) and not (
+            m.day == held and _same_person(m.event.actors, story.actors, gazetteer)
+        ):
+            return None  # (one person is at one venue a day: two outlets name two cities)
+        return (same_place(m.event.location, story.location, gazetteer), -abs(gap))
 
 
 def _same_person(a: list[str], b: list[str], gazetteer: Gazetteer) -> bool:
@@ -361,18 +368,18 @@ class Ceasefire(Identity):
             max(m.hours, story.hours) > 2 * min(m.hours, story.hours)
         ):
             return None
-        if not places_agree(m.event.location, story.location, gazetteer):
-            return None
         if not (timeless or m.recall) and _period_over(story, m.published):
             return None
+        if not places_agree(m.event.location, story.location, gazetteer):
+            return None
         exact = len(m.scope & scope) + same_place(m.event.location, story.location, gazetteer)
-        start = parse_published(story.start)
+        start = story.started
         exact += bool(m.day and start and abs((m.day - start).days) <= 1)  # its day named
         return (exact, -abs((m.published - story.latest).days))
 
 
 def _period_over(story: StoryState, when: dt.date) -> bool:
-    start = parse_published(story.start)
+    start = story.started
     if start is None or not story.hours:
         return False
     return when > start + (math.ceil(story.hours / 24) + 1) * DAY
@@ -394,8 +401,7 @@ class Sanctions(Identity):
         authority = frozenset(story.authority)
         if m.authority and authority and not m.authority & authority:
             return None
-        packages = frozenset(_PACKAGE.search(t).group(1)  # type: ignore[union-attr]
-                             for t in story.topic if _PACKAGE.search(t))
+        packages = _packages(tuple(story.topic))
         if m.packages and packages and not m.packages & packages:
             return None
         exact = int(bool(m.packages & packages)) + int(bool(m.authority & authority))
@@ -404,6 +410,13 @@ class Sanctions(Identity):
             return (exact, -abs(gap))
         limit = self.span if m.packages & packages else self.unnumbered
         return (exact, -abs(gap)) if -1 <= gap <= limit else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _packages(topic: tuple[str, ...]) -> frozenset[str]:
+    """The package numbers among a story's topic words (asked for every candidate: the
+    same few topics come back)."""
+    return frozenset(m.group(1) for t in topic if (m := _PACKAGE.search(t)))
 
 
 _IDENTITIES: dict[str, Identity] = {

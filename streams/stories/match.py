@@ -170,20 +170,22 @@ def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_
     # common, one at least (what the store's candidates query selects by, `_meets`)
     cap = min(kind.parties, len(sides))
     horizon = published + kind.span * DAY
+    recall, closes, fits, common = m.recall, kind.closes, kind.fits, sides.intersection
     for story in stories:
         if story.type != type_:
             continue
         same = article_id in story.articles
         # first: the cheapest test, and the surest
-        shared = len(sides.intersection(story.sides))
+        shared = len(common(story.sides))
         enough = shared >= max(1, min(cap, len(story.sides)))
         if not (enough or same):
             continue
-        if not (same or m.recall) and kind.closes(story) < published:
-            continue  # closed
-        if not (same or m.recall) and story.since > horizon:
-            continue  # first told a span after this article: in that order, closed for it
-        fit = kind.fits(m, story, gazetteer, timeless)
+        if not (same or recall):
+            if closes(story) < published:
+                continue  # closed
+            if (story.opened or story.first) > horizon:  # (`since`)
+                continue  # first told a span after this article: in that order, closed for it
+        fit = fits(m, story, gazetteer, timeless)
         if fit is None:
             continue
         exact, near = fit

@@ -48,10 +48,34 @@ class StoryState:
     hours: float | None = None  # a truce: the length first stated
     start: str | None = None  # the date of its first mention that happened or is set
 
+    # `date` and `start` parsed, with the value each was parsed from: matching asks for them
+    # for every candidate of every article, and they seldom change (a new value is parsed
+    # on the next ask, whoever set it)
+    _held: tuple[str | None, dt.date | None] = field(
+        default=(None, None), init=False, repr=False, compare=False)
+    _started: tuple[str | None, dt.date | None] = field(
+        default=(None, None), init=False, repr=False, compare=False)
+
+    @property
+    def held(self) -> dt.date | None:
+        """Its own date (`date`) as a date; None when unknown."""
+        date, day = self._held
+        if date is not self.date:
+            date, day = self._held = (self.date, parse_published(self.date))
+        return day
+
+    @property
+    def started(self) -> dt.date | None:
+        """`start` as a date; None when unknown."""
+        start, day = self._started
+        if start is not self.start:
+            start, day = self._started = (self.start, parse_published(self.start))
+        return day
+
     @property
     def day(self) -> dt.date:
         """The happening's day: its own date, else its earliest anchor."""
-        return parse_published(self.date) or self.first
+        return self.held or self.first
 
     @property
     def since(self) -> dt.date:

@@ -12,12 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from streams.core.clock import utcnow
 from streams.core.records import Article, Event, content_key
 from streams.knowledge.gazetteer import Gazetteer
 from streams.runtime.stories import assign_stories
 from streams.store import Store
 from streams.store.schema import stories as stories_table
-from streams.store.stories import _side, story_batch
+from streams.store.stories import StoryBatch, _side, story_batch
 from streams.stories.match import match_article, published_day, side_needs, windows
 from streams.stories.rows import story_from_row, story_values
 
@@ -160,3 +161,36 @@ def _meets(column: str, need: Any) -> bool:
 def _reverse(text: str) -> tuple[int, ...]:
     """Sorts descending when the list is reversed: the ids ascending among equal closes."""
     return tuple(-ord(c) for c in text)
+
+
+async def test_a_story_kept_is_not_read_again_until_another_worker_changes_it(
+        store: Store, monkeypatch: Any) -> None:
+    """A story this worker saved is matched from the state it kept (its row is not read
+    again while unchanged); once another worker has changed its row, the row is read and
+    its new facts decide."""
+    read: list[str] = []
+    rows = StoryBatch.rows
+
+    async def counted(batch: StoryBatch, ids: Any) -> dict[str, dict[str, Any]]:
+        wanted = list(ids)
+        read.extend(wanted)
+        return await rows(batch, wanted)
+
+    monkeypatch.setattr(StoryBatch, "rows", counted)
+    day = dt.date(2030, 9, 1)
+    first = _article(1, day)
+    [talks] = await assign_stories(store, first, [
+        _event(first, 0, "meeting", ["Ukraine", "Russia"], location=["Istanbul"])], GAZETTEER)
+    second = _article(2, day)
+    [joined] = await assign_stories(store, second, [
+        _event(second, 0, "meeting", ["Ukraine", "Russia"], location=["Istanbul"])], GAZETTEER)
+    assert joined.story_id == talks.story_id and read == []
+    async with store.begin() as conn:  # another worker moves the talks to Geneva
+        await conn.execute(sa.update(stories_table)
+                           .where(stories_table.c.id == talks.story_id)
+                           .values(location=["Geneva"], updated=utcnow()))
+    third = _article(3, day)
+    [apart] = await assign_stories(store, third, [
+        _event(third, 0, "meeting", ["Ukraine", "Russia"], location=["Istanbul"])], GAZETTEER)
+    assert read == [talks.story_id]
+    assert apart.story_new and apart.story_id != talks.story_id
