@@ -30,6 +30,11 @@ from streams.store.deliveries import AttemptResult, Delivery
 log = logging.getLogger(__name__)
 
 IDLE_WAIT = 60.0  # seconds run() sleeps when nothing is open (a wake comes sooner)
+# Seconds between two looks for deliveries to destinations not configured (made dead), when
+# wakes come faster: this process queues only configured ones (Pipeline.destinations), so
+# such rows come from elsewhere (a restart with fewer sinks, another process); a query on
+# every alert recorded cost the main process a query per alert for nothing.
+UNCONFIGURED_EVERY = 5.0
 
 
 class Dispatcher:
@@ -110,7 +115,8 @@ class Dispatcher:
     async def run(self, wake: asyncio.Event) -> None:
         """Each destination drained by its own task, so a slow or hanging one (Slack at one
         message a second, an SMTP server that never answers) delays only itself; `wake`
-        (an alert recorded) wakes them all. Forever."""
+        (an alert recorded) wakes them all, and (at most every UNCONFIGURED_EVERY seconds)
+        makes the deliveries to destinations not configured dead. Forever."""
         while not self._recovered:
             try:
                 await self.recover()
@@ -121,18 +127,22 @@ class Dispatcher:
         async with asyncio.TaskGroup() as group:
             for dest, kick in kicks.items():
                 group.create_task(self._destination_loop(dest, kick), name=f"dispatch {dest}")
+            loop = asyncio.get_running_loop()
+            unconfigured_at = -UNCONFIGURED_EVERY  # when they were last looked for
             while True:
                 wake.clear()  # before passing it on, so an alert arriving meanwhile counts
                 for kick in kicks.values():
                     kick.set()
-                try:
-                    await self._drain_unconfigured()
-                except Exception:
-                    log.exception("dispatcher: unconfigured destinations: drain failed")
+                if loop.time() - unconfigured_at >= UNCONFIGURED_EVERY:
+                    unconfigured_at = loop.time()
+                    try:
+                        await self._drain_unconfigured()
+                    except Exception:
+                        log.exception("dispatcher: unconfigured destinations: drain failed")
                 try:
                     await asyncio.wait_for(wake.wait(), IDLE_WAIT)
                 except TimeoutError:
-                    pass
+                    unconfigured_at = -UNCONFIGURED_EVERY  # idle: look for them now
 
     async def _destination_loop(self, dest: str, kick: asyncio.Event) -> None:
         """Drain one destination, then sleep until kicked or its next delivery falls due."""

@@ -144,7 +144,11 @@ async def build_runtime(
             seed_server = SeedServer(Path(settings.seeds_dir), port=settings.seed_port)
             await seed_server.start()
             feeds.insert(0, seed_server.feed_url)
-    gazetteer = load_gazetteer(settings)
+    # an extractor given (the backtest's, started beforehand) loaded the same taxonomy's
+    # gazetteer already: a second load costs the run about a second
+    gazetteer = getattr(extractor, "gazetteer", None)
+    if gazetteer is None:
+        gazetteer = load_gazetteer(settings)
     rules = load_rules(settings, gazetteer, rules_dir)
     owns_extractor = extractor is None
     if extractor is None:

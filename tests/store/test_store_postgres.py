@@ -19,7 +19,7 @@ from streams.deliver.record import record_alert
 from streams.store import Store
 from streams.store.deliveries import claim, due
 from streams.store.items import count_items, record_item
-from streams.store.schema import alerts, deliveries, items
+from streams.store.schema import alerts, articles, deliveries, items
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -132,3 +132,31 @@ async def test_racing_dispatchers_claim_a_delivery_once(stores: tuple[Store, Sto
         *(claim(s, delivery, now, 60.0) for _ in range(5) for s in (first, second))
     )
     assert sum(c is not None for c in claims) == 1
+
+
+async def test_an_article_is_saved_once_by_id_and_by_text(stores: tuple[Store, Store]) -> None:
+    """The same URL, or the same text under another URL, is not saved again (one statement
+    on either database); another text is, and the row keeps its values."""
+    from streams.core.records import Article
+    from streams.store.articles import get_article, save_article
+
+    first, second = stores
+    text = ("The lighthouse keeper logged three ships passing the northern cape before noon. "
+            "By evening the wind had turned, and the supply boat stayed in the harbour. ") * 3
+    one = Article(id="a1", url="https://example.org/a1", title="Cape log", text=text,
+                  published="2025-06-01T06:00:00+00:00", source="Coast wire",
+                  item_key="k1", feed="https://example.org/rss", fallback="page timed out")
+    assert await save_article(first, one)
+    assert not await save_article(second, one)  # its id
+    moved = Article(id="a2", url="https://example.org/moved", title="Cape log (edited)",
+                    text=text, published=one.published, source="Coast wire")
+    assert not await save_article(second, moved)  # its text
+    other = Article(id="a3", url="https://example.org/a3", title="Harbour",
+                    text="Fog closed the harbour mouth until the tide turned at dusk. " * 5,
+                    published=None, source="Coast wire")
+    assert await save_article(second, other)
+    assert await get_article(first, "a2") is None
+    stored = await get_article(first, "a1")
+    assert stored is not None and (stored.title, stored.item_key, stored.fallback) == (
+        "Cape log", "k1", "page timed out")
+    assert await _count(first, articles) == 2
