@@ -78,7 +78,8 @@ def _refusals(urls: list[str], allow: list[str]) -> dict[str, str]:
 
     async def vet(url: str) -> str | None:
         try:
-            await asyncio.wait_for(vet_url(url, allow), VET_SECONDS)
+            async with asyncio.timeout(VET_SECONDS):
+                await vet_url(url, allow)
         except UnsafeURLError as exc:
             return f"{exc.reason}; set NEWSWATCH_ALLOW_HOSTS to poll it anyway"
         except (FetchError, TimeoutError) as exc:

@@ -12,6 +12,7 @@ Run standalone over a store: `python -m streams.runtime.outbox STORE_URL` (setti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -139,8 +140,12 @@ class Dispatcher:
                         await self._drain_unconfigured()
                     except Exception:
                         log.exception("dispatcher: unconfigured destinations: drain failed")
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel
+                # that comes as the event is set, and the dispatcher (with its TaskGroup)
+                # would run on after being stopped: `newswatch run` hung at Ctrl-C
                 try:
-                    await asyncio.wait_for(wake.wait(), IDLE_WAIT)
+                    async with asyncio.timeout(IDLE_WAIT):
+                        await wake.wait()
                 except TimeoutError:
                     unconfigured_at = -UNCONFIGURED_EVERY  # idle: look for them now
 
@@ -157,10 +162,9 @@ class Dispatcher:
                 log.exception("dispatcher: %s: drain failed; retrying in 5 s", dest)
                 await asyncio.sleep(5)
                 continue
-            try:
-                await asyncio.wait_for(kick.wait(), timeout)
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):  # not wait_for: see run
+                async with asyncio.timeout(timeout):
+                    await kick.wait()
 
     async def settle(self) -> None:
         """Drain until nothing is open any more: every delivery sent, dead or held."""
@@ -279,7 +283,8 @@ class Dispatcher:
             return None
         messages = [self._message(d, thread_ref) for d, _ in claimed]
         try:
-            result = await asyncio.wait_for(sink.send(messages), self.send_timeout)
+            async with asyncio.timeout(self.send_timeout):  # not wait_for: see run
+                result = await sink.send(messages)
         except TimeoutError:
             result = SendResult.retry(f"{sink.name}: no answer within {self.send_timeout:g} s")
         except Exception as exc:  # a sink bug must not kill the dispatcher; keep the reason

@@ -234,8 +234,9 @@ async def prepare_limited(
     """holder.prepare in the loading thread; past `timeout`, an error for that file."""
     loop = asyncio.get_running_loop()
     job = loop.run_in_executor(_LOADER, holder.prepare, path, gazetteer, dict(holder.files))
-    try:
-        return await asyncio.wait_for(job, timeout)
+    try:  # asyncio.timeout, not 3.11's wait_for (which drops a cancel as the load ends)
+        async with asyncio.timeout(timeout):
+            return await job
     except TimeoutError:
         message = f"loading took longer than {timeout:g} s (is the file too large?)"
         return Reload(str(path), None, [RuleError(str(path), 1, "", message)])

@@ -72,10 +72,11 @@ class Store:
         if self.url.startswith("sqlite+aiosqlite"):
             from streams.store.sqlite_driver import one_hop_dbapi
 
-            # one thread hop per statement; the connection used last is taken first, so its
-            # page cache (SQLITE_CACHE_KIB each) stays warm rather than each connection of the
-            # pool caching the same pages in turn
-            return {"module": one_hop_dbapi(), "pool_use_lifo": True}
+            # statements run on the loop's thread (a hop to the connection's thread only to
+            # wait for a lock, up to SQLITE_BUSY_MS); the connection used last is taken
+            # first, so its page cache (SQLITE_CACHE_KIB each) stays warm rather than each
+            # connection of the pool caching the same pages in turn
+            return {"module": one_hop_dbapi(SQLITE_BUSY_MS), "pool_use_lifo": True}
         return {}
 
     async def close(self) -> None:
@@ -142,12 +143,14 @@ class Store:
 # adds about 20 MB to peak memory over that year (tests/bench/bench_stories.py: 1.15x, bar
 # 1.2x); 32 MB went over that bar (1.27x).
 SQLITE_CACHE_KIB = 16_000
+# How long a statement waits for a lock another connection holds (the driver's busy timeout,
+# streams/store/sqlite_driver.py: the wait happens off the event loop).
+SQLITE_BUSY_MS = 30_000
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.close()

@@ -112,3 +112,95 @@ def test_a_transaction_is_the_steps_calls_together(tmp_path: Path) -> None:
 
     asyncio.run(run())
 
+
+
+def test_a_write_waits_for_a_lock_another_connection_holds_without_stopping_the_loop(
+    tmp_path: Path,
+) -> None:
+    """Statements run on the event loop's thread; one that finds the write lock taken (here
+    by the sqlite3 module's own connection) waits for it on the connection's thread: the
+    loop goes on meanwhile, and the write lands once the lock is released."""
+    import sqlite3
+    import time
+
+    async def run() -> None:
+        store = await open_store(tmp_path)
+        other = sqlite3.connect(tmp_path / "newswatch.db", timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # the write lock, held
+            other.execute("INSERT INTO driver_notes (word) VALUES ('shell')")
+            ticks = 0
+
+            async def tick() -> None:
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await asyncio.sleep(0.01)
+
+            async def write() -> float:
+                async with store.begin() as conn:
+                    await conn.execute(sa.insert(notes).values(word="sand"))
+                return time.monotonic()
+
+            ticker = asyncio.create_task(tick())
+            writing = asyncio.create_task(write())
+            await asyncio.sleep(0.3)
+            assert not writing.done() and ticks >= 10  # waiting, the loop not held
+            released = time.monotonic()
+            other.execute("COMMIT")
+            landed = await asyncio.wait_for(writing, 10)
+            ticker.cancel()
+            assert landed >= released
+            async with store.begin() as conn:
+                words = (await conn.execute(sa.select(notes.c.word))).scalars().all()
+            assert sorted(words) == ["sand", "shell"]
+            # the next statements run at once again: no lock is waited for with nothing held
+            async with store.begin() as conn:
+                await conn.execute(sa.insert(notes).values(word="crab"))
+        finally:
+            other.close()
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_a_write_waiting_for_a_lock_when_its_task_is_cancelled_leaves_the_loop_free(
+    tmp_path: Path,
+) -> None:
+    """A task stopped (the service stopping) while its write waits for a lock another
+    connection holds: the loop goes on meanwhile (the holder can finish), the task ends as
+    soon as the lock is released, and its write is undone, not left holding the lock; its
+    connection goes back to the pool."""
+    import sqlite3
+    import time
+
+    async def run() -> None:
+        store = await open_store(tmp_path)
+        other = sqlite3.connect(tmp_path / "newswatch.db", timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # the write lock, held
+            other.execute("INSERT INTO driver_notes (word) VALUES ('shell')")
+
+            async def write() -> None:
+                async with store.begin() as conn:
+                    await conn.execute(sa.insert(notes).values(word="sand"))
+
+            writing = asyncio.create_task(write())
+            await asyncio.sleep(0.2)  # waiting for the lock
+            writing.cancel()
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.5, other.execute, "COMMIT")  # the holder finishes
+            started = time.monotonic()
+            done, _ = await asyncio.wait({writing}, timeout=10)
+            assert writing in done and writing.cancelled()
+            assert time.monotonic() - started < 5
+            async with store.begin() as conn:
+                words = (await conn.execute(sa.select(notes.c.word))).scalars().all()
+            assert words == ["shell"]  # the cancelled write undone
+            assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            other.execute("INSERT INTO driver_notes (word) VALUES ('foam')")  # no lock left
+        finally:
+            other.close()
+            await store.close()
+
+    asyncio.run(run())
