@@ -1,10 +1,11 @@
-"""The store's SQLite driver (streams/store/sqlite_driver.py: one thread hop per statement)
+"""The store's SQLite driver (streams/store/sqlite_driver.py: statements on the event loop's thread)
 behaves as a DB-API cursor must, and Store.transaction() makes a step one transaction."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -114,21 +115,29 @@ def test_a_transaction_is_the_steps_calls_together(tmp_path: Path) -> None:
 
 
 
+def _holding_the_lock(tmp_path: Path) -> Any:
+    """A plain sqlite3 connection to the store holding its write lock (a row written, not
+    committed): commit or close it to release."""
+    import sqlite3
+
+    other = sqlite3.connect(tmp_path / "newswatch.db", timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO driver_notes (word) VALUES ('shell')")
+    return other
+
+
 def test_a_write_waits_for_a_lock_another_connection_holds_without_stopping_the_loop(
     tmp_path: Path,
 ) -> None:
     """Statements run on the event loop's thread; one that finds the write lock taken (here
     by the sqlite3 module's own connection) waits for it on the connection's thread: the
     loop goes on meanwhile, and the write lands once the lock is released."""
-    import sqlite3
     import time
 
     async def run() -> None:
         store = await open_store(tmp_path)
-        other = sqlite3.connect(tmp_path / "newswatch.db", timeout=0, isolation_level=None)
+        other = _holding_the_lock(tmp_path)
         try:
-            other.execute("BEGIN IMMEDIATE")  # the write lock, held
-            other.execute("INSERT INTO driver_notes (word) VALUES ('shell')")
             ticks = 0
 
             async def tick() -> None:
@@ -171,15 +180,12 @@ def test_a_write_waiting_for_a_lock_when_its_task_is_cancelled_leaves_the_loop_f
     connection holds: the loop goes on meanwhile (the holder can finish), the task ends as
     soon as the lock is released, and its write is undone, not left holding the lock; its
     connection goes back to the pool."""
-    import sqlite3
     import time
 
     async def run() -> None:
         store = await open_store(tmp_path)
-        other = sqlite3.connect(tmp_path / "newswatch.db", timeout=0, isolation_level=None)
+        other = _holding_the_lock(tmp_path)
         try:
-            other.execute("BEGIN IMMEDIATE")  # the write lock, held
-            other.execute("INSERT INTO driver_notes (word) VALUES ('shell')")
 
             async def write() -> None:
                 async with store.begin() as conn:
