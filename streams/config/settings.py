@@ -181,6 +181,11 @@ class Settings(BaseSettings):
     nlp_processes: int | None = Field(default=None, ge=0)
     """extraction worker processes, each with its own model; empty: one per core; 0: in the
     worker's own thread (small machines, tests)"""
+    # blis (spaCy's default) falls back to a generic kernel on CPUs it does not know, three
+    # times slower than numpy's OpenBLAS there (streams/extract/matmul.py)
+    nlp_matmul: Literal["numpy", "blis"] = "numpy"
+    """the library multiplying the model's matrices: numpy (its OpenBLAS, one thread per
+    extraction process) or blis (spaCy's default); the annotations are the same"""
 
     # --- entries through processing (streams/poll/feeder.py, streams/poll/retry.py) ---------
     # empty: enough that every extraction process has a batch (streams/runtime/worker.py)

@@ -10,16 +10,16 @@ import datetime as dt
 
 from streams.core.clock import aware
 
-_UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)  # undated articles first
+UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)  # undated articles first
 
 
 def _moment(published: str | None) -> dt.datetime:
     if not published:
-        return _UNDATED
+        return UNDATED
     try:
         when = dt.datetime.fromisoformat(published.strip())
     except ValueError:
-        return _UNDATED
+        return UNDATED
     return aware(when)
 
 

@@ -76,16 +76,18 @@ class Extractor:
 
 def build_extractor(settings: Settings) -> Extractor:
     """Load taxonomy, gazetteer and model as the settings say (the composition root calls it)."""
-    return extractor_for(settings.spacy_model, Path(settings.taxonomy_dir), settings.batch_size)
+    return extractor_for(settings.spacy_model, Path(settings.taxonomy_dir), settings.batch_size,
+                         settings.nlp_matmul)
 
 
-def extractor_for(model: str, taxonomy_dir: Path, batch_size: int) -> Extractor:
+def extractor_for(model: str, taxonomy_dir: Path, batch_size: int, matmul: str = "numpy"
+                  ) -> Extractor:
     """Load taxonomy, gazetteer and model (an extraction worker process calls this too)."""
     from streams.extract.nlp import load_nlp
 
     taxonomy = Taxonomy.load(taxonomy_dir / "event_types.yaml")
     gazetteer = Gazetteer.load(taxonomy_dir / "gazetteer.yaml")
-    nlp = load_nlp(model, gazetteer, taxonomy)
+    nlp = load_nlp(model, gazetteer, taxonomy, matmul)
     return Extractor(nlp, taxonomy, gazetteer, batch_size=batch_size)
 
 

@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from streams.core.errors import ConfigError
 from streams.extract.attribute_rules import fast_rules
 from streams.extract.lemmas import fast_lemmas
+from streams.extract.matmul import building_with, one_thread_here
 from streams.extract.pipe_step import add_step_last, replace_by_step
 from streams.extract.trigger_windows import TriggerWindows
 from streams.knowledge.gazetteer import Gazetteer, fold
@@ -54,10 +55,15 @@ class NlpError(ConfigError):
     """The model cannot be loaded or a taxonomy pattern is invalid; the message says which."""
 
 
-def load_nlp(model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Language:
-    """Load the installed model by name (or path), add the gazetteer ruler and the matcher."""
+def load_nlp(model: str, gazetteer: Gazetteer, taxonomy: Taxonomy, matmul: str = "numpy"
+             ) -> Language:
+    """Load the installed model by name (or path), its matrices multiplied by `matmul`
+    (streams/extract/matmul.py), and add the gazetteer ruler and the matcher."""
     try:
-        nlp = spacy.load(model)
+        with building_with(matmul):
+            nlp = spacy.load(model)
+        if matmul == "numpy":
+            one_thread_here()
     except OSError as exc:
         raise NlpError(f"spaCy model {model!r} is not installed: {exc}") from exc
     for name in list(nlp.pipe_names):

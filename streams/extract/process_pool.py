@@ -25,6 +25,7 @@ from typing import Any
 from streams.core import child_process
 from streams.core.errors import ConfigError
 from streams.core.records import Article, Event
+from streams.extract.matmul import one_thread_env
 from streams.knowledge.gazetteer import Gazetteer
 
 _READY_TIMEOUT = 300.0  # loading the model on a loaded machine; a worker that takes longer is dead
@@ -41,9 +42,9 @@ class ExtractionWorkerError(ConfigError):
 def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the worker
     from streams.extract.extractor import extractor_for
 
-    model, taxonomy_dir, batch_size = conn_in.recv()
+    model, taxonomy_dir, batch_size, matmul = conn_in.recv()
     try:
-        extractor = extractor_for(model, Path(taxonomy_dir), batch_size)
+        extractor = extractor_for(model, Path(taxonomy_dir), batch_size, matmul)
     except Exception as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
@@ -60,8 +61,10 @@ def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the worker
 
 
 class _Worker:
-    def __init__(self, job: tuple[str, str, int]) -> None:
-        self.proc, self.send, self.conn = child_process.spawn("streams.extract.process_pool")
+    def __init__(self, job: tuple[str, str, int, str]) -> None:
+        # one BLAS thread per process (streams/extract/matmul.py): N processes, N cores
+        self.proc, self.send, self.conn = child_process.spawn(
+            "streams.extract.process_pool", env=one_thread_env(os.environ))
         self.send.send(job)
 
     @property
@@ -114,12 +117,12 @@ class ProcessExtractor:
     place of a dead one)."""
 
     def __init__(self, model: str, taxonomy_dir: Path, batch_size: int, processes: int,
-                 gazetteer: Gazetteer) -> None:
+                 gazetteer: Gazetteer, matmul: str = "numpy") -> None:
         if processes < 1:
             raise ValueError("a process pool needs at least one process")
         self.processes = processes
         self.gazetteer = gazetteer  # what story assignment reads in the parent
-        self._job = (model, str(taxonomy_dir), batch_size)
+        self._job = (model, str(taxonomy_dir), batch_size, matmul)
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()

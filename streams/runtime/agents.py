@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import faust
 
@@ -31,9 +31,12 @@ from streams.runtime.bootstrap import Runtime
 from streams.runtime.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
+U = TypeVar("U")
+R = TypeVar("R")
 
 CLEANING_AT_ONCE = 4  # pages fetched and cleaned at once
 CLEAN_WITHIN = 0.05  # seconds to gather the entries of one poll (sent in one go)
+ALERT_WITHIN = 0.01  # seconds to gather the articles of one extraction batch (sent in one go)
 
 # a batch of articles taken by the extract agent: the articles, their reading (in an
 # extraction process) and what acknowledges their messages once their results are sent on
@@ -78,6 +81,36 @@ async def record_failure(
         await fail(key, exc, bug=True)
 
 
+async def together_or_apart(
+    run: Callable[[list[U]], Awaitable[list[R]]], units: list[U], key: Callable[[U], str],
+    fail: Callable[..., Awaitable[Any]], stage: str,
+) -> list[R | None]:
+    """run(units) in one go (one transaction, one commit); when that fails, each unit again
+    on its own, so that only the entries at fault fail (recorded, None in their place) and
+    the others go on as if alone (a failed `run` stores nothing: its transaction is rolled
+    back, and what it counts it counts once committed)."""
+    if not units:
+        return []
+    try:
+        return list(await run(units))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        if len(units) == 1:
+            await record_failure(fail, [key(units[0])], exc, stage)
+            return [None]
+    out: list[R | None] = []
+    for unit in units:
+        try:
+            out += await run([unit])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await record_failure(fail, [key(unit)], exc, stage)
+            out.append(None)
+    return out
+
+
 async def assign_loop(
     pipeline: Pipeline, taken: asyncio.Queue[Taken], streams: Streams
 ) -> None:
@@ -115,22 +148,28 @@ def register_agents(
         runtime = await service.ready()
         gate = asyncio.Semaphore(CLEANING_AT_ONCE)
 
-        async def one(item: FeedItem) -> Article | None:
+        pipeline = runtime.pipeline
+
+        async def one(item: FeedItem) -> tuple[FeedItem, Article] | None:
             async with gate:
                 try:
-                    return await runtime.pipeline.clean(item)
+                    return item, await pipeline.page(item)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    await record_failure(runtime.pipeline.fail, [item.key], exc, "clean")
+                    await record_failure(pipeline.fail, [item.key], exc, "clean")
                     return None
 
-        # the entries of a poll arrive together: cleaned at once, sent on in order of
-        # publication whichever page came first, so that extraction gives their stories in
-        # that order (a slow page would otherwise let a newer article open its story)
+        # the entries of a poll arrive together: cleaned at once, stored together (one
+        # commit), sent on in order of publication whichever page came first, so that
+        # extraction gives their stories in that order (a slow page would otherwise let a
+        # newer article open its story)
         async for items in stream.take(settings.batch_size, within=CLEAN_WITHIN):
             items = sorted(items, key=lambda it: publication_key(it.published, it.link, it.guid))
-            for article in await asyncio.gather(*(one(item) for item in items)):
+            cleaned = [c for c in await asyncio.gather(*(one(item) for item in items)) if c]
+            kept = await together_or_apart(pipeline.keep, cleaned, lambda c: c[0].key,
+                                           pipeline.fail, "clean")
+            for article in kept:
                 if article is not None:
                     await streams.articles.send(key=article.id, value=article)
 
@@ -167,15 +206,16 @@ def register_agents(
     @app.agent(streams.events, name="alert")
     async def alert_agent(stream: faust.StreamT[ArticleEvents]) -> None:
         runtime = await service.ready()
-        async for batch in stream:
-            try:  # records the new alerts with their outbox rows and wakes the dispatcher
-                await runtime.pipeline.alert(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                keys = [batch.article.item_key]
-                await record_failure(runtime.pipeline.fail, keys, exc, "alert")
-                continue
+        pipeline = runtime.pipeline
+        # the articles of an extraction batch arrive together: their rules evaluated in
+        # order, their alerts recorded in one transaction (one commit), which wakes the
+        # dispatcher; acknowledged once recorded (or their failure is)
+        taking: Any = stream  # faust types noack_take's batches as values; they are events
+        async for events in taking.noack_take(settings.batch_size, within=ALERT_WITHIN):
+            await together_or_apart(pipeline.alert_all, [e.value for e in events],
+                                    lambda b: b.article.item_key, pipeline.fail, "alert")
+            for event in events:
+                await stream.ack(event)
 
     return {
         "clean": clean_agent,

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from streams.config.settings import Settings
 from streams.core.clock import utcnow
-from streams.core.ordering import publication_key
+from streams.core.ordering import UNDATED, publication_key
 from streams.core.records import Alert, Article, Event, FeedItem
 from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.store import Store
@@ -126,50 +126,96 @@ async def _replay(runtime: Runtime, src: _Source, replayed: list[Replayed] | Non
                   ) -> list[dict[str, Any]]:
     pipeline = runtime.pipeline
     if src.stored is not None:
-        queue: list[Article] = list(src.stored)
+        articles: AsyncIterator[Article] = _each(src.stored)
     else:
         assert src.feed_url is not None
         items = _publication_order(await pipeline.poll([src.feed_url]))
-        queue = [a for a in await _clean_all(pipeline, items) if a is not None]
-        queue.sort(key=lambda a: publication_key(a.published, a.url))  # as the service does
+        articles = _cleaned(pipeline, items)
     out: list[dict[str, Any]] = []
-    async for articles, lists in _read_ahead(pipeline, queue):
-        for article, events in zip(articles, lists, strict=True):
-            # one article at a time: its alerts are decided before the next one's stories
-            for batch in await pipeline.assign([article], [events]):
-                fresh = await pipeline.alert(batch)
-                for alert in fresh:
-                    out.append(alert_json(alert, src.name(alert.article_url) or alert.article_url))
-                if replayed is not None:
-                    name = src.name(batch.article.url) or batch.article.url
-                    replayed.append(Replayed(name, list(batch.events), fresh))
+    async for batch_articles, lists in _read_ahead(pipeline, articles):
+        # a batch's stories and alerts in one transaction (one commit): the backtest's
+        # store is its own, nobody else waits on it
+        async with pipeline.store.transaction():
+            for article, events in zip(batch_articles, lists, strict=True):
+                # one article at a time: its alerts are decided before the next one's stories
+                for batch in await pipeline.assign([article], [events]):
+                    fresh = await pipeline.alert(batch)
+                    for alert in fresh:
+                        out.append(alert_json(alert,
+                                              src.name(alert.article_url) or alert.article_url))
+                    if replayed is not None:
+                        name = src.name(batch.article.url) or batch.article.url
+                        replayed.append(Replayed(name, list(batch.events), fresh))
     return out
 
 
-async def _clean_all(pipeline: Pipeline, items: list[FeedItem]) -> list[Article | None]:
-    """Each entry's page fetched and cleaned, a few at a time (as the service's clean agents
-    do), the results in the entries' order."""
+async def _each(articles: list[Article]) -> AsyncIterator[Article]:
+    for article in articles:
+        yield article
+
+
+def _moment(article: Article) -> dt.datetime:
+    return publication_key(article.published, article.url)[0]
+
+
+async def _cleaned(pipeline: Pipeline, items: list[FeedItem]) -> AsyncIterator[Article]:
+    """The entries' articles (pages fetched and cleaned a few at a time, as the service's
+    clean agents do; stored in the entries' order), in order of publication (the service's:
+    streams.core.ordering), each as soon as no entry still being cleaned can come before it,
+    so that extraction starts with the first pages rather than after the last. `items` are
+    in order of publication; an entry without a date takes its page's, which may come
+    before any other: with one such entry, every page is cleaned first."""
     gate = asyncio.Semaphore(CLEANING)
 
-    async def one(item: FeedItem) -> Article | None:
+    async def page(item: FeedItem) -> Article:
         async with gate:
-            return await pipeline.clean(item)
+            return await pipeline.page(item)
 
-    return list(await asyncio.gather(*(one(item) for item in items)))
-
-
-async def _read_ahead(pipeline: Pipeline, queue: list[Article]
-                      ) -> AsyncIterator[tuple[list[Article], list[list[Event]]]]:
-    """The queue's batches with their events, in order, while the next ones are read: every
-    extraction process busy while the caller assigns stories and evaluates rules."""
-    size = pipeline.settings.batch_size
-    batches = [queue[i : i + size] for i in range(0, len(queue), size)]
-    ahead: deque[asyncio.Task[tuple[list[Article], list[list[Event]]]]] = deque()
+    tasks = [asyncio.ensure_future(page(item)) for item in items]
+    dated = all(publication_key(it.published, it.link)[0] != UNDATED for it in items)
+    held: list[Article] = []
+    done = 0
     try:
-        for batch in batches:
+        while done < len(tasks):
+            await asyncio.wait([tasks[done]])
+            upto = done
+            while upto < len(tasks) and tasks[upto].done():
+                upto += 1
+            kept = await pipeline.keep([(items[k], tasks[k].result()) for k in range(done, upto)])
+            held += [article for article in kept if article is not None]
+            done = upto
+            if dated and done < len(items):
+                # an article is dated as its entry: none to come is older than this entry
+                frontier = publication_key(items[done].published, items[done].link)[0]
+                ready = [a for a in held if _moment(a) < frontier]
+                held = [a for a in held if _moment(a) >= frontier]
+                for article in sorted(ready, key=lambda a: publication_key(a.published, a.url)):
+                    yield article
+        for article in sorted(held, key=lambda a: publication_key(a.published, a.url)):
+            yield article
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _read_ahead(pipeline: Pipeline, articles: AsyncIterator[Article]
+                      ) -> AsyncIterator[tuple[list[Article], list[list[Event]]]]:
+    """The articles' batches with their events, in order, while the next ones are read:
+    every extraction process busy while the caller assigns stories and evaluates rules."""
+    size = pipeline.settings.batch_size
+    ahead: deque[asyncio.Task[tuple[list[Article], list[list[Event]]]]] = deque()
+    batch: list[Article] = []
+    try:
+        async for article in articles:
+            batch.append(article)
+            if len(batch) < size:
+                continue
             ahead.append(asyncio.create_task(pipeline.read(batch)))
+            batch = []
             if len(ahead) >= pipeline.extract_slots:
                 yield await ahead.popleft()
+        if batch:
+            ahead.append(asyncio.create_task(pipeline.read(batch)))
         while ahead:
             yield await ahead.popleft()
     finally:

@@ -111,7 +111,7 @@ def make_extractor(settings: Settings) -> Extractor | ProcessExtractor:
         return build_extractor(settings)
     pool = ProcessExtractor(
         settings.spacy_model, Path(settings.taxonomy_dir), settings.batch_size, processes,
-        load_gazetteer(settings),
+        load_gazetteer(settings), settings.nlp_matmul,
     ).start()
     log.info("extraction: %d worker process(es), model %s", processes, settings.spacy_model)
     return pool

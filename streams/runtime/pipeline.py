@@ -37,6 +37,7 @@ from streams.runtime.stories import assign_stories
 from streams.store import Store
 from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
+from streams.store.stories import lock_story_types
 
 if TYPE_CHECKING:
     from streams.evaluate.hot_reload import RulebookHolder
@@ -96,22 +97,48 @@ class Pipeline:
         return sorted(fresh, key=lambda it: publication_key(it.published, it.link, it.guid))
 
     async def clean(self, item: FeedItem) -> Article | None:
-        """Fetch and clean an entry's page; None when the article was already processed."""
+        """Fetch and clean an entry's page and store the article (`page`, then `keep`);
+        None when the article was already processed."""
+        return (await self.keep([(item, await self.page(item))]))[0]
+
+    async def page(self, item: FeedItem) -> Article:
+        """Fetch and clean an entry's page (trafilatura off the loop): its article, not
+        stored yet (`keep`)."""
         page = await fetch_page(self.client, item.link) if item.link else None
         loop = asyncio.get_running_loop()
-        article = await loop.run_in_executor(self.clean_pool, clean, item, page)
-        if not await save_article(self.store, article):
-            stored = await get_article(self.store, article.id)
-            if stored is not None and stored.item_key == item.key:
-                # the same entry again (a crash or a redelivery after the article was saved):
-                # carry on, events and alerts are idempotent; skipping would lose them
-                return stored
-            log.info("duplicate article skipped: %s", article.url)
-            self.metrics.articles.labels("duplicate").inc()
-            await self._done(item.key)
-            return None
-        self.metrics.articles.labels("fallback" if article.fallback else "page").inc()
-        return article
+        return await loop.run_in_executor(self.clean_pool, clean, item, page)
+
+    async def keep(self, cleaned: Sequence[tuple[FeedItem, Article]]) -> list[Article | None]:
+        """Store entries' articles, in one transaction (one commit for a whole poll's
+        batch): for each, the article to extract, or None when it was already processed
+        (another entry's article with the same URL or text: its entry is done)."""
+        out: list[Article | None] = []
+        done: list[str] = []
+        kinds: list[str] = []
+        async with self.store.transaction():
+            for item, article in cleaned:
+                if await save_article(self.store, article):
+                    kinds.append("fallback" if article.fallback else "page")
+                    out.append(article)
+                    continue
+                stored = await get_article(self.store, article.id)
+                if stored is not None and stored.item_key == item.key:
+                    # the same entry again (a crash or a redelivery after the article was
+                    # saved): carry on, events and alerts are idempotent; skipping would
+                    # lose them
+                    out.append(stored)
+                    continue
+                log.info("duplicate article skipped: %s", article.url)
+                kinds.append("duplicate")
+                await mark_item(self.store, item.key, DONE)
+                done.append(item.key)
+                out.append(None)
+        for kind in kinds:  # counted once stored (a batch that fails is redone one by one)
+            self.metrics.articles.labels(kind).inc()
+        for key in done:
+            if self.on_finished is not None:
+                self.on_finished(key)
+        return out
 
     @property
     def extract_slots(self) -> int:
@@ -137,38 +164,55 @@ class Pipeline:
         self, articles: Sequence[Article], lists: Sequence[list[Event]]
     ) -> list[ArticleEvents]:
         """Give each article's events their story (store work, article by article in the
-        order given), then one event per happening for the rules."""
+        order given, in one transaction: the batch is stored whole or not at all), then one
+        event per happening for the rules."""
         out = []
-        for article, events in zip(articles, lists, strict=True):
-            storied = await assign_stories(
-                self.store, article, events, self.extractor.gazetteer
-            )
+        # one transaction for the batch (one commit), every type it locks taken first
+        async with self.store.transaction():
+            await lock_story_types(self.store, {e.type for events in lists for e in events})
+            for article, events in zip(articles, lists, strict=True):
+                storied = await assign_stories(
+                    self.store, article, events, self.extractor.gazetteer
+                )
+                # the rules see one event per happening; the store keeps every mention
+                happenings = consolidate(storied, self.extractor.gazetteer)
+                out.append((ArticleEvents(article=article, events=happenings), storied))
+        for _, storied in out:  # counted once stored
             for event in storied:
                 self.metrics.events.labels(event.type).inc()
-            # the rules see one event per happening; the store keeps every mention
-            happenings = consolidate(storied, self.extractor.gazetteer)
-            out.append(ArticleEvents(article=article, events=happenings))
-        return out
+        return [result for result, _ in out]
 
     async def alert(self, batch: ArticleEvents) -> list[Alert]:
-        """Evaluate the rules; record new alerts (deduplicated by rule and story) and
-        story updates; mark the article's entry done. Returns the new alerts.
+        """Evaluate the rules on one article; the new alerts (see `alert_all`)."""
+        return (await self.alert_all([batch]))[0]
 
-        One transaction (the rules' state, the alerts with their outbox rows, the entry
-        done): the entry is done exactly when its alerts are stored, and the step costs
-        one commit. The dispatcher is woken once it is committed."""
+    async def alert_all(self, batches: Sequence[ArticleEvents]) -> list[list[Alert]]:
+        """Evaluate the rules on each article in turn; record new alerts (deduplicated by
+        rule and story) and story updates; mark each article's entry done. Returns each
+        article's new alerts.
+
+        One transaction (the rules' state, the alerts with their outbox rows, the entries
+        done): an entry is done exactly when its alerts are stored, and the articles cost
+        one commit. The dispatcher is woken once it is committed (when the caller holds a
+        transaction, `Store.transaction()`, it is part of the caller's)."""
         recorded = asyncio.Event()
-        key = batch.article.item_key
+        out = []
         async with self.store.transaction():
-            matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
-            fresh = await self._record(matches, updates=True, wake=recorded)
-            if key:
-                await mark_item(self.store, key, DONE)
+            for batch in batches:
+                matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
+                out.append(await self._record(matches, updates=True, wake=recorded,
+                                              count=False))
+                if batch.article.item_key:
+                    await mark_item(self.store, batch.article.item_key, DONE)
+        for fresh in out:  # counted once stored (a batch that fails is redone one by one)
+            for alert in fresh:
+                self.metrics.alerts.labels(alert.rule_id).inc()
         if recorded.is_set() and self.wake is not None:
             self.wake.set()
-        if key and self.on_finished is not None:
-            self.on_finished(key)
-        return fresh
+        for batch in batches:
+            if batch.article.item_key and self.on_finished is not None:
+                self.on_finished(batch.article.item_key)
+        return out
 
     async def _done(self, key: str) -> None:
         await mark_item(self.store, key, DONE)
@@ -180,7 +224,7 @@ class Pipeline:
         return await self._record(await tick(self.rules.rulebook, self.rule_state, self.clock()))
 
     async def _record(self, matches: Sequence[Match], updates: bool = False,
-                      wake: asyncio.Event | None = None) -> list[Alert]:
+                      wake: asyncio.Event | None = None, count: bool = True) -> list[Alert]:
         """Record each match's alert once per rule and story (with its outbox rows); a
         repeat becomes a story update when `updates`. Returns the alerts that are new.
 
@@ -189,7 +233,8 @@ class Pipeline:
         it, undelivered, so that their later articles are updates, not alerts. Which one,
         and what an article older than a story's recorded articles raises, is decided as if
         articles came in order of publication (streams/deliver/first_tellers.py). `wake`
-        is set when an alert is queued (by default the dispatcher's)."""
+        is set when an alert is queued (by default the dispatcher's); `count`: the new
+        alerts counted in the metrics here (else the caller counts them once committed)."""
         wake = wake if wake is not None else self.wake
         now: dt.datetime = self.clock()
         grouped: dict[tuple[str, str], list[Alert]] = {}  # (rule, article) -> its alerts
@@ -200,8 +245,9 @@ class Pipeline:
         for alerts in grouped.values():
             raised = await record_article_alerts(
                 self.store, alerts, self.destinations, updates=updates, wake=wake)
-            for alert in raised:
-                self.metrics.alerts.labels(alert.rule_id).inc()
+            if count:
+                for alert in raised:
+                    self.metrics.alerts.labels(alert.rule_id).inc()
             fresh += raised
         return fresh
 

@@ -1,9 +1,10 @@
 """Give each event of an article its story: the store loads the candidates and saves the
 result (streams/store/stories.py), the pure matcher decides (streams/stories/match.py).
 
-Race-free: one transaction per article holding a lock per event type, so concurrent
-workers assign stories of a type one at a time. Idempotent: a redelivered article finds
-its events saved and gets the same story ids back, with no new rows.
+Race-free: one transaction per article (or per batch: inside `Store.transaction()`) holding
+a lock per event type, so concurrent workers assign stories of a type one at a time.
+Idempotent: a redelivered article finds its events saved and gets the same story ids back,
+with no new rows.
 """
 
 from __future__ import annotations

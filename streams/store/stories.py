@@ -168,13 +168,27 @@ def _insert_ignore(is_sqlite: bool, table: sa.Table) -> Any:
 
 @asynccontextmanager
 async def story_batch(store: Store, types: Iterable[str]) -> AsyncIterator[StoryBatch]:
-    """One transaction with the story lock of each event type taken."""
+    """One transaction with the story lock of each event type taken (inside
+    `Store.transaction()`, a part of that one: see `lock_story_types`)."""
     async with store.begin() as conn:
-        # sorted: two workers lock in one order, no deadlock (executemany runs them in order)
-        locks = [{"type": t, "version": 1} for t in sorted(set(types))]
-        if locks:
-            await conn.execute(_lock(store.is_sqlite), locks)
+        await _take_locks(store, conn, types)
         yield StoryBatch(store, conn)
+
+
+async def lock_story_types(store: Store, types: Iterable[str]) -> None:
+    """Take the story lock of each type for the transaction held (`Store.transaction()`),
+    before a batch of articles is given its stories in it: every type the batch will lock,
+    taken first and in one order, so that two workers' batches cannot deadlock (each
+    article's `story_batch` then finds its types held by its own transaction)."""
+    async with store.begin() as conn:
+        await _take_locks(store, conn, types)
+
+
+async def _take_locks(store: Store, conn: AsyncConnection, types: Iterable[str]) -> None:
+    # sorted: two workers lock in one order, no deadlock (executemany runs them in order)
+    locks = [{"type": t, "version": 1} for t in sorted(set(types))]
+    if locks:
+        await conn.execute(_lock(store.is_sqlite), locks)
 
 
 # The sides column: a story's folded sides as "|a|b|" ("|" with none), so that a side is

@@ -4,7 +4,10 @@
 
 ITEMS articles recombined from seed sentences (as bench_extract.py makes them) are written as
 a seeds-format folder. Measured in this run, on these texts:
-- baseline: bare `nlp.pipe(n_process=N)` of the installed model, N = os.cpu_count(), art/s;
+- baseline: bare `nlp.pipe(n_process=N)` of the installed model, N = os.cpu_count(), art/s
+  (spaCy's defaults: its matrices multiplied by blis); printed beside it, for the overhead
+  alone, the same with the matrices multiplied as newswatch's extraction does by default
+  (numpy, one thread per process: streams/extract/matmul.py);
 - (a) `newswatch run` (embedded, SQLite, the default extraction processes) fed the folder at
   once by a feed server on loopback (RSS + pages, the real path): items/s from the store
   (last entry done - first entry recorded), the cores it kept busy (CPU time of the worker
@@ -17,9 +20,13 @@ Target: each >= 0.9 x the baseline. The machine may be shared: the ratios are wh
 
 from __future__ import annotations
 
+import os
+
+# one BLAS thread per process, as newswatch's extraction processes run (before numpy loads)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import asyncio
 import json
-import os
 import random
 import sqlite3
 import sys
@@ -60,11 +67,15 @@ def write_folder(folder: Path, n: int) -> list[str]:
     return texts
 
 
-def baseline(texts: list[str], model: str, processes: int) -> float:
-    """Articles/s of bare nlp.pipe over every core (the model loaded beforehand)."""
+def baseline(texts: list[str], model: str, processes: int, matmul: str = "blis") -> float:
+    """Articles/s of bare nlp.pipe over every core (the model loaded beforehand), its
+    matrices multiplied by `matmul` (blis: spaCy's default)."""
     import spacy
 
-    bare = spacy.load(model)
+    from streams.extract.matmul import building_with
+
+    with building_with(matmul):
+        bare = spacy.load(model)
     list(bare.pipe(texts[:32], batch_size=BATCH))
     started = time.perf_counter()
     for _doc in bare.pipe(texts, batch_size=BATCH, n_process=processes):
@@ -191,12 +202,14 @@ def main() -> int:
         tmp = Path(tmp_name)
         texts = write_folder(tmp / "feed", n)
         base = baseline(texts, model, cores)
+        same = baseline(texts, model, cores, "numpy")
         svc, svc_cpu, svc_wall = service(tmp, tmp / "feed", n)
         bt, bt_cpu, bt_wall, alerts = backtest_rate(tmp, tmp / "feed", n)
         per_bare = bare_cpu(texts[:200], model)
     print(f"{n} articles, {cores} cores, load average {os.getloadavg()[0]:.1f}; "
           f"bare nlp.pipe(n_process={cores}) {base:.1f} art/s, "
-          f"{per_bare * 1000:.0f} ms CPU per article in one process")
+          f"{per_bare * 1000:.0f} ms CPU per article in one process; with numpy's matrices "
+          f"(as extraction) {same:.1f} art/s")
     ok = True
     for name, rate, cpu, wall in (("service (embedded, SQLite)", svc, svc_cpu, svc_wall),
                                   ("backtest", bt, bt_cpu, bt_wall)):
@@ -210,8 +223,9 @@ def main() -> int:
               f"{per['extraction']:.0f}, cleaning {per['cleaning']:.0f} (bare nlp.pipe "
               f"{per_bare * 1000:.0f}); {sum(cpu.values()) / wall:.2f} cores busy")
         print(f"{name}: {rate:.1f} art/s -> ratio {ratio:.2f} x nlp.pipe(n_process={cores}) "
-              f"(target >= {TARGET})")
-    print(json.dumps({"baseline_art_s": round(base, 2), "service_items_s": round(svc, 2),
+              f"(target >= {TARGET}); {rate / same:.2f} x the same with numpy's matrices")
+    print(json.dumps({"baseline_art_s": round(base, 2), "numpy_baseline_art_s": round(same, 2),
+                      "service_items_s": round(svc, 2),
                       "backtest_art_s": round(bt, 2), "backtest_alerts": alerts,
                       "bare_cpu_ms": round(per_bare * 1000, 1),
                       "service_cpu_s": {k: round(v, 1) for k, v in svc_cpu.items()},

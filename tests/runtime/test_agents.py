@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from streams.config.settings import load_settings
-from streams.core.errors import PageError
+from streams.core.errors import PageError, StoreError
 from streams.core.records import Article, FeedItem
 from streams.runtime.agents import register_agents
 from streams.runtime.app import create_app, create_streams
@@ -28,7 +28,9 @@ class FakePipeline:
     failed: list[tuple[str, str]] = field(default_factory=list)
     bugs: list[tuple[str, str]] = field(default_factory=list)
 
-    async def clean(self, item: FeedItem) -> Article | None:
+    kept: list[list[str]] = field(default_factory=list)  # the links of each `keep` call
+
+    async def page(self, item: FeedItem) -> Article:
         if "hostile" in item.link:
             raise PageError(f"{item.link}: cannot parse")
         if "buggy" in item.link:
@@ -37,6 +39,14 @@ class FakePipeline:
             await asyncio.sleep(0.3)
         self.cleaned.append(item.link)
         return Article(id=item.key, url=item.link, title=item.title, text="x", item_key=item.key)
+
+    async def keep(self, cleaned: list[tuple[FeedItem, Article]]) -> list[Article | None]:
+        """Stores the articles together; a disk that refuses one refuses the whole call."""
+        self.kept.append([item.link for item, _ in cleaned])
+        refused = [item.link for item, _ in cleaned if "refused" in item.link]
+        if refused:
+            raise StoreError(f"cannot store {refused[0]}: disk I/O error")
+        return [article for _, article in cleaned]
 
     async def fail(self, item_key: str, exc: BaseException, *, bug: bool = False) -> None:
         (self.bugs if bug else self.failed).append((item_key, str(exc)))
@@ -143,3 +153,26 @@ async def test_articles_go_on_in_order_of_publication_whichever_page_comes_first
     assert pipeline.cleaned.index("http://a.example/oldest-slow") == 2
     assert [a.url for a in articles.sent] == [
         "http://a.example/oldest-slow", "http://a.example/middle", "http://a.example/newest"]
+
+
+async def test_a_batch_the_store_refuses_is_stored_entry_by_entry_and_only_the_refused_fails(
+    tmp_path: Path,
+) -> None:
+    """The entries of a poll are stored together (one commit); when that fails, each is
+    stored on its own, so one entry the store refuses does not fail the others."""
+    app, articles, service, agents = clean_agents(tmp_path)
+    links = [f"http://a.example/{n}" for n in ("1", "refused", "2")]
+    async with agents["clean"].test_context() as agent:
+        for n, link in enumerate(links):
+            await agent.put(item(link, f"2030-03-01T0{n}:00:00+00:00"))
+        for _ in range(100):
+            if len(articles.sent) == 2:
+                break
+            await asyncio.sleep(0.05)
+    app.consumer._thread.thread_loop.close()
+    pipeline = service.runtime.pipeline
+    assert pipeline.kept == [links, *([link] for link in links)]  # together, then apart
+    assert [a.url for a in articles.sent] == ["http://a.example/1", "http://a.example/2"]
+    assert [key for key, _ in pipeline.failed] == [item(links[1]).key]
+    assert "disk I/O error" in pipeline.failed[0][1]
+    assert pipeline.bugs == []

@@ -135,3 +135,55 @@ async def test_a_bug_is_recorded_as_a_bug_and_a_bad_page_as_the_entrys_failure(
         assert not any(r.exc_info and r.exc_info[0] is PageError for r in caplog.records)
     finally:
         await runtime.close()
+
+
+async def test_a_batch_of_articles_whose_rules_fail_on_one_alerts_for_the_others(
+    tmp_path: Path, extractor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alert agent records a batch's alerts in one transaction; when one article's rules
+    raise, nothing of the batch is kept, and each article is then recorded on its own: the
+    others' alerts are stored and their entries done, the failing one's entry is retried."""
+    from connectors.seed_server import SeedServer
+    from streams.runtime import pipeline as pipeline_module
+    from streams.runtime.agents import together_or_apart
+    from streams.store.alerts import list_alerts
+
+    settings = load_settings(
+        data_dir=tmp_path, database=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
+        rules_dir=ROOT / "rules", taxonomy_dir=ROOT / "rules" / "taxonomy",
+        serve_seeds=False, feeds=[],
+    )
+    runtime = await build_runtime(settings, deliver=False, extractor=extractor)
+    try:
+        async with SeedServer(ROOT / "seeds", port=0) as server:
+            pipeline = runtime.pipeline
+            items = await pipeline.poll([server.feed_url])
+            articles = [a for a in [await pipeline.clean(it) for it in items[:3]] if a]
+            batches = await pipeline.extract(articles)
+            broken = batches[1].article.item_key
+            evaluate = pipeline_module.evaluate
+
+            async def failing(rulebook, batch, state):  # type: ignore[no-untyped-def]
+                if batch.article.item_key == broken:
+                    raise PageError("the rules could not read this article")
+                return await evaluate(rulebook, batch, state)
+
+            monkeypatch.setattr(pipeline_module, "evaluate", failing)
+            with pytest.raises(PageError):  # together: all or nothing
+                await pipeline.alert_all(batches)
+            assert await list_alerts(runtime.store) == []
+            assert [(await get_item(runtime.store, b.article.item_key))["state"]
+                    for b in batches] == ["pending"] * 3
+            out = await together_or_apart(pipeline.alert_all, batches,
+                                          lambda b: b.article.item_key, pipeline.fail, "alert")
+            assert out[1] is None and out[0] is not None and out[2] is not None
+            states = [(await get_item(runtime.store, b.article.item_key))["state"]
+                      for b in batches]
+            assert states[0] == states[2] == "done"
+            assert states[1] in ("pending", "failed")  # retried later, or failed for good
+            # (besides the operator's alert about the failed entry, which names no article)
+            stored = {a.article_id for a in await list_alerts(runtime.store) if a.article_id}
+            assert stored == {a.article_id for fresh in (out[0], out[2]) for a in fresh}
+            assert stored, "the seed articles raise alerts"
+    finally:
+        await runtime.close()
