@@ -10,19 +10,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 
-def spawn(module: str, env: Mapping[str, str] | None = None
-          ) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
-    """Start `python -m module` (in `env`, by default this process's environment); returns
-    the process, the connection to send to it and the one to receive from it."""
+def spawn(module: str) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
+    """Start `python -m module`; returns the process, the connection to send to it and the
+    one to receive from it."""
     root = str(Path(__file__).resolve().parents[2])
-    base = os.environ if env is None else env
-    env = {**base, "PYTHONPATH": os.pathsep.join(
-        p for p in (root, base.get("PYTHONPATH", "")) if p)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
     proc = subprocess.Popen(
         [sys.executable, "-m", module],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, process_group=0,

@@ -8,21 +8,22 @@ OpenBLAS on the same matrices (OpenBLAS picks its kernel for the CPU at run time
 (tests/extract/test_matmul.py), the CPU per article is about a third lower there (make bench,
 bench_extract.py). "blis" keeps spaCy's default.
 
-One thread each: an extraction process multiplies on its own core (N processes, N cores),
-rather than each starting a thread per core that the others' threads then wait on (and the
-model in the service's own thread likewise: OpenBLAS's idle threads spin, CPU for nothing).
-An operator who sets OPENBLAS_NUM_THREADS (or OMP_/MKL_) has the last word.
+One thread each, set when the model is loaded (`one_thread_here`): an extraction process
+multiplies on its own core (N processes, N cores), rather than each starting a thread per
+core that the others' threads then wait on (and the model in the service's own thread
+likewise: OpenBLAS's idle threads spin, CPU for nothing). An operator who sets
+OPENBLAS_NUM_THREADS (or OMP_/MKL_) has the last word.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 KINDS = ("numpy", "blis")
 # the thread counts the BLAS libraries numpy may be built with read when they start
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+THREAD_COUNTS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @contextmanager
@@ -39,16 +40,9 @@ def building_with(kind: str) -> Iterator[None]:
         yield
 
 
-def one_thread_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment for an extraction process: one BLAS thread, unless the operator set
-    a count."""
-    return {**ONE_THREAD, **environ}
-
-
-
 def one_thread_here() -> None:
     """This process's BLAS on one thread from now on, unless it was started with a count."""
-    if any(os.environ.get(name) for name in ONE_THREAD):
+    if any(os.environ.get(name) for name in THREAD_COUNTS):
         return
     from threadpoolctl import threadpool_limits
 

@@ -25,7 +25,6 @@ from typing import Any
 from streams.core import child_process
 from streams.core.errors import ConfigError
 from streams.core.records import Article, Event
-from streams.extract.matmul import one_thread_env
 from streams.knowledge.gazetteer import Gazetteer
 
 _READY_TIMEOUT = 300.0  # loading the model on a loaded machine; a worker that takes longer is dead
@@ -62,9 +61,7 @@ def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the worker
 
 class _Worker:
     def __init__(self, job: tuple[str, str, int, str]) -> None:
-        # one BLAS thread per process (streams/extract/matmul.py): N processes, N cores
-        self.proc, self.send, self.conn = child_process.spawn(
-            "streams.extract.process_pool", env=one_thread_env(os.environ))
+        self.proc, self.send, self.conn = child_process.spawn("streams.extract.process_pool")
         self.send.send(job)
 
     @property

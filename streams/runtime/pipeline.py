@@ -200,13 +200,11 @@ class Pipeline:
         async with self.store.transaction():
             for batch in batches:
                 matches = await evaluate(self.rules.rulebook, batch, self.rule_state)
-                out.append(await self._record(matches, updates=True, wake=recorded,
-                                              count=False))
+                out.append(await self._record(matches, updates=True, wake=recorded))
                 if batch.article.item_key:
                     await mark_item(self.store, batch.article.item_key, DONE)
         for fresh in out:  # counted once stored (a batch that fails is redone one by one)
-            for alert in fresh:
-                self.metrics.alerts.labels(alert.rule_id).inc()
+            self._count(fresh)
         if recorded.is_set() and self.wake is not None:
             self.wake.set()
         for batch in batches:
@@ -214,17 +212,18 @@ class Pipeline:
                 self.on_finished(batch.article.item_key)
         return out
 
-    async def _done(self, key: str) -> None:
-        await mark_item(self.store, key, DONE)
-        if self.on_finished is not None:
-            self.on_finished(key)
-
     async def tick(self) -> list[Alert]:
         """Time-driven rules (flatline) at this moment; records and returns new alerts."""
-        return await self._record(await tick(self.rules.rulebook, self.rule_state, self.clock()))
+        fresh = await self._record(await tick(self.rules.rulebook, self.rule_state, self.clock()))
+        self._count(fresh)
+        return fresh
+
+    def _count(self, alerts: Sequence[Alert]) -> None:
+        for alert in alerts:
+            self.metrics.alerts.labels(alert.rule_id).inc()
 
     async def _record(self, matches: Sequence[Match], updates: bool = False,
-                      wake: asyncio.Event | None = None, count: bool = True) -> list[Alert]:
+                      wake: asyncio.Event | None = None) -> list[Alert]:
         """Record each match's alert once per rule and story (with its outbox rows); a
         repeat becomes a story update when `updates`. Returns the alerts that are new.
 
@@ -233,8 +232,8 @@ class Pipeline:
         it, undelivered, so that their later articles are updates, not alerts. Which one,
         and what an article older than a story's recorded articles raises, is decided as if
         articles came in order of publication (streams/deliver/first_tellers.py). `wake`
-        is set when an alert is queued (by default the dispatcher's); `count`: the new
-        alerts counted in the metrics here (else the caller counts them once committed)."""
+        is set when an alert is queued (by default the dispatcher's). The caller counts the
+        new alerts in the metrics (`_count`), once they are committed."""
         wake = wake if wake is not None else self.wake
         now: dt.datetime = self.clock()
         grouped: dict[tuple[str, str], list[Alert]] = {}  # (rule, article) -> its alerts
@@ -245,9 +244,6 @@ class Pipeline:
         for alerts in grouped.values():
             raised = await record_article_alerts(
                 self.store, alerts, self.destinations, updates=updates, wake=wake)
-            if count:
-                for alert in raised:
-                    self.metrics.alerts.labels(alert.rule_id).inc()
             fresh += raised
         return fresh
 

@@ -59,18 +59,14 @@ class StoryState:
     @property
     def held(self) -> dt.date | None:
         """Its own date (`date`) as a date; None when unknown."""
-        date, day = self._held
-        if date is not self.date:
-            date, day = self._held = (self.date, parse_published(self.date))
-        return day
+        self._held = _parsed(self._held, self.date)
+        return self._held[1]
 
     @property
     def started(self) -> dt.date | None:
         """`start` as a date; None when unknown."""
-        start, day = self._started
-        if start is not self.start:
-            start, day = self._started = (self.start, parse_published(self.start))
-        return day
+        self._started = _parsed(self._started, self.start)
+        return self._started[1]
 
     @property
     def day(self) -> dt.date:
@@ -145,3 +141,9 @@ def extend(kept: list[str], new: list[str] | set[str], limit: int) -> None:
             return
         if value not in kept:
             kept.append(value)
+
+
+def _parsed(kept: tuple[str | None, dt.date | None], value: str | None
+            ) -> tuple[str | None, dt.date | None]:
+    """(value, its date): `kept` while it was parsed from this very value, else parsed now."""
+    return kept if kept[0] is value else (value, parse_published(value))

@@ -1,6 +1,7 @@
 """The library multiplying the model's matrices (streams/extract/matmul.py): numpy by default,
-blis when set; either reads the same texts the same way, the setting is checked, and each
-extraction process multiplies on one thread unless the operator set a count."""
+blis when set; either reads the same texts the same way, the setting is checked, and a
+process that loads the model (an extraction process, or the service extracting in its own
+thread) multiplies on one thread unless the operator set a count."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pytest
 
 from streams.config.settings import SettingsError, load_settings
 from streams.extract.nlp import load_nlp
-from streams.extract.process_pool import ProcessExtractor
 from streams.knowledge.gazetteer import Gazetteer
 from streams.knowledge.taxonomy import Taxonomy
 
@@ -85,33 +85,12 @@ def test_an_unknown_library_is_refused_naming_the_variable(
         load_settings()
 
 
-def _environ(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return dict(entry.decode().split("=", 1) for entry in raw if b"=" in entry)
-
-
-@pytest.mark.parametrize("operator", [None, "3"])
-def test_each_extraction_process_multiplies_on_one_thread_unless_told(
-    operator: str | None, monkeypatch: pytest.MonkeyPatch, knowledge: tuple[Gazetteer, Taxonomy],
-) -> None:
-    if operator is None:
-        monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    else:
-        monkeypatch.setenv("OPENBLAS_NUM_THREADS", operator)
-    pool = ProcessExtractor(load_settings().spacy_model, TAXONOMY, 16, 1, knowledge[0]).start()
-    try:
-        [pid] = pool.pids()
-        assert _environ(pid)["OPENBLAS_NUM_THREADS"] == (operator or "1")
-    finally:
-        pool.close()
-
-
 @pytest.mark.parametrize("operator", [None, "2"])
-def test_the_model_in_this_process_multiplies_on_one_thread_unless_told(
+def test_a_process_loading_the_model_multiplies_on_one_thread_unless_told(
     operator: str | None,
 ) -> None:
-    """Extraction in the service's own thread (NEWSWATCH_NLP_PROCESSES=0): OpenBLAS would
-    start a thread per core, whose spinning costs CPU for nothing."""
+    """What an extraction process runs at start (extractor_for), in a fresh interpreter:
+    OpenBLAS would otherwise start a thread per core, whose spinning costs CPU for nothing."""
     import json
     import os
     import subprocess

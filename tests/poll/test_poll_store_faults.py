@@ -25,7 +25,14 @@ from streams.poll.feeder import FairFeeder
 from streams.poll.loop import PollLoop
 from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.store.feeds import get_feed
-from streams.store.items import count_items, due_again, failed_items, retry_or_fail
+from streams.store.items import (
+    DONE,
+    count_items,
+    due_again,
+    failed_items,
+    mark_item,
+    retry_or_fail,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = 40
@@ -185,7 +192,7 @@ async def _store_error(runtime: Runtime, tmp_path: Path, key: str) -> Exception:
     disk = FullDisk(tmp_path / "s.db")
     disk.fill()
     try:
-        await runtime.pipeline._done(key)
+        await mark_item(runtime.store, key, DONE)
     except Exception as exc:
         return exc
     finally:

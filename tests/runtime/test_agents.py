@@ -81,6 +81,14 @@ def item(link: str, published: str | None = None) -> FeedItem:
                     published=published)
 
 
+async def sent(articles: Recorder, n: int) -> None:
+    """Wait (up to 5 s) until the agent has sent n articles on."""
+    for _ in range(100):
+        if len(articles.sent) >= n:
+            return
+        await asyncio.sleep(0.05)
+
+
 def clean_agents(tmp_path: Path) -> tuple[Any, Recorder, FakeService, dict[str, Any]]:
     """An app with the agents registered over a fake service, its articles stream recorded."""
     settings = load_settings(data_dir=tmp_path)
@@ -143,10 +151,7 @@ async def test_articles_go_on_in_order_of_publication_whichever_page_comes_first
         await agent.put(item("http://a.example/newest", "2030-03-02T09:00:00+00:00"))
         await agent.put(item("http://a.example/oldest-slow", "2030-03-01T08:00:00+00:00"))
         await agent.put(item("http://a.example/middle", "2030-03-01T12:00:00+00:00"))
-        for _ in range(100):
-            if len(articles.sent) == 3:
-                break
-            await asyncio.sleep(0.05)
+        await sent(articles, 3)
     app.consumer._thread.thread_loop.close()
     pipeline = service.runtime.pipeline
     # the fast pages were cleaned before the slow one, yet they went on after it
@@ -165,10 +170,7 @@ async def test_a_batch_the_store_refuses_is_stored_entry_by_entry_and_only_the_r
     async with agents["clean"].test_context() as agent:
         for n, link in enumerate(links):
             await agent.put(item(link, f"2030-03-01T0{n}:00:00+00:00"))
-        for _ in range(100):
-            if len(articles.sent) == 2:
-                break
-            await asyncio.sleep(0.05)
+        await sent(articles, 2)
     app.consumer._thread.thread_loop.close()
     pipeline = service.runtime.pipeline
     assert pipeline.kept == [links, *([link] for link in links)]  # together, then apart

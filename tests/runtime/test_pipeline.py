@@ -14,21 +14,26 @@ import pytest
 from streams.config.settings import load_settings
 from streams.core.errors import PageError
 from streams.core.records import FeedItem
-from streams.runtime.bootstrap import build_runtime
+from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.store.items import count_items, get_item
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_redelivered_entry_after_a_crash_still_alerts(tmp_path: Path, extractor) -> None:
-    from connectors.seed_server import SeedServer
 
+async def _runtime(tmp_path: Path, extractor: object) -> Runtime:
+    """The runtime over a SQLite file of its own and the shipped rules, no delivery."""
     settings = load_settings(
         data_dir=tmp_path, database=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
         rules_dir=ROOT / "rules", taxonomy_dir=ROOT / "rules" / "taxonomy",
         serve_seeds=False, feeds=[],
     )
-    runtime = await build_runtime(settings, deliver=False, extractor=extractor)
+    return await build_runtime(settings, deliver=False, extractor=extractor)  # type: ignore[arg-type]
+
+async def test_redelivered_entry_after_a_crash_still_alerts(tmp_path: Path, extractor) -> None:
+    from connectors.seed_server import SeedServer
+
+    runtime = await _runtime(tmp_path, extractor)
     try:
         async with SeedServer(ROOT / "seeds", port=0) as server:
             items = await runtime.pipeline.poll([server.feed_url])
@@ -73,12 +78,8 @@ async def test_a_bug_is_recorded_as_a_bug_and_a_bad_page_as_the_entrys_failure(
     from streams.runtime.agents import register_agents
     from streams.runtime.app import create_app, create_streams
 
-    settings = load_settings(
-        data_dir=tmp_path, database=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
-        rules_dir=ROOT / "rules", taxonomy_dir=ROOT / "rules" / "taxonomy",
-        serve_seeds=False, feeds=[],
-    )
-    runtime = await build_runtime(settings, deliver=False, extractor=extractor)
+    runtime = await _runtime(tmp_path, extractor)
+    settings = runtime.pipeline.settings
     real_clean = pipeline_module.clean
 
     def clean(item: FeedItem, page: object) -> object:
@@ -148,12 +149,7 @@ async def test_a_batch_of_articles_whose_rules_fail_on_one_alerts_for_the_others
     from streams.runtime.agents import together_or_apart
     from streams.store.alerts import list_alerts
 
-    settings = load_settings(
-        data_dir=tmp_path, database=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
-        rules_dir=ROOT / "rules", taxonomy_dir=ROOT / "rules" / "taxonomy",
-        serve_seeds=False, feeds=[],
-    )
-    runtime = await build_runtime(settings, deliver=False, extractor=extractor)
+    runtime = await _runtime(tmp_path, extractor)
     try:
         async with SeedServer(ROOT / "seeds", port=0) as server:
             pipeline = runtime.pipeline
