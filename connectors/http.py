@@ -1,8 +1,17 @@
-"""The one HTTP client for feeds and pages: timeouts, a descriptive User-Agent, an SSRF guard,
-a cap on the decoded body, an overall deadline per request and a per-host concurrency limit.
+"""The one HTTP client for feeds and pages: timeouts, a descriptive User-Agent, an SSRF guard
+(connectors/guard.py), a cap on the decoded body, an overall deadline per request and a
+per-host concurrency limit.
 
 `make_client(settings)` builds it; `fetch(client, url)` reads one response within the caps and
 either returns it (any HTTP status) or raises FetchError with a one-line reason.
+
+The client is an httpx.AsyncClient (what the rest of the code calls, such as the hub
+subscription's POST), but `fetch`, the GET under every poll and page, goes over aiohttp: httpx
+spends about 1.5 ms of CPU on a page from loopback where aiohttp spends 0.2 (the service's main
+process, measured in tests/bench/bench_service.py, pays that per article). Both stacks are
+guarded alike: every hop's scheme and written address are vetted (`check_hop`), every name's
+addresses when the connector resolves them (`GuardResolver`), and redirects are followed
+here, one hop at a time, up to the client's `max_redirects`.
 """
 
 from __future__ import annotations
@@ -10,141 +19,42 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-import ipaddress
-import socket
+import functools
+import ssl
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+import certifi
 import httpx
+import yarl
+from multidict import CIMultiDict
 
-from streams.core.errors import SourceError
+from connectors.fetch_errors import FetchError, UnsafeURLError
+from connectors.guard import (
+    GuardResolver,
+    GuardTransport,
+    check_hop,
+    default_port,
+    forget_own_origin,
+    trust_own_origin,
+    vet_url,
+)
+
+__all__ = [
+    "FetchError", "Fetched", "GuardTransport", "GuardedClient", "UnsafeURLError", "fetch",
+    "forget_own_origin", "make_client", "parse_retry_after", "trust_own_origin", "vet_url",
+]
 
 DEFAULT_MAX_BYTES = 10_000_000
 DEFAULT_DEADLINE = 60.0
 
 
-class FetchError(SourceError):
-    """A URL could not be fetched; `reason` is one line naming what went wrong."""
-
-    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
-        self.status = status
-
-
-class UnsafeURLError(FetchError):
-    """The SSRF guard refused a URL (scheme, or an address that is not public)."""
-
-
-# Origins ("host:port") of servers this process runs itself, such as the seed replay server:
-# trusted although they are on loopback, so the seed feed works without configuration.
-_OWN_ORIGINS: set[str] = set()
-
-
-def trust_own_origin(host: str, port: int) -> None:
-    """Let every client in this process reach a server this process started."""
-    _OWN_ORIGINS.add(f"{host.lower()}:{port}")
-
-
-def forget_own_origin(host: str, port: int) -> None:
-    """Undo trust_own_origin when that server stops."""
-    _OWN_ORIGINS.discard(f"{host.lower()}:{port}")
-
-
-def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    # is_global excludes private, loopback, link-local (169.254.169.254 metadata), shared
-    # (100.64/10), reserved, unspecified; multicast is global for ipaddress but never a server.
-    return ip.is_global and not ip.is_multicast
-
-
-class GuardTransport(httpx.AsyncBaseTransport):
-    """Refuses non-http(s) URLs and non-public addresses after DNS resolution, on every request
-    httpx sends (so on every redirect hop too), and connects to the address it vetted so a
-    second DNS answer cannot swap it (DNS rebinding)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, allow: Iterable[str] = ()) -> None:
-        self._inner = inner
-        self.allow = {a.strip().lower() for a in allow if a.strip()}
-
-    def allowed(self, host: str, port: int) -> bool:
-        """True when the allow-list names this host (any port) or this host:port."""
-        return _allowed(self.allow, host, port)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme not in ("http", "https"):
-            raise UnsafeURLError(str(url), f"scheme {url.scheme!r} refused (http and https only)")
-        host = url.host.lower()
-        port = url.port or (443 if url.scheme == "https" else 80)
-        if self.allowed(host, port):
-            return await self._inner.handle_async_request(request)
-        ip = await _resolve_public(str(url), host, port)
-        pinned = httpx.Request(
-            request.method,
-            url.copy_with(host=str(ip)),
-            headers=request.headers,  # keeps the original Host header
-            stream=request.stream,
-            extensions={**request.extensions, "sni_hostname": host},
-        )
-        return await self._inner.handle_async_request(pinned)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def _allowed(allow: set[str], host: str, port: int) -> bool:
-    origin = f"{host}:{port}"
-    return "*" in allow or host in allow or origin in allow or origin in _OWN_ORIGINS
-
-
-async def vet_url(url: str, allow: Iterable[str] = ()) -> None:
-    """The guard's verdict on url without fetching it (as `feeds add` needs): returns when the
-    poller would be let through, raises UnsafeURLError naming the reason when it would be
-    refused, FetchError when the host cannot be resolved now."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise UnsafeURLError(url, str(exc)) from exc
-    if parsed.scheme not in ("http", "https"):
-        raise UnsafeURLError(url, f"scheme {parsed.scheme!r} refused (http and https only)")
-    host = parsed.host.lower()
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    if not _allowed({a.strip().lower() for a in allow if a.strip()}, host, port):
-        await _resolve_public(url, host, port)
-
-
-async def _resolve_public(
-    url: str, host: str, port: int
-) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    """The first address of host, provided every address it resolves to is public."""
-    literal = True  # the host is an address: name it once, as the URL writes it
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        literal = False
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
-        except (OSError, UnicodeError) as exc:
-            raise FetchError(url, f"cannot resolve {host}: {exc}") from exc
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-    if not addresses:
-        raise FetchError(url, f"cannot resolve {host}: no address")
-    for ip in addresses:
-        if not _is_public(ip):
-            where = f"address {host}" if literal else f"address {ip} of {host}"
-            raise UnsafeURLError(url, f"{where} is not public (SSRF guard)")
-    return addresses[0]
-
-
 class GuardedClient(httpx.AsyncClient):
-    """An httpx.AsyncClient that also carries the caps `fetch` enforces."""
+    """An httpx.AsyncClient that also carries the caps `fetch` enforces, and the aiohttp
+    session `fetch` uses (made in the event loop that first fetches, closed with the client)."""
 
     def __init__(
         self,
@@ -161,6 +71,8 @@ class GuardedClient(httpx.AsyncClient):
         self.deadline = deadline
         self.per_host = per_host
         self._host_limits: dict[str, asyncio.Semaphore] = {}
+        self._wire: aiohttp.ClientSession | None = None
+        self._wire_loop: asyncio.AbstractEventLoop | None = None
 
     def allow(self, url_or_host: str) -> None:
         """Let the guard through to this host:port (e.g. the seed server started later)."""
@@ -173,6 +85,49 @@ class GuardedClient(httpx.AsyncClient):
         if host not in self._host_limits:
             self._host_limits[host] = asyncio.Semaphore(self.per_host)
         return self._host_limits[host]
+
+    def wire(self) -> aiohttp.ClientSession:
+        """The aiohttp session of this event loop: the guard's resolver, no decompression
+        (`fetch` decodes within the cap), the client's timeouts, its own redirects."""
+        loop = asyncio.get_running_loop()
+        if self._wire is None or self._wire.closed or self._wire_loop is not loop:
+            t = self.timeout
+            connector = aiohttp.TCPConnector(
+                limit=50, ssl=_tls(), resolver=GuardResolver(aiohttp.ThreadedResolver(),
+                                                             self.guard.allow))
+            self._wire = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, trust_env=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=t.connect, sock_read=t.read,
+                    connect=None if t.pool is None or t.connect is None else t.pool + t.connect),
+                max_line_size=MAX_HEADER_BYTES, max_field_size=MAX_HEADER_BYTES)
+            self._wire_loop = loop
+        return self._wire
+
+    async def aclose(self) -> None:
+        await self._close_wire()
+        await super().aclose()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._close_wire()
+        await super().__aexit__(*exc)
+
+    async def _close_wire(self) -> None:
+        wire, self._wire = self._wire, None
+        if wire is not None and not wire.closed and self._wire_loop is asyncio.get_running_loop():
+            await wire.close()
+
+
+# A response header line may be this long (aiohttp's default, 8 KiB, refuses pages whose
+# servers set large cookies; httpx allowed about 100 KiB).
+MAX_HEADER_BYTES = 65_536
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """Certificates verified against certifi's roots, as httpx does (one context for all)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def make_client(settings: Any, allow: Iterable[str] = ()) -> GuardedClient:
@@ -235,51 +190,92 @@ class _Decoder:
 async def fetch(
     client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
 ) -> Fetched:
-    """GET url within the client's caps; raise FetchError (never an httpx error) on failure."""
+    """GET url within the client's caps; raise FetchError (never an httpx or aiohttp error) on
+    failure."""
     max_bytes = getattr(client, "max_bytes", DEFAULT_MAX_BYTES)
     deadline = getattr(client, "deadline", DEFAULT_DEADLINE)
     try:
         host = httpx.URL(url).host
     except httpx.InvalidURL as exc:
         raise FetchError(url, f"invalid URL: {exc}") from exc
-    limit = client.host_limit(host) if isinstance(client, GuardedClient) else None
+    guarded = client if isinstance(client, GuardedClient) else None
+    limit = guarded.host_limit(host) if guarded is not None else None
     try:
         if limit is not None:
             await limit.acquire()
         async with asyncio.timeout(deadline):
+            if guarded is not None:
+                return await _get(guarded, url, headers or {}, max_bytes)
             return await _read(client, url, headers or {}, max_bytes)
+    except FetchError as exc:
+        if exc.url == url:
+            raise
+        raise type(exc)(url, exc.reason, exc.status) from exc  # named by the URL asked for
+    except aiohttp.ServerTimeoutError as exc:  # (a TimeoutError too: before the deadline's)
+        raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
     except TimeoutError as exc:
         raise FetchError(url, f"no complete response within {deadline:g} s (deadline)") from exc
     except httpx.TooManyRedirects as exc:
         raise FetchError(url, "too many redirects") from exc
     except httpx.TimeoutException as exc:
         raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
-    except (httpx.HTTPError, httpx.InvalidURL, zlib.error, ValueError) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, zlib.error, ValueError
+            ) as exc:
         raise FetchError(url, f"{type(exc).__name__}: {exc or 'failed'}") from exc
     finally:
         if limit is not None:
             limit.release()
 
 
+async def _get(client: GuardedClient, url: str, headers: dict[str, str], max_bytes: int
+               ) -> Fetched:
+    """GET over aiohttp, each redirect hop vetted and followed here."""
+    wire = client.wire()
+    sent = CIMultiDict(client.headers.items())
+    sent.update(headers)
+    at = yarl.URL(url)
+    for hop in range(client.max_redirects + 1):
+        host = (at.host or "").lower()
+        check_hop(str(at), at.scheme, host, at.port or default_port(at.scheme), client.guard.allow)
+        async with wire.get(at, headers=sent, allow_redirects=False) as resp:
+            location = resp.headers.get("location")
+            if not (client.follow_redirects and resp.status in _REDIRECTS and location):
+                return await _body(url, str(at), resp.status, resp.raw_headers,
+                                   resp.content.iter_any(), max_bytes)
+        if hop == client.max_redirects:
+            break
+        at = at.join(yarl.URL(location)).with_fragment(None)
+    raise FetchError(url, "too many redirects")
+
+
 async def _read(
     client: httpx.AsyncClient, url: str, headers: dict[str, str], max_bytes: int
 ) -> Fetched:
+    """GET over httpx (a client other than the guarded one)."""
     async with client.stream("GET", url, headers=headers) as resp:
-        declared = resp.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise FetchError(url, f"body of {declared} bytes exceeds the {max_bytes} byte cap")
-        decoder = _Decoder(resp.headers.get("content-encoding", "").strip().lower())
-        body = bytearray()
-        async for chunk in resp.aiter_raw():
-            body += decoder.decode(chunk, max_bytes - len(body))
+        return await _body(url, str(resp.url), resp.status_code, resp.headers.raw,
+                           resp.aiter_raw(), max_bytes)
+
+
+async def _body(url: str, final_url: str, status: int, raw_headers: Iterable[tuple[bytes, bytes]],
+                chunks: Any, max_bytes: int) -> Fetched:
+    """The response read within the cap (the declared length first, then what decodes)."""
+    headers = httpx.Headers(list(raw_headers))
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(url, f"body of {declared} bytes exceeds the {max_bytes} byte cap")
+    decoder = _Decoder(headers.get("content-encoding", "").strip().lower())
+    body = bytearray()
+    async for chunk in chunks:
+        body += decoder.decode(chunk, max_bytes - len(body))
+        if len(body) > max_bytes:
+            raise FetchError(url, f"decoded body exceeds the {max_bytes} byte cap")
+        # a bomb can hide in one chunk: drain what zlib kept back, still bounded
+        while decoder._z is not None and decoder._z.unconsumed_tail:
+            body += decoder.decode(decoder._z.unconsumed_tail, max_bytes - len(body))
             if len(body) > max_bytes:
                 raise FetchError(url, f"decoded body exceeds the {max_bytes} byte cap")
-            # a bomb can hide in one chunk: drain what zlib kept back, still bounded
-            while decoder._z is not None and decoder._z.unconsumed_tail:
-                body += decoder.decode(decoder._z.unconsumed_tail, max_bytes - len(body))
-                if len(body) > max_bytes:
-                    raise FetchError(url, f"decoded body exceeds the {max_bytes} byte cap")
-        return Fetched(url, str(resp.url), resp.status_code, resp.headers, bytes(body))
+    return Fetched(url, final_url, status, headers, bytes(body))
 
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:

@@ -50,8 +50,8 @@ class Loopback:
 def client_for(server: Loopback | None = None, **caps: Any) -> GuardedClient:
     """A guarded client that may reach `server` (only that host:port) on loopback."""
     allow = [f"127.0.0.1:{server.port}"] if server is not None else []
-    caps.setdefault("timeout", 5.0)
-    return GuardedClient(allow=allow, follow_redirects=True, max_redirects=5, **caps)
+    caps = {"timeout": 5.0, "follow_redirects": True, "max_redirects": 5, **caps}
+    return GuardedClient(allow=allow, **caps)
 
 
 async def open_store(tmp_path: Path) -> Store:
