@@ -5,10 +5,11 @@
 ITEMS articles recombined from seed sentences (as bench_extract.py makes them) are written as
 a seeds-format folder. Measured in this run, on these texts:
 - baseline: bare `nlp.pipe(n_process=N)` of the installed model, N = os.cpu_count(), art/s,
-  measured right before each of (a) and (b), each compared with its own (spaCy's defaults:
-  its matrices multiplied by blis); printed beside it, for the overhead alone, the same with
-  the matrices multiplied as newswatch's extraction does by default (numpy, one thread per
-  process: streams/extract/matmul.py);
+  measured before (a), between (a) and (b) and after (b), each run compared with the mean of
+  the two around it (spaCy's defaults: its matrices multiplied by blis); printed beside it,
+  for the overhead alone, the same with the matrices multiplied as newswatch's extraction
+  does by default (numpy, one thread per process: streams/extract/matmul.py), measured right
+  before each run;
 - (a) `newswatch run` (embedded, SQLite, the default extraction processes) fed the folder at
   once by a feed server on loopback (RSS + pages, the real path): items/s from the store
   (last entry done - first entry recorded), the cores it kept busy (CPU time of the worker
@@ -202,23 +203,26 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-service-") as tmp_name:
         tmp = Path(tmp_name)
         texts = write_folder(tmp / "feed", n)
-        # each baseline measured right before the run it is compared with: on a shared
-        # machine the pace drifts from one minute to the next (42 to 80 art/s between runs)
-        bases, sames = [], []
-        bases.append(baseline(texts, model, cores))
+        # each run bracketed by baselines, compared with their mean: on a shared machine the
+        # pace drifts from one minute to the next (42 to 80 art/s between runs); the numpy
+        # one (printed only) right before each run
+        bases, sames = [baseline(texts, model, cores)], []
         sames.append(baseline(texts, model, cores, "numpy"))
         svc, svc_cpu, svc_wall = service(tmp, tmp / "feed", n)
         bases.append(baseline(texts, model, cores))
         sames.append(baseline(texts, model, cores, "numpy"))
         bt, bt_cpu, bt_wall, alerts = backtest_rate(tmp, tmp / "feed", n)
+        bases.append(baseline(texts, model, cores))
         per_bare = bare_cpu(texts[:200], model)
     print(f"{n} articles, {cores} cores, load average {os.getloadavg()[0]:.1f}; "
-          f"bare nlp.pipe(n_process={cores}) {bases[0]:.1f} and {bases[1]:.1f} art/s (before "
-          f"the service, before the backtest), {per_bare * 1000:.0f} ms CPU per article in one "
+          f"bare nlp.pipe(n_process={cores}) {bases[0]:.1f}, {bases[1]:.1f} and {bases[2]:.1f} "
+          f"art/s (before the service, between, after the backtest), "
+          f"{per_bare * 1000:.0f} ms CPU per article in one "
           f"process; with numpy's matrices (as extraction) {sames[0]:.1f} and {sames[1]:.1f}")
     ok = True
-    runs = (("service (embedded, SQLite)", svc, svc_cpu, svc_wall, bases[0], sames[0]),
-            ("backtest", bt, bt_cpu, bt_wall, bases[1], sames[1]))
+    runs = (("service (embedded, SQLite)", svc, svc_cpu, svc_wall, (bases[0] + bases[1]) / 2,
+             sames[0]),
+            ("backtest", bt, bt_cpu, bt_wall, (bases[1] + bases[2]) / 2, sames[1]))
     for name, rate, cpu, wall, base, same in runs:
         ratio = rate / base
         ok = ok and ratio >= TARGET
@@ -230,7 +234,8 @@ def main() -> int:
               f"{per['extraction']:.0f}, cleaning {per['cleaning']:.0f} (bare nlp.pipe "
               f"{per_bare * 1000:.0f}); {sum(cpu.values()) / wall:.2f} cores busy")
         print(f"{name}: {rate:.1f} art/s -> ratio {ratio:.2f} x nlp.pipe(n_process={cores}) "
-              f"(target >= {TARGET}); {rate / same:.2f} x the same with numpy's matrices")
+              f"(the mean of the two around it, {base:.1f} art/s; target >= {TARGET}); "
+              f"{rate / same:.2f} x the same with numpy's matrices")
     print(json.dumps({"baseline_art_s": [round(b, 2) for b in bases],
                       "numpy_baseline_art_s": [round(b, 2) for b in sames],
                       "service_items_s": round(svc, 2),
