@@ -55,6 +55,17 @@ def default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
+def allow_set(allow: Iterable[str]) -> set[str]:
+    """An allow-list as the guard compares it: entries trimmed and lower-cased."""
+    return {a.strip().lower() for a in allow if a.strip()}
+
+
+def check_scheme(url: str, scheme: str) -> None:
+    """Only http and https are fetched."""
+    if scheme not in ("http", "https"):
+        raise UnsafeURLError(url, f"scheme {scheme!r} refused (http and https only)")
+
+
 class GuardTransport(httpx.AsyncBaseTransport):
     """Refuses non-http(s) URLs and non-public addresses after DNS resolution, on every request
     httpx sends (so on every redirect hop too), and connects to the address it vetted so a
@@ -62,7 +73,7 @@ class GuardTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport, allow: Iterable[str] = ()) -> None:
         self._inner = inner
-        self.allow = {a.strip().lower() for a in allow if a.strip()}
+        self.allow = allow_set(allow)
 
     def allowed(self, host: str, port: int) -> bool:
         """True when the allow-list names this host (any port) or this host:port."""
@@ -70,8 +81,7 @@ class GuardTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        if url.scheme not in ("http", "https"):
-            raise UnsafeURLError(str(url), f"scheme {url.scheme!r} refused (http and https only)")
+        check_scheme(str(url), url.scheme)
         host = url.host.lower()
         port = url.port or default_port(url.scheme)
         if self.allowed(host, port):
@@ -93,8 +103,7 @@ class GuardTransport(httpx.AsyncBaseTransport):
 def check_hop(url: str, scheme: str, host: str, port: int, allow: set[str]) -> None:
     """Vet what the resolver never sees before a request (each redirect hop too): the scheme,
     and an address written as the host; a name is vetted when resolved (`GuardResolver`)."""
-    if scheme not in ("http", "https"):
-        raise UnsafeURLError(url, f"scheme {scheme!r} refused (http and https only)")
+    check_scheme(url, scheme)
     if allowed(allow, host, port):
         return
     try:
@@ -144,11 +153,10 @@ async def vet_url(url: str, allow: Iterable[str] = ()) -> None:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
         raise UnsafeURLError(url, str(exc)) from exc
-    if parsed.scheme not in ("http", "https"):
-        raise UnsafeURLError(url, f"scheme {parsed.scheme!r} refused (http and https only)")
+    check_scheme(url, parsed.scheme)
     host = parsed.host.lower()
     port = parsed.port or default_port(parsed.scheme)
-    if not allowed({a.strip().lower() for a in allow if a.strip()}, host, port):
+    if not allowed(allow_set(allow), host, port):
         await resolve_public(url, host, port)
 
 
@@ -175,5 +183,3 @@ async def resolve_public(
             where = f"address {host}" if literal else f"address {ip} of {host}"
             raise UnsafeURLError(url, f"{where} is not public (SSRF guard)")
     return addresses[0]
-
-

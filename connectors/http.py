@@ -22,7 +22,7 @@ import email.utils
 import functools
 import ssl
 import zlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,16 @@ __all__ = [
 
 DEFAULT_MAX_BYTES = 10_000_000
 DEFAULT_DEADLINE = 60.0
+# A response header line may be this long (aiohttp's default, 8 KiB, refuses pages whose
+# servers set large cookies; httpx allowed about 100 KiB).
+MAX_HEADER_BYTES = 65_536
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """Certificates verified against certifi's roots, as httpx does (one context for all)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class GuardedClient(httpx.AsyncClient):
@@ -116,18 +126,6 @@ class GuardedClient(httpx.AsyncClient):
         wire, self._wire = self._wire, None
         if wire is not None and not wire.closed and self._wire_loop is asyncio.get_running_loop():
             await wire.close()
-
-
-# A response header line may be this long (aiohttp's default, 8 KiB, refuses pages whose
-# servers set large cookies; httpx allowed about 100 KiB).
-MAX_HEADER_BYTES = 65_536
-_REDIRECTS = (301, 302, 303, 307, 308)
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """Certificates verified against certifi's roots, as httpx does (one context for all)."""
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 def make_client(settings: Any, allow: Iterable[str] = ()) -> GuardedClient:
@@ -258,7 +256,7 @@ async def _read(
 
 
 async def _body(url: str, final_url: str, status: int, raw_headers: Iterable[tuple[bytes, bytes]],
-                chunks: Any, max_bytes: int) -> Fetched:
+                chunks: AsyncIterator[bytes], max_bytes: int) -> Fetched:
     """The response read within the cap (the declared length first, then what decodes)."""
     headers = httpx.Headers(list(raw_headers))
     declared = headers.get("content-length", "")

@@ -206,8 +206,8 @@ def main() -> int:
         # each run bracketed by baselines, compared with their mean: on a shared machine the
         # pace drifts from one minute to the next (42 to 80 art/s between runs); the numpy
         # one (printed only) right before each run
-        bases, sames = [baseline(texts, model, cores)], []
-        sames.append(baseline(texts, model, cores, "numpy"))
+        bases = [baseline(texts, model, cores)]
+        sames = [baseline(texts, model, cores, "numpy")]
         svc, svc_cpu, svc_wall = service(tmp, tmp / "feed", n)
         bases.append(baseline(texts, model, cores))
         sames.append(baseline(texts, model, cores, "numpy"))

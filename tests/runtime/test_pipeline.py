@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,15 +21,15 @@ from streams.store.items import count_items, get_item
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-async def _runtime(tmp_path: Path, extractor: object) -> Runtime:
+async def _runtime(tmp_path: Path, extractor: Any) -> Runtime:
     """The runtime over a SQLite file of its own and the shipped rules, no delivery."""
     settings = load_settings(
         data_dir=tmp_path, database=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
         rules_dir=ROOT / "rules", taxonomy_dir=ROOT / "rules" / "taxonomy",
         serve_seeds=False, feeds=[],
     )
-    return await build_runtime(settings, deliver=False, extractor=extractor)  # type: ignore[arg-type]
+    return await build_runtime(settings, deliver=False, extractor=extractor)
+
 
 async def test_redelivered_entry_after_a_crash_still_alerts(tmp_path: Path, extractor) -> None:
     from connectors.seed_server import SeedServer
