@@ -47,7 +47,7 @@ async def assign_stories(
         today = utcnow().date()
         published = published_day(article, today)
         unsaved = [e for e in events if e.id not in saved]
-        found = await batch.candidates(windows(unsaved, published), article.id,
+        found = await batch.candidates(windows(unsaved, published, gazetteer), article.id,
                                        side_needs(unsaved, gazetteer))
         candidates = await _candidates(batch, found, article.id)
         try:

@@ -143,6 +143,14 @@ class Store:
 # adds about 20 MB to peak memory over that year (tests/bench/bench_stories.py: 1.15x, bar
 # 1.2x); 32 MB went over that bar (1.27x).
 SQLITE_CACHE_KIB = 16_000
+# WAL pages between two checkpoints (SQLite's default 1000). A checkpoint writes each page
+# the WAL holds once, however often it was written since: over a year's store the pages an
+# article writes (the indexes of events, story_articles and stories) are spread over
+# thousands, and checkpoints every ~45 articles cost 0.20 ms an article at the end of a
+# year against 0.08 at its start; every ~180 articles, 0.09 against 0.04. 4000 pages (16 MB
+# of WAL at most) stay within the first of SQLite's WAL-index hash tables (4062 frames), so
+# reads look pages up in one table as before.
+SQLITE_CHECKPOINT_PAGES = 4000
 # How long a statement waits for a lock another connection holds (the driver's busy timeout,
 # streams/store/sqlite_driver.py: the wait happens off the event loop).
 SQLITE_BUSY_MS = 30_000
@@ -152,5 +160,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.close()

@@ -34,6 +34,8 @@ class Window(Protocol):
     @property
     def closes_from(self) -> dt.date: ...
     @property
+    def closes_until(self) -> dt.date: ...
+    @property
     def opened_until(self) -> dt.date: ...
     @property
     def limit(self) -> int | None: ...
@@ -65,13 +67,14 @@ class StoryBatch:
 
     async def candidates(self, windows: Iterable[Window], article_id: str,
                          needs: Iterable[SideNeed] | None = None) -> list[dict[str, Any]]:
-        """{id, created, updated, told} of the stories in the windows (`closes` on or after
-        closes_from, `opened` on or before opened_until; with a limit, that many, the last to
-        close first), each once, oldest first; `told`: the article already told it (a
-        redelivery, or its other events saved before). With `needs`, only those the article
-        told or that meet one of the needs of their type (after the limit: the same stories
-        as without needs, less those no event can join). Their rows: `rows`. `created` and
-        `updated` are as the driver reads them: to order and compare (`stamp`) only."""
+        """{id, created, updated, told} of the stories in the windows (`closes` from
+        closes_from to closes_until, `opened` on or before opened_until; with a limit, that
+        many, the last to close first), each once, oldest first; `told`: the article already
+        told it (a redelivery, or its other events saved before). With `needs`, only those
+        the article told or that meet one of the needs of their type (after the limit: the
+        same stories as without needs, less those no event can join). Their rows: `rows`.
+        `created` and `updated` are as the driver reads them: to order and compare (`stamp`)
+        only."""
         by_type: dict[str, list[SideNeed]] = {}
         for need in needs or ():
             by_type.setdefault(need.type, []).append(need)
@@ -246,7 +249,7 @@ def _candidates_query(shape: Shape) -> sa.Select[Any]:
     wheres = []
     for i in range(shape.windows):
         where = sa.and_(c.type == sa.bindparam(f"w{i}type"),
-                        c.closes >= sa.bindparam(f"w{i}closes"),
+                        c.closes.between(sa.bindparam(f"w{i}closes"), sa.bindparam(f"w{i}until")),
                         c.opened <= sa.bindparam(f"w{i}opened"))
         joinable = sa.true() if shape.needs is None else sa.or_(
             told, *(_meets(f"w{i}n{k}", shape.sides) for k in range(shape.needs)))
@@ -265,6 +268,7 @@ def _window_params(key: str, window: Window | None, needs: list[SideNeed], shape
     params: dict[str, Any] = {
         f"{key}type": window and window.type,
         f"{key}closes": window and window.closes_from.isoformat(),
+        f"{key}until": window and window.closes_until.isoformat(),
         f"{key}opened": window and window.opened_until.isoformat()}
     for k in range(shape.needs or 0):
         need = needs[k] if k < len(needs) else None

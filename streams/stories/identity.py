@@ -24,6 +24,9 @@ from streams.knowledge.gazetteer import Gazetteer, fold
 from streams.stories.state import StoryState, extend
 
 Fit = tuple[int, int]
+# The days a story's `closes` may fall on for a mention to fit it: (from, until)
+Reach = tuple[dt.date, dt.date]
+ANY_DAY: Reach = (dt.date.min, dt.date.max)
 DAY = dt.timedelta(days=1)
 # A recall (background) may join a story closed up to this long ago.
 RECALL_DAYS = 120
@@ -214,6 +217,12 @@ class Identity:
         """The last day a (non-recall) mention may join the story."""
         return story.first + self.span * DAY
 
+    def reach(self, m: Mention) -> Reach:
+        """The days on which `closes` falls for every story `fits` may accept for this
+        mention (other than as an undated recall): the store loads no other (a superset:
+        `fits` still decides). Here: first told within `span` days of the mention."""
+        return (m.when, m.when + 2 * self.span * DAY)
+
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
         """How well the mention fits the story, None when it is another happening.
@@ -234,6 +243,12 @@ class Attack(Identity):
 
     def closes(self, story: StoryState) -> dt.date:
         return story.day + self.span * DAY
+
+    def reach(self, m: Mention) -> Reach:
+        # a day apart from the mention's date, else -1 to 2 days from its article's (`fits`)
+        if m.day is not None:
+            return (m.day + (self.span - 1) * DAY, m.day + (self.span + 1) * DAY)
+        return (m.published + (self.span - 2) * DAY, m.published + (self.span + 1) * DAY)
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
@@ -266,6 +281,14 @@ class Meeting(Identity):
     def closes(self, story: StoryState) -> dt.date:
         held = story.held
         return held + self.span * DAY if held else story.since + self.ahead * DAY
+
+    def reach(self, m: Mention) -> Reach:
+        # dated: held a day apart, or announced up to `ahead` days before and a day after;
+        # undated: held from `span` days before the article to `ahead` after it, or
+        # announced from `span` days before it to a day after
+        if m.day is not None:
+            return (m.day, m.day + (self.ahead + 1) * DAY)
+        return (m.published, m.published + (self.span + self.ahead) * DAY)
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
@@ -309,6 +332,9 @@ class PrisonerExchange(Identity):
 
     def closes(self, story: StoryState) -> dt.date:
         return story.since + self.span * DAY
+
+    def reach(self, m: Mention) -> Reach:
+        return ANY_DAY  # a swap's day is not bound to when its story was first told
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
@@ -357,6 +383,9 @@ class Ceasefire(Identity):
     def closes(self, story: StoryState) -> dt.date:
         return min(story.latest + self.span * DAY, story.since + self.lasts * DAY)
 
+    def reach(self, m: Mention) -> Reach:
+        return ANY_DAY  # the facts decide, not the days
+
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:
         scope = frozenset(story.topic)
@@ -395,6 +424,12 @@ class Sanctions(Identity):
 
     def closes(self, story: StoryState) -> dt.date:
         return story.since + self.span * DAY
+
+    def reach(self, m: Mention) -> Reach:
+        # first told from `span` days (a package named: `unnumbered` without) before the
+        # article to a day after it
+        back = self.unnumbered if not m.packages else self.span
+        return (m.published + (self.span - back) * DAY, m.published + (self.span + 1) * DAY)
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
              ) -> Fit | None:

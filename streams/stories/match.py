@@ -3,7 +3,9 @@
 The runtime (streams/runtime/stories.py) loads the candidates `windows` says, calls
 `match_article`, and saves what it returns. A window is bounded by the article's publication
 date and its type's span: the stories of the type still open at the publication date
-(`closes` on or after it) and first told no later than a span after it. A recall reaches
+(`closes` on or after it) and first told no later than a span after it; within that, only
+those whose `closes` falls where its type's identity could accept the mention (`reach`: an
+attack reported today closes between tomorrow and four days on). A recall reaches
 back instead: a dated one to the stories open on its own date, an undated one to the
 RECALL_CANDIDATES stories of its type that closed last within RECALL_DAYS. Nothing else of a
 closed story is ever loaded, so the candidates of an article are as many whether the store
@@ -32,7 +34,6 @@ from streams.stories.identity import (
     RECALL_DAYS,
     Mention,
     identity,
-    is_recall,
     mention,
     note,
     sides_of,
@@ -62,30 +63,34 @@ def published_day(article: Article, today: dt.date) -> dt.date:
 @dataclass(frozen=True)
 class Window:
     """Stories of a type to load as candidates: those whose `closes` is on or after
-    `closes_from` and that were first told (`opened`) on or before `opened_until`; with a
-    `limit`, only that many, the last to close first."""
+    `closes_from` (and on or before `closes_until`) and that were first told (`opened`) on
+    or before `opened_until`; with a `limit`, only that many, the last to close first."""
 
     type: str
     closes_from: dt.date
     opened_until: dt.date
     limit: int | None = None
+    closes_until: dt.date = dt.date.max
 
 
-def windows(events: list[Event], published: dt.date) -> list[Window]:
+def windows(events: list[Event], published: dt.date, gazetteer: Gazetteer) -> list[Window]:
     """The windows of the candidate stories for the events of an article published on
-    `published`, one per type and recall date."""
+    `published`, one per type, recall date and reach."""
     out = set()
     for event in events:
-        span = identity(event.type).span * DAY
-        day = parse_published(event.date)
-        if not is_recall(event, published):
-            out.add(Window(event.type, published, published + span))
-        elif day is not None:  # a dated recall: the stories open on its day
-            out.add(Window(event.type, day, day + span))
-        else:  # undated: the stories closed last, within the recall window
+        kind = identity(event.type)
+        m = mention(event, published, gazetteer)
+        if m.recall and m.day is None:  # undated: the stories closed last, within the recall window
             out.add(Window(event.type, published - RECALL_DAYS * DAY, published,
                            RECALL_CANDIDATES))
-    return sorted(out, key=lambda w: (w.type, w.closes_from, w.opened_until, w.limit or 0))
+            continue
+        # not a recall: the stories open at publication; a dated recall: those open on its
+        # day (m.published); of those, the ones its identity could accept
+        start, end = kind.reach(m)
+        out.add(Window(event.type, max(m.published, start), m.published + kind.span * DAY,
+                       closes_until=end))
+    return sorted(out, key=lambda w: (w.type, w.closes_from, w.opened_until, w.limit or 0,
+                                      w.closes_until))
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ def side_needs(events: list[Event], gazetteer: Gazetteer) -> list[Sides]:
 
 def in_window(story: StoryState, window: Window) -> bool:
     """Whether a story is in a window (its limit aside): what the store selects."""
-    return (story.type == window.type and closes(story) >= window.closes_from
+    return (story.type == window.type
+            and window.closes_from <= closes(story) <= window.closes_until
             and story.since <= window.opened_until)
 
 

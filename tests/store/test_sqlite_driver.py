@@ -210,3 +210,31 @@ def test_a_write_waiting_for_a_lock_when_its_task_is_cancelled_leaves_the_loop_f
             await store.close()
 
     asyncio.run(run())
+
+
+
+def test_the_write_ahead_log_stays_bounded_however_many_commits(tmp_path: Path) -> None:
+    """A long run's commits are checkpointed into the file as they come: the WAL beside the
+    store stops growing at about SQLITE_CHECKPOINT_PAGES pages (an operator's disk), and
+    every row written is there after the checkpoints."""
+    from streams.store.db import SQLITE_CHECKPOINT_PAGES
+
+    rows = 3 * SQLITE_CHECKPOINT_PAGES // 2  # two pages a commit: three checkpoints
+    wal, frame = tmp_path / "newswatch.db-wal", 4096 + 24
+
+    async def run() -> tuple[int, int]:
+        store, largest = await open_store(tmp_path), 0
+        try:
+            for n in range(rows):
+                async with store.begin() as conn:
+                    await conn.execute(sa.insert(notes).values(word=f"{n:05d}" + "swell" * 700))
+                largest = max(largest, wal.stat().st_size // frame)
+            async with store.begin() as conn:
+                count = (await conn.execute(sa.select(sa.func.count()).select_from(notes))).scalar()
+        finally:
+            await store.close()
+        return count or 0, largest
+
+    count, largest = asyncio.run(run())
+    assert count == rows
+    assert SQLITE_CHECKPOINT_PAGES // 2 < largest <= SQLITE_CHECKPOINT_PAGES + 50

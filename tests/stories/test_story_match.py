@@ -47,7 +47,7 @@ class Feed:
         article = Article(id=content_key("a", str(n)), url=f"a{n}", title="", text="",
                           published=published, source=f"outlet {n}")
         evs = [_event(article.id, f"{n}.{i}", t, f) for i, (t, f) in enumerate(events)]
-        candidates = loaded(self.stories, windows(evs, dt.date.fromisoformat(published)))
+        candidates = loaded(self.stories, windows(evs, dt.date.fromisoformat(published), GAZ))
         matching = match_article(article, evs, candidates, GAZ, TODAY)
         self.stories += [s for s in matching.touched.values() if s.id in matching.opened]
         return [e.story_id for e in matching.events]
@@ -309,10 +309,13 @@ def test_candidates_are_bounded_by_the_article_not_its_oldest_date() -> None:
     plain = _event("a", "1", "meeting", {"date": "2025-05-31"})
     undated_recall = _event("a", "2", "attack", {"background": True})
     dated_recall = _event("a", "3", "attack", {"date": "2025-03-10"})
-    assert windows([plain, undated_recall, dated_recall], published) == [
+    assert windows([plain, undated_recall, dated_recall], published, GAZ) == [
         Window("attack", published - 120 * day, published, RECALL_CANDIDATES),
-        Window("attack", dt.date(2025, 3, 10), dt.date(2025, 3, 13)),
-        Window("meeting", published, published + 10 * day),
+        # a strike a day apart from its date: closes 2 to 4 days after it
+        Window("attack", dt.date(2025, 3, 12), dt.date(2025, 3, 13),
+               closes_until=dt.date(2025, 3, 14)),
+        # a round held a day apart, or announced up to three weeks before it
+        Window("meeting", published, published + 10 * day, closes_until=dt.date(2025, 6, 22)),
     ]
 
 
@@ -320,12 +323,12 @@ def test_a_story_closed_is_never_a_candidate_again_but_for_a_recall() -> None:
     feed = Feed()
     strike = feed.story("2025-01-08", "attack", location=["Kyiv"], date="2025-01-08")
     [story] = feed.stories
-    later = windows([_event("b", "1", "attack", {"location": ["Kyiv"]})], dt.date(2025, 2, 1))
+    later = windows([_event("b", "1", "attack", {"location": ["Kyiv"]})], dt.date(2025, 2, 1), GAZ)
     assert loaded(feed.stories, later) == []
     assert closes(story) == dt.date(2025, 1, 11)
-    recall = windows([_event("b", "2", "attack", {"background": True})], dt.date(2025, 2, 1))
+    recall = windows([_event("b", "2", "attack", {"background": True})], dt.date(2025, 2, 1), GAZ)
     assert loaded(feed.stories, recall) == [story]
-    too_old = windows([_event("b", "3", "attack", {"background": True})], dt.date(2025, 6, 1))
+    too_old = windows([_event("b", "3", "attack", {"background": True})], dt.date(2025, 6, 1), GAZ)
     assert loaded(feed.stories, too_old) == []
     assert feed.story("2025-02-01", "attack", location=["Kyiv"], background=True) == strike
 
@@ -335,9 +338,9 @@ def test_a_story_told_later_than_its_span_is_not_loaded_for_an_older_article() -
     feed.story("2025-05-20", "meeting", location=["Geneva"])
     [story] = feed.stories
     assert loaded(feed.stories, windows([_event("b", "1", "meeting", {})],
-                                        dt.date(2025, 5, 1))) == []
+                                        dt.date(2025, 5, 1), GAZ)) == []
     assert loaded(feed.stories, windows([_event("b", "2", "meeting", {})],
-                                        dt.date(2025, 5, 12))) == [story]
+                                        dt.date(2025, 5, 12), GAZ)) == [story]
 
 
 def test_a_truce_told_every_month_still_closes() -> None:

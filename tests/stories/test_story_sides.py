@@ -50,7 +50,7 @@ async def _assignments(store: Store, article: Article, events: list[Event], side
     stories' column values, and how many candidates were loaded."""
     published = published_day(article, dt.date(2030, 1, 1))
     async with story_batch(store, {e.type for e in events}) as batch:
-        found = await batch.candidates(windows(events, published), article.id,
+        found = await batch.candidates(windows(events, published, GAZETTEER), article.id,
                                        side_needs(events, GAZETTEER) if sided else None)
         rows = await batch.rows(f["id"] for f in found)
     states = [story_from_row(rows[f["id"]], [article.id] if f["told"] else []) for f in found]
@@ -131,14 +131,15 @@ async def test_the_candidates_loaded_are_exactly_those_a_need_allows(store: Stor
                          date=None if rng.random() < 0.8 else
                          (published - rng.randint(0, 20) * DAY).isoformat())
                   for j in range(rng.choice([1, 2, 3]))]
-        wins, needs = windows(events, published), side_needs(events, GAZETTEER)
+        wins, needs = windows(events, published, GAZETTEER), side_needs(events, GAZETTEER)
         async with story_batch(store, {e.type for e in events}) as batch:
             found = {f["id"] for f in await batch.candidates(wins, article.id, needs)}
             rows = (await batch.conn.execute(sa.select(stories_table))).all()
         expected: set[str] = set()
         for w in wins:
             inside = sorted((r for r in rows if r.type == w.type
-                             and r.closes >= w.closes_from.isoformat()
+                             and w.closes_from.isoformat() <= r.closes
+                             <= w.closes_until.isoformat()
                              and r.opened <= w.opened_until.isoformat()),
                             key=lambda r: (r.closes, _reverse(r.id)), reverse=True)
             for r in inside[:w.limit]:  # no limit: all of them
