@@ -24,6 +24,7 @@ from streams.store.db import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
 from streams.store.schema import story_articles, story_locks
+from streams.store.story_sides import Needs, meets, needs_of, sides_column
 
 
 class Window(Protocol):
@@ -75,29 +76,29 @@ class StoryBatch:
         same stories as without needs, less those no event can join). Their rows: `rows`.
         `created` and `updated` are as the driver reads them: to order and compare (`stamp`)
         only."""
-        by_type: dict[str, list[SideNeed]] = {}
-        for need in needs or ():
-            by_type.setdefault(need.type, []).append(need)
+        wanted: dict[str, Needs] | None = None
+        if needs is not None:
+            by_type: dict[str, list[tuple[frozenset[str], int]]] = {}
+            for need in needs:
+                by_type.setdefault(need.type, []).append((need.sides, need.shared))
+            wanted = {t: needs_of(n) for t, n in by_type.items()}
         # the windows without a limit in one query, each with a limit in its own
-        queries: dict[int | None, list[tuple[Window, list[SideNeed] | None]]] = {}
-        for w in windows:
-            wanted = None if needs is None else by_type.get(w.type, [])
-            queries.setdefault(w.limit, []).append((w, wanted))
-        groups: list[tuple[int | None, list[tuple[Window, list[SideNeed] | None]]]] = (
-            [(None, queries.pop(None))] if None in queries else [])
-        groups += [(limit, [one]) for limit, group in queries.items() for one in group]
+        plain = [w for w in windows if w.limit is None]
+        groups: list[tuple[int | None, list[Window]]] = [(None, plain)] if plain else []
+        groups += [(w.limit, [w]) for w in windows if w.limit is not None]
         found: dict[str, dict[str, Any]] = {}
         for limit, group in groups:
-            shape = _shape(limit, group)
-            params = {"article": article_id}
+            shape = Shape(limit, _slots(len(group)))
+            params: dict[str, Any] = {"article": article_id}
             for i in range(shape.windows):  # the slots beyond the group's: NULL
-                slot, n = group[i] if i < len(group) else (None, None)
-                params |= _window_params(f"w{i}", slot, n or [], shape)
+                params |= _window_params(f"w{i}", group[i] if i < len(group) else None)
             result = await self.conn.execute(_candidates_query(shape), params)
-            for story_id, created, updated, told in result:  # (a row unpacks: no mapping)
-                if story_id not in found:
-                    found[story_id] = {"id": story_id, "created": created, "updated": updated,
-                                       "told": told}
+            for story_id, type_, sides, created, updated, told in result:  # (rows unpack)
+                if story_id in found or not (told or wanted is None
+                                             or meets(sides, wanted.get(type_, ()))):
+                    continue  # (a type no event needs: no story meets its none)
+                found[story_id] = {"id": story_id, "created": created, "updated": updated,
+                                   "told": told}
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
 
     def stamp(self, updated: dt.datetime) -> Any:
@@ -194,30 +195,13 @@ async def _take_locks(store: Store, conn: AsyncConnection, types: Iterable[str])
         await conn.execute(_lock(store.is_sqlite), locks)
 
 
-# The sides column: a story's folded sides as "|a|b|" ("|" with none), so that a side is
-# matched as "|a|" and the sides are counted by their marks.
-_MARK = "|"
-
-
-def sides_column(sides: Iterable[str]) -> str:
-    """The sides column's value for a story's sides."""
-    return _MARK + "".join(_side(s) for s in sides)
-
-
-def _side(side: str) -> str:
-    return side.replace(_MARK, "/") + _MARK  # a mark inside a name would miscount
-
-
 class Shape(NamedTuple):
-    """The candidates query's shape: its limit, and slots for so many windows, needs per
-    window (None: no needs) and sides per need. Powers of two, the slots an article does
-    not fill bound to NULL (which meets nothing): a few shapes serve every article, each
-    built and compiled once (one per article cost more than the rest of its store work)."""
+    """The candidates query's shape: its limit, and slots for so many windows (a power of
+    two, the slots an article does not fill bound to NULL, which meets nothing): a few
+    shapes serve every article, each built and compiled once."""
 
     limit: int | None
     windows: int
-    needs: int | None
-    sides: int
 
 
 def _slots(n: int) -> int:
@@ -225,76 +209,41 @@ def _slots(n: int) -> int:
     return 0 if n <= 0 else 1 << (n - 1).bit_length()
 
 
-def _shape(limit: int | None, group: list[tuple[Window, list[SideNeed] | None]]) -> Shape:
-    needs = [n for _, n in group if n is not None]
-    if not needs:
-        return Shape(limit, _slots(len(group)), None, 0)
-    return Shape(limit, _slots(len(group)), _slots(max(len(n) for n in needs)),
-                 _slots(max((len(x.sides) for n in needs for x in n), default=0)))
-
-
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def _candidates_query(shape: Shape) -> sa.Select[Any]:
     """The candidates query of windows ORed (with a limit: one window), its values bound
     (`_window_params`): built once per shape, then only its values change from one article
-    to the next. A window, need or side bound to NULL matches nothing (NULL in a WHERE is
-    not true, and every condition here is ANDed or ORed, never negated)."""
+    to the next. A window bound to NULL matches nothing (NULL in a WHERE is not true, and
+    every condition here is ANDed or ORed, never negated). It reads the candidates' index
+    alone (`ix_stories_candidates`), the sides included: `candidates` keeps those the
+    article told or that meet a need (streams/store/story_sides.py `meets`)."""
     c = stories_table.c
     told = c.id.in_(sa.select(story_articles.c.story_id)
                     .where(story_articles.c.article_id == sa.bindparam("article")))
     # created and updated as the driver reads them (`stamp`): a candidate's are only
     # ordered and compared, never converted
-    loaded = sa.select(c.id, sa.type_coerce(c.created, sa.String).label("created"),
+    loaded = sa.select(c.id, c.type, c.sides,
+                       sa.type_coerce(c.created, sa.String).label("created"),
                        sa.type_coerce(c.updated, sa.String).label("updated"), told.label("told"))
     wheres = []
     for i in range(shape.windows):
         where = sa.and_(c.type == sa.bindparam(f"w{i}type"),
                         c.closes.between(sa.bindparam(f"w{i}closes"), sa.bindparam(f"w{i}until")),
                         c.opened <= sa.bindparam(f"w{i}opened"))
-        joinable = sa.true() if shape.needs is None else sa.or_(
-            told, *(_meets(f"w{i}n{k}", shape.sides) for k in range(shape.needs)))
         if shape.limit is not None:
             last = (sa.select(c.id).where(where).order_by(c.closes.desc(), c.id)
                     .limit(shape.limit).scalar_subquery())
-            return loaded.where(c.id.in_(last), joinable)
-        wheres.append(sa.and_(where, joinable))
+            return loaded.where(c.id.in_(last))
+        wheres.append(where)
     return loaded.where(sa.or_(*wheres))
 
 
-def _window_params(key: str, window: Window | None, needs: list[SideNeed], shape: Shape
-                   ) -> dict[str, Any]:
-    """The values of a window's slots (None: an unused window), its needs' and their sides'
-    slots beyond theirs NULL."""
-    params: dict[str, Any] = {
-        f"{key}type": window and window.type,
-        f"{key}closes": window and window.closes_from.isoformat(),
-        f"{key}until": window and window.closes_until.isoformat(),
-        f"{key}opened": window and window.opened_until.isoformat()}
-    for k in range(shape.needs or 0):
-        need = needs[k] if k < len(needs) else None
-        params[f"{key}n{k}"] = need and need.shared
-        sides = sorted(need.sides) if need else []
-        for j in range(shape.sides):
-            params[f"{key}n{k}s{j}"] = (
-                "%" + _escaped(_MARK + _side(sides[j])) + "%" if j < len(sides) else None)
-    return params
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _meets(key: str, sides: int) -> sa.ColumnElement[bool]:
-    """A story meets a need: at least `shared` of its sides in common, or all of its own
-    (one at least) when it has fewer (streams/stories/match.py `choose`: enough sides)."""
-    if not sides:
-        return sa.false()
-    column = stories_table.c.sides
-    shared = sum((sa.case((column.like(sa.bindparam(f"{key}s{j}"), escape="\\"), 1), else_=0)
-                  for j in range(sides)), sa.literal(0))
-    at_least = sa.bindparam(key, type_=sa.Integer)
-    count = sa.func.length(column) - sa.func.length(sa.func.replace(column, _MARK, "")) - 1
-    return sa.or_(shared >= at_least, sa.and_(count < at_least, count >= 1, shared == count))
+def _window_params(key: str, window: Window | None) -> dict[str, Any]:
+    """The values of a window's slots (None: an unused window)."""
+    return {f"{key}type": window and window.type,
+            f"{key}closes": window and window.closes_from.isoformat(),
+            f"{key}until": window and window.closes_until.isoformat(),
+            f"{key}opened": window and window.opened_until.isoformat()}
 
 
 def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from streams.knowledge.gazetteer import Gazetteer
 from streams.runtime.stories import assign_stories
 from streams.store import Store
 from streams.store.schema import stories as stories_table
-from streams.store.stories import StoryBatch, _side, story_batch
+from streams.store.stories import StoryBatch, story_batch
+from streams.store.story_sides import side_text
 from streams.stories.match import match_article, published_day, side_needs, windows
 from streams.stories.rows import story_from_row, story_values
 
@@ -154,7 +155,7 @@ async def test_the_candidates_loaded_are_exactly_those_a_need_allows(store: Stor
 def _meets(column: str, need: Any) -> bool:
     """streams/store/stories.py `_meets` in Python: shared sides >= need.shared, or all of
     the story's own (one at least) when it has fewer."""
-    shared = sum(1 for side in need.sides if "|" + _side(side) in column)
+    shared = sum(1 for side in need.sides if "|" + side_text(side) + "|" in column)
     count = column.count("|") - 1
     return shared >= need.shared or (1 <= count < need.shared and shared == count)
 
