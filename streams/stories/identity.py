@@ -220,7 +220,7 @@ class Identity:
     def reach(self, m: Mention) -> Reach:
         """The days on which `closes` falls for every story `fits` may accept for this
         mention (other than as an undated recall): the store loads no other (a superset:
-        `fits` still decides). Here: first told within `span` days of the mention."""
+        `fits` still decides). Here: its earliest day within `span` days of the mention."""
         return (m.when, m.when + 2 * self.span * DAY)
 
     def fits(self, m: Mention, story: StoryState, gazetteer: Gazetteer, timeless: bool
