@@ -6,7 +6,7 @@ The `sides` column holds a story's folded sides as "|a|b|" ("|" with none). The 
 query (streams/store/stories.py) reads the sides of each story of its windows from the
 candidates' index and asks `meets` of them here: the same test on SQLite and PostgreSQL.
 (Weighed in SQL instead, one LIKE per side and need padded to a few query shapes, the
-query cost 1.1 to 1.2 ms an article in tests/bench/bench_stories.py, against 0.6 to 0.8
+query cost 1.1 to 1.3 ms an article in tests/bench/bench_stories.py, against 0.6 to 1.0
 so, and its larger shapes, for articles of many sides, took milliseconds each to build.)
 """
 
