@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from streams.core.errors import StoreError  # the store's errors: streams.core.errors
 from streams.store.migrate import MigrationError, migrate
+from streams.store.story_index import StoryIndex
 
 __all__ = ["Store", "StoreError"]
 
@@ -41,6 +42,8 @@ class Store:
         self.url = _normalise_url(url)
         self._engine: AsyncEngine | None = None
         self._ignoring: dict[str, Any] = {}
+        # what the candidates query reads of the stories, kept (streams/store/story_index.py)
+        self.story_index = StoryIndex()
 
     @property
     def is_sqlite(self) -> bool:
@@ -106,12 +109,16 @@ class Store:
         if held is not None:
             yield held
             return
-        async with self.engine.begin() as conn:
-            token = _HELD.set((self, asyncio.current_task(), conn))
-            try:
-                yield conn
-            finally:
-                _HELD.reset(token)
+        try:
+            async with self.engine.begin() as conn:
+                token = _HELD.set((self, asyncio.current_task(), conn))
+                try:
+                    yield conn
+                finally:
+                    _HELD.reset(token)
+        except BaseException:
+            self.story_index.forget()  # the stories it kept of this transaction are void
+            raise
 
     def _held(self) -> AsyncConnection | None:
         held = _HELD.get()

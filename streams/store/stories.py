@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +24,7 @@ from streams.store.db import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
 from streams.store.schema import story_articles, story_locks
+from streams.store.story_index import Entry, TypeIndex
 from streams.store.story_sides import Needs, meets, needs_of, sides_column
 
 
@@ -75,31 +76,46 @@ class StoryBatch:
         the article told or that meet one of the needs of their type (after the limit: the
         same stories as without needs, less those no event can join). Their rows: `rows`.
         `created` and `updated` are as the driver reads them: to order and compare (`stamp`)
-        only."""
-        wanted: dict[str, Needs] | None = None
+        only. Served from the store's index of the stories (streams/store/story_index.py),
+        which reads what it lacks from the candidates' index first."""
+        needs_by: dict[str, Needs] | None = None
         if needs is not None:
             by_type: dict[str, list[tuple[frozenset[str], int]]] = {}
             for need in needs:
                 by_type.setdefault(need.type, []).append((need.sides, need.shared))
-            wanted = {t: needs_of(n) for t, n in by_type.items()}
-        # the windows without a limit in one query, each with a limit in its own
-        plain = [w for w in windows if w.limit is None]
-        groups: list[tuple[int | None, list[Window]]] = [(None, plain)] if plain else []
-        groups += [(w.limit, [w]) for w in windows if w.limit is not None]
+            needs_by = {t: needs_of(n) for t, n in by_type.items()}
+        groups: dict[str, list[Window]] = {}
+        for w in windows:
+            groups.setdefault(w.type, []).append(w)
+        if not groups:
+            return []
+        told = {r[0] for r in await self.conn.execute(_TOLD, {"article": article_id})}
         found: dict[str, dict[str, Any]] = {}
-        for limit, group in groups:
-            shape = Shape(limit, _slots(len(group)))
-            params: dict[str, Any] = {"article": article_id}
-            for i in range(shape.windows):  # the slots beyond the group's: NULL
-                params |= _window_params(f"w{i}", group[i] if i < len(group) else None)
-            result = await self.conn.execute(_candidates_query(shape), params)
-            for story_id, type_, sides, created, updated, told in result:  # (rows unpack)
-                if story_id in found or not (told or wanted is None
-                                             or meets(sides, wanted.get(type_, ()))):
-                    continue  # (a type no event needs: no story meets its none)
-                found[story_id] = {"id": story_id, "created": created, "updated": updated,
-                                   "told": told}
+        for type_, group in groups.items():
+            index = await self._index(type_, group)
+            wanted = _wanted(told, None if needs_by is None else needs_by.get(type_, ()))
+            for w in group:
+                for e in index.window(w.closes_from, w.closes_until, w.opened_until, w.limit,
+                                      wanted):
+                    found[e.id] = {"id": e.id, "created": e.created, "updated": e.updated,
+                                   "told": e.id in told}
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
+
+    async def _index(self, type_: str, windows: list[Window]) -> TypeIndex:
+        """The type's index, holding every story of the windows (a type this transaction
+        did not lock: a new one, read for them alone)."""
+        index = self.store.story_index.types.get(type_)
+        if index is None or index.version is None:
+            index = TypeIndex()
+        index.trim(max(w.closes_from for w in windows))
+        gap = index.missing(min(w.closes_from for w in windows))
+        if gap is not None:
+            start, before = gap
+            rows = await self.conn.execute(_READ, {"type": type_, "start": start,
+                                                   "before": before or _LAST})
+            index.read(start, (Entry(r.closes, r.id, r.opened or _LAST, r.sides or "",
+                                     r.created, r.updated) for r in rows))
+        return index
 
     def stamp(self, updated: dt.datetime) -> Any:
         """The `updated` that `candidates` reads back from a row saved with this one (it
@@ -132,6 +148,28 @@ class StoryBatch:
             await self.conn.execute(_insert_ignore(self.store.is_sqlite, stories_table), new)
         if changed:
             await self.conn.execute(_UPDATE_STORY, changed)
+        stamp = self.stamp(now)
+        for row in new:
+            self._kept(row["id"], row, stamp, stamp)
+        for row in changed:
+            self._kept(row["story_id"], row, None, stamp)
+
+    def _kept(self, story_id: str, row: Mapping[str, Any], created: Any, updated: Any) -> None:
+        """A story saved (`created`: it is new, else None; both stamps as `stamp` makes
+        them), into the store's index; a type whose index lacks the row of a story changed
+        (its `created` unknown here) is read again when next asked."""
+        index = self.store.story_index.types.get(row["type"])
+        if index is None or index.version is None:
+            return
+        if created is None:
+            old = index.entries.get(story_id)
+            if old is None:
+                if index.floor is not None and row["closes"] >= index.floor:
+                    index.forget()
+                return
+            created = old.created
+        index.put(Entry(row["closes"], story_id, row["opened"] or _LAST, row["sides"], created,
+                        updated))
 
     async def save_told(self, story_ids: Iterable[str], article: Mapping[str, Any],
                         now: dt.datetime) -> None:
@@ -154,14 +192,30 @@ _UPDATE_STORY = sa.update(stories_table).where(stories_table.c.id == sa.bindpara
 _SAVED = sa.select(events_table.c.id, events_table.c.story_id, events_table.c.payload).where(
     events_table.c.id.in_(sa.bindparam("ids", expanding=True)))
 _ROWS = sa.select(stories_table).where(stories_table.c.id.in_(sa.bindparam("ids", expanding=True)))
+_TOLD = sa.select(story_articles.c.story_id).where(
+    story_articles.c.article_id == sa.bindparam("article"))
+_LAST = "\uffff"  # after every day and id
+# A type's stories closing from `start` to before `before`, as the index keeps them; they
+# are read from the candidates' index alone (`ix_stories_candidates`). Created and updated
+# as the driver reads them (`stamp`): a candidate's are only ordered and compared.
+_READ = sa.select(
+    stories_table.c.id, stories_table.c.closes, stories_table.c.opened, stories_table.c.sides,
+    sa.type_coerce(stories_table.c.created, sa.String).label("created"),
+    sa.type_coerce(stories_table.c.updated, sa.String).label("updated"),
+).where(stories_table.c.type == sa.bindparam("type"),
+        stories_table.c.closes >= sa.bindparam("start"),
+        stories_table.c.closes < sa.bindparam("before"))
 
 
-@functools.cache
-def _lock(is_sqlite: bool) -> Any:
-    """Bump a type's lock row (insert it at version 1)."""
-    insert = (sqlite.insert if is_sqlite else postgresql.insert)(story_locks)
-    return insert.on_conflict_do_update(index_elements=["type"],
-                                        set_={"version": story_locks.c.version + 1})
+@functools.lru_cache(maxsize=32)
+def _lock(types: int) -> sa.TextClause:
+    """Bump so many types' lock rows (:t0, :t1...; a new one inserted at version 1) and read
+    their versions back: one statement, in SQL that SQLite and PostgreSQL both take (through
+    SQLAlchemy's insert with RETURNING, many rows cost the article a third more)."""
+    rows = ", ".join(f"(:t{i}, 1)" for i in range(types))
+    table = story_locks.name
+    return sa.text(f"INSERT INTO {table} (type, version) VALUES {rows} ON CONFLICT (type) "
+                   f"DO UPDATE SET version = {table}.version + 1 RETURNING type, version")
 
 
 @functools.cache
@@ -174,9 +228,13 @@ def _insert_ignore(is_sqlite: bool, table: sa.Table) -> Any:
 async def story_batch(store: Store, types: Iterable[str]) -> AsyncIterator[StoryBatch]:
     """One transaction with the story lock of each event type taken (inside
     `Store.transaction()`, a part of that one: see `lock_story_types`)."""
-    async with store.begin() as conn:
-        await _take_locks(store, conn, types)
-        yield StoryBatch(store, conn)
+    try:
+        async with store.begin() as conn:
+            await _take_locks(store, conn, types)
+            yield StoryBatch(store, conn)
+    except BaseException:
+        store.story_index.forget()  # what it kept of this transaction's writes is void
+        raise
 
 
 async def lock_story_types(store: Store, types: Iterable[str]) -> None:
@@ -189,61 +247,28 @@ async def lock_story_types(store: Store, types: Iterable[str]) -> None:
 
 
 async def _take_locks(store: Store, conn: AsyncConnection, types: Iterable[str]) -> None:
-    # sorted: two workers lock in one order, no deadlock (executemany runs them in order)
-    locks = [{"type": t, "version": 1} for t in sorted(set(types))]
-    if locks:
-        await conn.execute(_lock(store.is_sqlite), locks)
+    # sorted: two workers lock in one order, no deadlock (the rows are taken in order)
+    locked = sorted(set(types))
+    if locked:
+        versions = await conn.execute(_lock(len(locked)),
+                                      {f"t{i}": t for i, t in enumerate(locked)})
+        store.story_index.locked({t: v for t, v in versions})
 
 
-class Shape(NamedTuple):
-    """The candidates query's shape: its limit, and slots for so many windows (a power of
-    two, the slots an article does not fill bound to NULL, which meets nothing): a few
-    shapes serve every article, each built and compiled once."""
+def _wanted(told: set[str], needs: Needs | None) -> Callable[[Entry], bool]:
+    """Whether a story of a window is a candidate: the article told it, or it meets one of
+    the needs of its type (None: every story). Each sides value weighed once an article."""
+    if needs is None:
+        return lambda entry: True
+    weighed: dict[str, bool] = {}
 
-    limit: int | None
-    windows: int
+    def wanted(entry: Entry) -> bool:
+        ok = weighed.get(entry.sides)
+        if ok is None:
+            ok = weighed[entry.sides] = meets(entry.sides, needs)
+        return ok or entry.id in told
 
-
-def _slots(n: int) -> int:
-    """The power of two at or above n (0 for 0)."""
-    return 0 if n <= 0 else 1 << (n - 1).bit_length()
-
-
-@functools.lru_cache(maxsize=64)
-def _candidates_query(shape: Shape) -> sa.Select[Any]:
-    """The candidates query of windows ORed (with a limit: one window), its values bound
-    (`_window_params`): built once per shape, then only its values change from one article
-    to the next. A window bound to NULL matches nothing (NULL in a WHERE is not true, and
-    every condition here is ANDed or ORed, never negated). It reads the candidates' index
-    alone (`ix_stories_candidates`), the sides included: `candidates` keeps those the
-    article told or that meet a need (streams/store/story_sides.py `meets`)."""
-    c = stories_table.c
-    told = c.id.in_(sa.select(story_articles.c.story_id)
-                    .where(story_articles.c.article_id == sa.bindparam("article")))
-    # created and updated as the driver reads them (`stamp`): a candidate's are only
-    # ordered and compared, never converted
-    loaded = sa.select(c.id, c.type, c.sides,
-                       sa.type_coerce(c.created, sa.String).label("created"),
-                       sa.type_coerce(c.updated, sa.String).label("updated"), told.label("told"))
-    wheres = []
-    for i in range(shape.windows):
-        where = sa.and_(c.type == sa.bindparam(f"w{i}type"),
-                        c.closes.between(sa.bindparam(f"w{i}closes"), sa.bindparam(f"w{i}until")),
-                        c.opened <= sa.bindparam(f"w{i}opened"))
-        if shape.limit is not None:
-            last = (sa.select(c.id).where(where).order_by(c.closes.desc(), c.id)
-                    .limit(shape.limit).scalar_subquery())
-            return loaded.where(c.id.in_(last))
-        wheres.append(where)
-    return loaded.where(sa.or_(*wheres))
-
-
-def _window_params(key: str, window: Window | None) -> dict[str, Any]:
-    """The values of a window's slots (None: an unused window)."""
-    return {f"{key}type": window and window.type,
-            f"{key}closes": window and window.closes_from.isoformat(),
-            f"{key}until": window and window.closes_until.isoformat(),
-            f"{key}opened": window and window.opened_until.isoformat()}
+    return wanted
 
 
 def _event_row(event: Event, now: dt.datetime) -> dict[str, Any]:

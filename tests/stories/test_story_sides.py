@@ -20,6 +20,7 @@ from streams.store import Store
 from streams.store.schema import stories as stories_table
 from streams.store.stories import StoryBatch, story_batch
 from streams.store.story_sides import side_text
+from streams.stories import match
 from streams.stories.match import match_article, published_day, side_needs, windows
 from streams.stories.rows import story_from_row, story_values
 
@@ -116,12 +117,14 @@ async def test_loading_by_sides_changes_no_assignment(store: Store) -> None:
     assert filtered < 0.8 * unfiltered  # the sides leave some out: the test compares something
 
 
-async def test_the_candidates_loaded_are_exactly_those_a_need_allows(store: Store) -> None:
-    """The store's candidates query (its windows, needs and sides in a few padded shapes, the
-    slots an article leaves empty bound to NULL) loads exactly the stories of its windows that
-    the article told or that share enough sides with one of its needs, counted here over
-    every stories row; articles of one to three events of several types, so that windows,
-    needs and sides come in many numbers."""
+async def test_the_candidates_loaded_are_exactly_those_a_need_allows(
+        store: Store, monkeypatch: Any) -> None:
+    """The store's candidates (served from its index of the stories, which reads what it
+    lacks from the table) are exactly the stories of their windows (for an undated recall,
+    of the last to close) that the article told or that share enough sides with one of its
+    needs, counted here over every stories row; articles of one to three events of several
+    types, so that windows, needs and sides come in many numbers."""
+    monkeypatch.setattr(match, "RECALL_CANDIDATES", 3)  # a recall's limit cuts, ties too
     rng = random.Random(23)
     start, checked = dt.date(2030, 7, 1), 0
     for n in range(90):
@@ -130,7 +133,8 @@ async def test_the_candidates_loaded_are_exactly_those_a_need_allows(store: Stor
         events = [_event(article, j, rng.choice(["meeting", "ceasefire", "sanctions"]),
                          rng.choice(PAIRS), location=[rng.choice(["Geneva", "Kyiv"])],
                          date=None if rng.random() < 0.8 else
-                         (published - rng.randint(0, 20) * DAY).isoformat())
+                         (published - rng.randint(0, 20) * DAY).isoformat(),
+                         background=rng.random() < 0.15)  # undated: the last to close
                   for j in range(rng.choice([1, 2, 3]))]
         wins, needs = windows(events, published, GAZETTEER), side_needs(events, GAZETTEER)
         async with story_batch(store, {e.type for e in events}) as batch:
@@ -187,10 +191,14 @@ async def test_a_story_kept_is_not_read_again_until_another_worker_changes_it(
     [joined] = await assign_stories(store, second, [
         _event(second, 0, "meeting", ["Ukraine", "Russia"], location=["Istanbul"])], GAZETTEER)
     assert joined.story_id == talks.story_id and read == []
-    async with store.begin() as conn:  # another worker moves the talks to Geneva
-        await conn.execute(sa.update(stories_table)
-                           .where(stories_table.c.id == talks.story_id)
-                           .values(location=["Geneva"], updated=utcnow()))
+    other = await Store(store.url).open()  # another worker moves the talks to Geneva,
+    try:  # under the type's lock, as every writer of stories does
+        async with story_batch(other, {"meeting"}) as batch:
+            await batch.conn.execute(sa.update(stories_table)
+                                     .where(stories_table.c.id == talks.story_id)
+                                     .values(location=["Geneva"], updated=utcnow()))
+    finally:
+        await other.close()
     third = _article(3, day)
     [apart] = await assign_stories(store, third, [
         _event(third, 0, "meeting", ["Ukraine", "Russia"], location=["Istanbul"])], GAZETTEER)
