@@ -42,7 +42,7 @@ class Store:
         self.url = _normalise_url(url)
         self._engine: AsyncEngine | None = None
         self._ignoring: dict[str, Any] = {}
-        # what the candidates query reads of the stories, kept (streams/store/story_index.py)
+        # what story candidates need of each story, kept (streams/store/story_index.py)
         self.story_index = StoryIndex()
 
     @property

@@ -293,6 +293,7 @@ story_articles = sa.Table(
     sa.Column("added", sa.DateTime(timezone=True), nullable=False),
 )
 # the candidates' windows: by type and closing day, their first day read from the index, and
-# all else the candidates query reads (streams/store/stories.py): no row read per story
+# all else the store's index of the stories keeps (streams/store/story_index.py): no row
+# read per story
 sa.Index("ix_stories_candidates", stories.c.type, stories.c.closes, stories.c.opened,
          stories.c.sides, stories.c.created, stories.c.updated, stories.c.id)

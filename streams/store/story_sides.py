@@ -3,8 +3,9 @@ enough of them with an event to be its candidate (streams/stories/match.py `choo
 enough sides), pure.
 
 The `sides` column holds a story's folded sides as "|a|b|" ("|" with none). The candidates
-query (streams/store/stories.py) reads the sides of each story of its windows from the
-candidates' index and asks `meets` of them here: the same test on SQLite and PostgreSQL.
+(streams/store/stories.py) take the sides of each story of their windows from the store's
+index of the stories (streams/store/story_index.py, read from the candidates' index) and ask
+`meets` of them here: the same test on SQLite and PostgreSQL.
 (Weighed in SQL instead, one LIKE per side and need padded to a few query shapes, the
 query cost 1.1 to 1.3 ms an article in tests/bench/bench_stories.py, against 0.6 to 1.0
 so, and its larger shapes, for articles of many sides, took milliseconds each to build.)

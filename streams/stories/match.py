@@ -173,7 +173,7 @@ def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_
     # (this loop runs for every candidate of the type: what it needs is worked out once)
     type_, sides, published = m.type, m.sides, m.published
     # enough sides: at least min(the type's parties, the mention's sides, the story's) in
-    # common, one at least (what the store's candidates query selects by, `_meets`)
+    # common, one at least (what the store's candidates are kept by: story_sides `meets`)
     cap = min(kind.parties, len(sides))
     horizon = published + kind.span * DAY
     recall, closes, fits, common = m.recall, kind.closes, kind.fits, sides.intersection
