@@ -92,30 +92,39 @@ class StoryBatch:
         told = {r[0] for r in await self.conn.execute(_TOLD, {"article": article_id})}
         found: dict[str, dict[str, Any]] = {}
         for type_, group in groups.items():
-            index = await self._index(type_, group)
+            index, far = await self._index(type_, group)
             wanted = _wanted(told, None if needs_by is None else needs_by.get(type_, ()))
             for w in group:
-                for e in index.window(w.closes_from, w.closes_until, w.opened_until, w.limit,
-                                      wanted):
+                below = index.floor is not None and w.closes_from.isoformat() < index.floor
+                served = far if below else index
+                for e in served.window(w.closes_from, w.closes_until, w.opened_until, w.limit,
+                                       wanted):
                     found[e.id] = {"id": e.id, "created": e.created, "updated": e.updated,
                                    "told": e.id in told}
         return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
 
-    async def _index(self, type_: str, windows: list[Window]) -> TypeIndex:
-        """The type's index, holding every story of the windows (a type this transaction
-        did not lock: a new one, read for them alone)."""
+    async def _index(self, type_: str, windows: list[Window]) -> tuple[TypeIndex, TypeIndex]:
+        """The type's index, holding the stories of the windows it keeps (a type this
+        transaction did not lock: a new one, read for them alone), and for the windows
+        starting below its floor an index passing with this article (else the same)."""
         index = self.store.story_index.types.get(type_)
         if index is None or index.version is None:
             index = TypeIndex()
         index.trim(max(w.closes_from for w in windows))
-        gap = index.missing(min(w.closes_from for w in windows))
+        lowest = min(w.closes_from for w in windows)
+        gap = index.missing(lowest)
         if gap is not None:
-            start, before = gap
-            rows = await self.conn.execute(_READ, {"type": type_, "start": start,
-                                                   "before": before or _LAST})
-            index.read(start, (Entry(r.closes, r.id, r.opened or _LAST, r.sides or "",
-                                     r.created, r.updated) for r in rows))
-        return index
+            index.read(gap[0], await self._read(type_, *gap))
+        if index.floor is None or lowest.isoformat() >= index.floor:
+            return index, index
+        return index, index.beside(await self._read(type_, lowest.isoformat(), index.floor))
+
+    async def _read(self, type_: str, start: str, before: str | None) -> list[Entry]:
+        """The type's stories closing from `start` to before `before` (None: no end)."""
+        rows = await self.conn.execute(_READ, {"type": type_, "start": start,
+                                               "before": before or _LAST})
+        return [Entry(r.closes, r.id, r.opened or _LAST, r.sides or "", r.created, r.updated)
+                for r in rows]
 
     def stamp(self, updated: dt.datetime) -> Any:
         """The `updated` that `candidates` reads back from a row saved with this one (it

@@ -12,8 +12,11 @@ reads back must be the one after its own last bump; else (another worker wrote, 
 transaction of ours was rolled back) the type is forgotten and read again from the store
 when next asked. The stories table is written only there, under that lock.
 
-Bounded: a type keeps the stories that close within KEEP_DAYS of the latest window asked;
-a window reaching further back reads the days it lacks from the store first (`missing`).
+Bounded: a type keeps the stories that close within KEEP_DAYS of the latest window asked
+(a month more before it lets go); a window starting earlier within that reads the days it
+lacks from the store and keeps them (`missing`), one reaching further back (a recall dated
+years ago; articles out of order) reads them for itself alone (`beside`): kept, they would
+be let go at the next article and read again.
 """
 
 from __future__ import annotations
@@ -58,18 +61,31 @@ class TypeIndex:
         self.order.clear()
 
     def missing(self, closes_from: dt.date) -> tuple[str, str | None] | None:
-        """The days of `closes` to read from the store before a window from `closes_from`
-        can be served here: (from, before; None: no end), or None when none."""
-        wanted = closes_from.isoformat()
-        if self.floor is not None and wanted >= self.floor:
+        """The days of `closes` to read from the store and keep before a window from
+        `closes_from` can be served here (`trim` first): (from, before; None: no end), or
+        None when none. Never below KEEP_DAYS before the latest window: what a window
+        needs further back is read for it alone (`beside`), not kept."""
+        if self.latest:
+            closes_from = max(closes_from, dt.date.fromisoformat(self.latest)
+                              - dt.timedelta(days=KEEP_DAYS))
+        if self.floor is not None and closes_from.isoformat() >= self.floor:
             return None
         return (closes_from - dt.timedelta(days=READ_AHEAD_DAYS)).isoformat(), self.floor
 
     def read(self, start: str, entries: Iterable[Entry]) -> None:
         """The stories read from the store for the days from `start` to the floor."""
+        fresh = sorted(e for e in entries if e.id not in self.entries)
+        self.entries.update((e.id, e) for e in fresh)
+        self.order[:0] = fresh  # (all close before the old floor)
         self.floor = start
-        for entry in entries:
-            self.put(entry)
+
+    def beside(self, entries: Iterable[Entry]) -> TypeIndex:
+        """A passing index of these stories (read from the store: those closing from a
+        window's start to the floor) and of those kept here, for windows that reach below
+        the floor; nothing of it is kept."""
+        passing = TypeIndex()
+        passing.order = sorted(entries) + self.order
+        return passing
 
     def put(self, entry: Entry) -> None:
         """A story saved (or read): kept when it closes on or after the floor."""
@@ -87,19 +103,20 @@ class TypeIndex:
             bisect.insort(self.order, entry)
 
     def trim(self, latest: dt.date) -> None:
-        """Forget the stories that close more than KEEP_DAYS before the latest window start
-        asked (`latest`, this article's latest); before `missing` and `window`."""
+        """The latest window start asked (this article's latest): the stories that close
+        more than KEEP_DAYS before it are forgotten, a month of them at a time."""
         low = latest.isoformat()
         if low <= self.latest:
             return
         self.latest = low
-        cut = (latest - dt.timedelta(days=KEEP_DAYS)).isoformat()
-        if self.floor is not None and self.floor < cut:
-            drop = bisect.bisect_left(self.order, (cut,))
+        cut = latest - dt.timedelta(days=KEEP_DAYS)
+        if self.floor is not None and self.floor < (
+                cut - dt.timedelta(days=READ_AHEAD_DAYS)).isoformat():
+            drop = bisect.bisect_left(self.order, (cut.isoformat(),))
             for entry in self.order[:drop]:
                 del self.entries[entry.id]
             del self.order[:drop]
-            self.floor = cut
+            self.floor = cut.isoformat()
 
     def window(self, closes_from: dt.date, closes_until: dt.date, opened_until: dt.date,
                limit: int | None, wanted: Callable[[Entry], bool]) -> list[Entry]:

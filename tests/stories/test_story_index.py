@@ -23,12 +23,14 @@ START = dt.date(2031, 3, 2)
 
 
 def _meeting(n: int, published: dt.date, sides: list[str], venue: str,
-             date: dt.date | None = None, background: bool = False) -> tuple[Article, Event]:
+             date: dt.date | None = None, background: bool = False, undated: bool = False
+             ) -> tuple[Article, Event]:
     article = Article(id=content_key("index article", str(n)), url=f"i{n}", title="", text="",
                       published=published.isoformat(), source=f"outlet {n % 5}")
     event = Event(id=content_key("index event", str(n)), article_id=article.id, type="meeting",
                   actors=list(sides), sides=list(sides), location=[venue], quantities={},
-                  date=(date or published).isoformat(), status="occurred", topic=[],
+                  date=None if undated else (date or published).isoformat(),
+                  status="occurred", topic=[],
                   background=background, evidence="a sentence")
     return article, event
 
@@ -96,3 +98,11 @@ async def test_a_recall_reaches_back_past_what_the_index_keeps(store: Store) -> 
                             date=START + 13 * DAY, background=True)
     assert recalled.story_id == rounds[2].story_id and not recalled.story_new
     assert between.story_new
+    # articles out of order, a year back: the round of their day, and for an undated
+    # recall the round nearest before it, all read beside what the index keeps
+    belated = await _assign(store, 102, START + 10 * DAY, ["Ukraine", "Russia"], "Istanbul")
+    undated = await _assign(store, 103, START + 12 * DAY, ["Ukraine", "Russia"], "Istanbul",
+                            background=True, undated=True)
+    assert belated.story_id == rounds[2].story_id
+    assert undated.story_id == rounds[2].story_id
+    assert len(store.story_index.types["meeting"].entries) == len(kept)  # none kept

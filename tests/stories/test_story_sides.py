@@ -16,7 +16,7 @@ from streams.core.clock import utcnow
 from streams.core.records import Article, Event, content_key
 from streams.knowledge.gazetteer import Gazetteer
 from streams.runtime.stories import assign_stories
-from streams.store import Store
+from streams.store import Store, story_index
 from streams.store.schema import stories as stories_table
 from streams.store.stories import StoryBatch, story_batch
 from streams.store.story_sides import side_text
@@ -123,12 +123,16 @@ async def test_the_candidates_loaded_are_exactly_those_a_need_allows(
     lacks from the table) are exactly the stories of their windows (for an undated recall,
     of the last to close) that the article told or that share enough sides with one of its
     needs, counted here over every stories row; articles of one to three events of several
-    types, so that windows, needs and sides come in many numbers."""
+    types, so that windows, needs and sides come in many numbers, in order of publication
+    and then out of it, the index keeping two days (a window reaching further back is
+    served beside it)."""
     monkeypatch.setattr(match, "RECALL_CANDIDATES", 3)  # a recall's limit cuts, ties too
+    monkeypatch.setattr(story_index, "KEEP_DAYS", 2)
+    monkeypatch.setattr(story_index, "READ_AHEAD_DAYS", 1)
     rng = random.Random(23)
     start, checked = dt.date(2030, 7, 1), 0
-    for n in range(90):
-        published = start + (n // 10) * DAY
+    for n in range(120):
+        published = start + (n // 10 if n < 60 else rng.randint(0, 9)) * DAY
         article = _article(n, published)
         events = [_event(article, j, rng.choice(["meeting", "ceasefire", "sanctions"]),
                          rng.choice(PAIRS), location=[rng.choice(["Geneva", "Kyiv"])],
