@@ -328,24 +328,29 @@ class Dispatcher:
         if policy.horizon is not None and attempt_id is not None:
             since = await outbox.retrying_since(self.store, d.id, attempt)
         state, next_attempt, error = policy.next_state(result, attempt, now, since)
-        await outbox.finish(self.store, d.id, attempt_id, _attempt(result), state, next_attempt,
-                            error, now)
+        # the answer, the destination's flag and the operator's alert of a dead delivery in
+        # one transaction: a crash between them would leave a dead delivery nobody is told of
+        async with self.store.transaction():
+            await outbox.finish(self.store, d.id, attempt_id, _attempt(result), state,
+                                next_attempt, error, now)
+            if result.flag_destination:
+                await outbox.flag_destination(self.store, d.destination, result.error)
+            told = state is State.DEAD and await self._raise_dead(d, error, now)
         if self.metrics is not None:
             self.metrics.deliveries.labels(d.destination, result.outcome.value).inc()
-        if result.flag_destination:
-            await outbox.flag_destination(self.store, d.destination, result.error)
         if state is State.DEAD:
             log.warning("delivery %s of alert %s to %s is dead: %s",
                         d.id, d.alert_id, d.destination, error)
-            await self._raise_dead(d, error, now)
-
-    async def _raise_dead(self, d: Delivery, error: str, now: dt.datetime) -> None:
-        """Tell the operator through the other destinations (once per destination and day)."""
-        others = [name for name in self.sinks if name != d.destination]
-        alert = dead_delivery_alert(d.destination, d.alert, error, now, others)
-        if alert is not None and await record_alert(self.store, alert, others):
+        if told:  # committed: the other destinations' drains take it
             for kick in self._kicks.values():
                 kick.set()
+
+    async def _raise_dead(self, d: Delivery, error: str, now: dt.datetime) -> bool:
+        """Record the operator's alert through the other destinations (once per destination
+        and day); whether one was recorded."""
+        others = [name for name in self.sinks if name != d.destination]
+        alert = dead_delivery_alert(d.destination, d.alert, error, now, others)
+        return alert is not None and await record_alert(self.store, alert, others)
 
 
 def _attempt(result: SendResult) -> AttemptResult:

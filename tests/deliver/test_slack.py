@@ -199,3 +199,40 @@ async def test_headline_with_slack_control_sequences_arrives_escaped(slack, stor
     # the only link markup is our own headline link
     assert re.findall(r"<(?!https://news\.example/)", rendered) == []
     assert "\r" not in rendered and "\nBcc" not in rendered
+
+
+async def test_a_dead_delivery_is_never_stored_without_its_operator_alert(slack, store,
+                                                                        monkeypatch):
+    """A refusal makes a delivery dead and tells the operator through the other
+    destination in one transaction: when the operator's alert cannot be stored, the answer
+    is not stored either (what a crash between the two would leave: a dead delivery nobody
+    is told of); it is recorded, with the operator's alert, at the next drain."""
+    import streams.deliver.dispatcher as dispatcher_module
+    from streams.core.errors import StoreError
+
+    slack.answers = ["400"]
+    await record_alert(store, make_alert(destinations=["slack"]))
+    recorded = dispatcher_module.record_alert
+    failing = [True]
+
+    async def record_or_fail(*args, **kwargs):
+        if failing.pop() if failing else False:
+            raise StoreError("disk I/O error")
+        return await recorded(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher_module, "record_alert", record_or_fail)
+    sink, other = webhook_sink(slack), webhook_sink(slack)
+    dispatcher = Dispatcher(store, {"slack": sink, "ops": other}, policy=FAST)
+    try:
+        await dispatcher.drain()
+    except StoreError:
+        pass
+    states = [(r.destination, r.state) for r in await rows(store, deliveries)]
+    assert ("slack", "dead") not in states and len(states) == 1
+    await dispatcher.drain()
+    await dispatcher.drain()
+    states = sorted((r.destination, r.state) for r in await rows(store, deliveries))
+    assert states == [("ops", "sent"), ("slack", "dead")]
+    assert any("deliveries to slack are dead" in str(p) for p in slack.top_level())
+    await sink.aclose()
+    await other.aclose()
