@@ -24,7 +24,7 @@ from streams.store.db import Store
 from streams.store.schema import events as events_table
 from streams.store.schema import stories as stories_table
 from streams.store.schema import story_articles, story_locks
-from streams.store.story_index import Entry, TypeIndex
+from streams.store.story_index import LAST, Entry, TypeIndex
 from streams.store.story_sides import Needs, meets, needs_of, sides_column
 
 
@@ -122,8 +122,8 @@ class StoryBatch:
     async def _read(self, type_: str, start: str, before: str | None) -> list[Entry]:
         """The type's stories closing from `start` to before `before` (None: no end)."""
         rows = await self.conn.execute(_READ, {"type": type_, "start": start,
-                                               "before": before or _LAST})
-        return [Entry(r.closes, r.id, r.opened or _LAST, r.sides or "", r.created, r.updated)
+                                               "before": before or LAST})
+        return [Entry(r.closes, r.id, r.opened or LAST, r.sides or "", r.created, r.updated)
                 for r in rows]
 
     def stamp(self, updated: dt.datetime) -> Any:
@@ -177,7 +177,7 @@ class StoryBatch:
                     index.forget()
                 return
             created = old.created
-        index.put(Entry(row["closes"], story_id, row["opened"] or _LAST, row["sides"], created,
+        index.put(Entry(row["closes"], story_id, row["opened"] or LAST, row["sides"], created,
                         updated))
 
     async def save_told(self, story_ids: Iterable[str], article: Mapping[str, Any],
@@ -203,7 +203,6 @@ _SAVED = sa.select(events_table.c.id, events_table.c.story_id, events_table.c.pa
 _ROWS = sa.select(stories_table).where(stories_table.c.id.in_(sa.bindparam("ids", expanding=True)))
 _TOLD = sa.select(story_articles.c.story_id).where(
     story_articles.c.article_id == sa.bindparam("article"))
-_LAST = "\uffff"  # after every day and id
 # A type's stories closing from `start` to before `before`, as the index keeps them; they
 # are read from the candidates' index alone (`ix_stories_candidates`). Created and updated
 # as the driver reads them (`stamp`): a candidate's are only ordered and compared.

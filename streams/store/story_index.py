@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 # missing stretch is read at once (one query for many articles' windows).
 KEEP_DAYS = 150
 READ_AHEAD_DAYS = 30
+LAST = "\uffff"  # after every day and id (an unknown first day: never within a window)
 
 
 class Entry(NamedTuple):
@@ -127,7 +128,7 @@ class TypeIndex:
                              opened_until.isoformat())
         order = self.order
         start = bisect.bisect_left(order, (low,))
-        end = bisect.bisect_right(order, (high, _LAST))
+        end = bisect.bisect_right(order, (high, LAST))
         if limit is None:
             return [e for e in order[start:end] if e.opened <= opened and wanted(e)]
         taken: list[Entry] = []
@@ -140,9 +141,6 @@ class TypeIndex:
         taken.sort(key=lambda e: e.id)
         taken.sort(key=lambda e: e.closes, reverse=True)
         return [e for e in taken[:limit] if wanted(e)]
-
-
-_LAST = "\uffff"  # after every id
 
 
 class StoryIndex:
@@ -161,10 +159,6 @@ class StoryIndex:
             elif index.version is None or version != index.version + 1:
                 index.forget()
             index.version = version
-
-    def of(self, type_: str) -> TypeIndex:
-        """The type's index (locked first: `locked`)."""
-        return self.types[type_]
 
     def forget(self) -> None:
         """A transaction that wrote here was rolled back: nothing kept is trusted."""
