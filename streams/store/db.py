@@ -95,7 +95,7 @@ class Store:
         if held is not None:
             yield held
             return
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             yield conn
 
     @asynccontextmanager
@@ -109,15 +109,22 @@ class Store:
         if held is not None:
             yield held
             return
+        async with self._begin() as conn:
+            token = _HELD.set((self, asyncio.current_task(), conn))
+            try:
+                yield conn
+            finally:
+                _HELD.reset(token)
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        """The engine's transaction; one rolled back voids what the stories' index kept of
+        it (streams/store/story_index.py): the index is forgotten."""
         try:
             async with self.engine.begin() as conn:
-                token = _HELD.set((self, asyncio.current_task(), conn))
-                try:
-                    yield conn
-                finally:
-                    _HELD.reset(token)
+                yield conn
         except BaseException:
-            self.story_index.forget()  # the stories it kept of this transaction are void
+            self.story_index.forget()
             raise
 
     def _held(self) -> AsyncConnection | None:

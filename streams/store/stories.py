@@ -236,13 +236,9 @@ def _insert_ignore(is_sqlite: bool, table: sa.Table) -> Any:
 async def story_batch(store: Store, types: Iterable[str]) -> AsyncIterator[StoryBatch]:
     """One transaction with the story lock of each event type taken (inside
     `Store.transaction()`, a part of that one: see `lock_story_types`)."""
-    try:
-        async with store.begin() as conn:
-            await _take_locks(store, conn, types)
-            yield StoryBatch(store, conn)
-    except BaseException:
-        store.story_index.forget()  # what it kept of this transaction's writes is void
-        raise
+    async with store.begin() as conn:  # (rolled back, it makes the store forget its index)
+        await _take_locks(store, conn, types)
+        yield StoryBatch(store, conn)
 
 
 async def lock_story_types(store: Store, types: Iterable[str]) -> None:

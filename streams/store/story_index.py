@@ -10,7 +10,8 @@ Trusted only while this worker is the only writer of the type: every transaction
 assigns stories bumps the type's lock row (streams/store/stories.py), and the version it
 reads back must be the one after its own last bump; else (another worker wrote, or a
 transaction of ours was rolled back) the type is forgotten and read again from the store
-when next asked. The stories table is written only there, under that lock.
+when next asked; a rolled-back transaction of the store's forgets every type at once.
+The stories table is written only there, under that lock.
 
 Bounded: a type keeps the stories that close within KEEP_DAYS of the latest window asked
 (a month more before it lets go); a window starting earlier within that reads the days it
