@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from streams.core.records import Article, Event, content_key
+from streams.core.records import Article, Event, dated_key
 from streams.extract.dates import parse_published
 from streams.extract.reader import ArticleReader, Draft
 from streams.extract.sides import sides_of
@@ -113,7 +113,9 @@ def chunks(article: Article, limit: int = CHUNK_CHARS) -> Iterator[str]:
 def _event(article: Article, draft: Draft) -> Event:
     evidence = " ".join(draft.evidence)
     return Event(
-        id=content_key(article.id, draft.type, draft.evidence[0], str(draft.first)),
+        # dated by its article (streams/core/records.py dated_key: a day's events side by side)
+        id=dated_key(parse_published(article.published), article.id, draft.type,
+                     draft.evidence[0], str(draft.first)),
         article_id=article.id,
         type=draft.type,
         actors=list(draft.actors),

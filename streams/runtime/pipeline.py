@@ -33,11 +33,10 @@ from streams.extract.consolidate import consolidate
 from streams.poll.retry import is_transient, retry_delay
 from streams.runtime.metrics import Metrics
 from streams.runtime.polling import Schedule, StoreFailures, poll_feeds
-from streams.runtime.stories import assign_stories
+from streams.runtime.stories import assign_batch
 from streams.store import Store
 from streams.store.articles import get_article, save_article
 from streams.store.items import DONE, FAILED, mark_item, retry_or_fail
-from streams.store.stories import lock_story_types
 
 if TYPE_CHECKING:
     from streams.evaluate.hot_reload import RulebookHolder
@@ -166,17 +165,14 @@ class Pipeline:
         """Give each article's events their story (store work, article by article in the
         order given, in one transaction: the batch is stored whole or not at all), then one
         event per happening for the rules."""
+        gazetteer = self.extractor.gazetteer
         out = []
-        # one transaction for the batch (one commit), every type it locks taken first
-        async with self.store.transaction():
-            await lock_story_types(self.store, {e.type for events in lists for e in events})
-            for article, events in zip(articles, lists, strict=True):
-                storied = await assign_stories(
-                    self.store, article, events, self.extractor.gazetteer
-                )
-                # the rules see one event per happening; the store keeps every mention
-                happenings = consolidate(storied, self.extractor.gazetteer)
-                out.append((ArticleEvents(article=article, events=happenings), storied))
+        assigned = await assign_batch(self.store, list(zip(articles, lists, strict=True)),
+                                      gazetteer)
+        for article, storied in zip(articles, assigned, strict=True):
+            # the rules see one event per happening; the store keeps every mention
+            happenings = consolidate(storied, gazetteer)
+            out.append((ArticleEvents(article=article, events=happenings), storied))
         for _, storied in out:  # counted once stored
             for event in storied:
                 self.metrics.events.labels(event.type).inc()

@@ -10,7 +10,7 @@ with no new rows.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +18,13 @@ from streams.core.clock import utcnow
 from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
-from streams.store.stories import StoryBatch, story_article_ids, story_batch, story_row
+from streams.store.stories import (
+    StoryBatch,
+    lock_story_types,
+    story_article_ids,
+    story_batch,
+    story_row,
+)
 from streams.stories.match import match_article, published_day, side_needs, windows
 from streams.stories.rows import story_from_row, story_values
 from streams.stories.state import StoryState
@@ -64,6 +70,19 @@ async def assign_stories(
         await batch.save_events([e for e in matching.events if e.id not in saved], now)
         _keep(store, matching.touched.values(), batch.stamp(now))
         return matching.events
+
+
+async def assign_batch(
+    store: Store, batch: Sequence[tuple[Article, list[Event]]], gazetteer: Gazetteer
+) -> list[list[Event]]:
+    """`assign_stories` for each article of a batch, in the order given, in one transaction
+    (the caller's when it holds one: `Store.transaction()`): stored whole or not at all, one
+    commit. Every type the batch locks is taken first, in one order, so that two workers'
+    batches cannot deadlock. The service and the backtest assign their batches so."""
+    async with store.transaction():
+        await lock_story_types(store, {e.type for _, events in batch for e in events})
+        return [await assign_stories(store, article, events, gazetteer)
+                for article, events in batch]
 
 
 async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id: str

@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from streams.core.records import Article, Event, content_key
+from streams.core.records import Article, Event, dated_key
 from streams.extract.dates import parse_published
 from streams.knowledge.gazetteer import Gazetteer
 from streams.stories.identity import (
@@ -151,8 +151,9 @@ def match_article(
         story = choose(m, stories.get(m.type, []), gazetteer, article.id)
         when, is_new = m.when, story is None
         if story is None:
-            story = new_story(content_key("story", event.id), event, when, article.id,
-                              article.source, published)
+            # dated by its first article (dated_key: a day's stories side by side)
+            story = new_story(dated_key(parse_published(article.published), "story", event.id),
+                              event, when, article.id, article.source, published)
             stories.setdefault(story.type, []).append(story)
             out.opened.add(story.id)
         else:

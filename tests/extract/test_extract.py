@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,10 @@ def test_ids_are_deterministic_and_stories_left_empty(extractor: Extractor) -> N
     first, second = extractor.extract([article]), extractor.extract([article])
     assert [e.id for e in first[0]] == [e.id for e in second[0]] and first[0]
     assert all(e.story_id == "" for e in first[0])
+    # dated by their article's publication day (a day's events side by side in the store)
+    assert all(e.id.startswith("20250516-") for e in first[0])
+    undated = extractor.extract([replace(article, published=None)])[0]
+    assert undated and all(len(e.id) == 16 and "-" not in e.id for e in undated)
 
 
 def test_empty_and_eventless_articles_give_no_events(extractor: Extractor) -> None:

@@ -386,3 +386,18 @@ def test_consolidate_keeps_two_cities_and_two_scopes_apart() -> None:
                           ev(4, "ceasefire", topic=["black sea"])], GAZ)
     same = consolidate([ev(5, "ceasefire", topic=["energy"]), ev(6, "ceasefire")], GAZ)
     assert (len(strikes), len(truces), len(same)) == (2, 2, 1)
+
+
+def test_a_story_id_begins_with_the_day_its_first_article_was_published() -> None:
+    feed = Feed()
+    opened = feed.story("2030-01-05", "attack", location=["Kharkiv"], date="2030-01-05")
+    joined = feed.story("2030-01-06", "attack", location=["Kharkiv"], date="2030-01-05")
+    assert opened == joined and opened.startswith("20300105-")
+    # the same article again (another run, another worker): the same id
+    assert Feed().story("2030-01-05", "attack", location=["Kharkiv"],
+                        date="2030-01-05") == opened
+    # an article without a publication date: no day to begin with
+    article = Article(id="undated", url="u", title="", text="", published=None, source="s")
+    event = _event(article.id, "u.0", "attack", {"location": ["Odesa"]})
+    story_id = match_article(article, [event], [], GAZ, TODAY).events[0].story_id
+    assert len(story_id) == 16 and "-" not in story_id
