@@ -19,6 +19,7 @@ from streams.core.records import Article, Event
 from streams.knowledge.gazetteer import Gazetteer
 from streams.store.db import Store
 from streams.store.stories import (
+    Found,
     StoryBatch,
     lock_story_types,
     story_article_ids,
@@ -29,15 +30,17 @@ from streams.stories.match import match_article, published_day, side_needs, wind
 from streams.stories.rows import story_from_row, story_values
 from streams.stories.state import StoryState
 
-# Candidate stories decoded from their rows, by id, with the `updated` they were read at: a
-# story open for weeks is a candidate for every article of its type meanwhile, and decoding
-# its row each time would be most of what a candidate costs. An entry serves only while its
-# row is unchanged (any worker's update changes `updated`); the least recently used go first.
+# Candidate stories decoded from their rows, per store and id, with the `updated` they were
+# read at: a story open for weeks is a candidate for every article of its type meanwhile,
+# and decoding its row each time would be most of what a candidate costs. An entry serves
+# only while its row is unchanged (any worker's update changes `updated`); past DECODED_MAX
+# a store's entries decoded or saved first go first (one still asked for is decoded again:
+# about one row a day's articles; kept in order of use, the bookkeeping cost more).
 # A story this worker saves is kept as saved, with the `updated` it wrote as the store reads
 # it back (StoryBatch.stamp: compared as the driver reads it, unconverted); if its
 # transaction fails, the row keeps another `updated` and is read again.
 DECODED_MAX = 4096
-_DECODED: OrderedDict[tuple[str, str], tuple[Any, StoryState]] = OrderedDict()  # (store, id)
+_DECODED: dict[str, OrderedDict[str, tuple[Any, StoryState]]] = {}  # store url -> id -> entry
 
 
 async def assign_stories(
@@ -85,49 +88,57 @@ async def assign_batch(
                 for article, events in batch]
 
 
-async def _candidates(batch: StoryBatch, found: list[dict[str, Any]], article_id: str
+async def _candidates(batch: StoryBatch, found: list[Found], article_id: str
                       ) -> list[StoryState]:
-    """The states of the candidate stories found ({id, updated, told}), oldest first: the
-    one decoded before while its row is unchanged, else decoded from its row. The matcher
-    updates the states it picks in place: the caller forgets those (`_forget`)."""
-    where = batch.store.url
+    """The states of the candidate stories found, oldest first: the one decoded before while
+    its row is unchanged, else decoded from its row. The matcher updates the states it picks
+    in place: the caller forgets those (`_forget`)."""
+    decoded = _decoded(batch.store)
     kept: dict[str, StoryState] = {}
-    get, recent = _DECODED.get, _DECODED.move_to_end  # (this loop runs for every candidate)
+    get = decoded.get  # (this loop runs for every candidate)
     for f in found:
-        key = (where, f["id"])
-        entry = get(key)
-        if entry is not None and entry[0] == f["updated"]:
-            recent(key)
-            kept[f["id"]] = entry[1]
+        entry = get(f.id)
+        if entry is not None and entry[0] == f.updated:
+            kept[f.id] = entry[1]
     if len(kept) < len(found):
-        stale = [f for f in found if f["id"] not in kept]
-        fresh = await batch.rows(f["id"] for f in stale)
+        stale = [f for f in found if f.id not in kept]
+        fresh = await batch.rows(f.id for f in stale)
         for f in stale:
-            kept[f["id"]] = state = story_from_row(fresh[f["id"]])
-            _remember((where, f["id"]), f["updated"], state)
+            kept[f.id] = state = story_from_row(fresh[f.id])
+            _remember(decoded, f.id, f.updated, state)
     out = []
     for f in found:
-        state = kept[f["id"]]
-        state.articles = [article_id] if f["told"] else []
+        state = kept[f.id]
+        state.articles = [article_id] if f.told else []
         out.append(state)
     return out
 
 
+def _decoded(store: Store) -> OrderedDict[str, tuple[Any, StoryState]]:
+    decoded = _DECODED.get(store.url)
+    if decoded is None:
+        decoded = _DECODED[store.url] = OrderedDict()
+    return decoded
+
+
 def _keep(store: Store, stories: Iterable[StoryState], updated: Any) -> None:
+    decoded = _decoded(store)
     for story in stories:
-        _remember((store.url, story.id), updated, story)
+        _remember(decoded, story.id, updated, story)
 
 
-def _remember(key: tuple[str, str], updated: Any, story: StoryState) -> None:
-    _DECODED[key] = (updated, story)
-    _DECODED.move_to_end(key)
-    while len(_DECODED) > DECODED_MAX:
-        _DECODED.popitem(last=False)
+def _remember(decoded: OrderedDict[str, tuple[Any, StoryState]], story_id: str, updated: Any,
+              story: StoryState) -> None:
+    decoded[story_id] = (updated, story)
+    decoded.move_to_end(story_id)
+    while len(decoded) > DECODED_MAX:
+        decoded.popitem(last=False)
 
 
 def _forget(store: Store, story_ids: Iterable[str]) -> None:
+    decoded = _decoded(store)
     for story_id in story_ids:
-        _DECODED.pop((store.url, story_id), None)
+        decoded.pop(story_id, None)
 
 
 async def load_story(store: Store, story_id: str) -> StoryState | None:

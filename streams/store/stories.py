@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,6 +56,19 @@ class SideNeed(Protocol):
     def shared(self) -> int: ...
 
 
+class Found(NamedTuple):
+    """A candidate story as `StoryBatch.candidates` finds it: `created` and `updated` as the
+    driver reads them (to order and compare only); `told`: the article already told it."""
+
+    id: str
+    created: Any
+    updated: Any
+    told: bool
+
+
+_OLDEST = operator.attrgetter("created", "id")
+
+
 class StoryBatch:
     """One article's transaction on the events and stories tables, its types locked."""
 
@@ -68,8 +82,8 @@ class StoryBatch:
         return {r.id: (r.story_id, bool((r.payload or {}).get("story_new"))) for r in rows}
 
     async def candidates(self, windows: Iterable[Window], article_id: str,
-                         needs: Iterable[SideNeed] | None = None) -> list[dict[str, Any]]:
-        """{id, created, updated, told} of the stories in the windows (`closes` from
+                         needs: Iterable[SideNeed] | None = None) -> list[Found]:
+        """The stories in the windows (`closes` from
         closes_from to closes_until, `opened` on or before opened_until; with a limit, that
         many, the last to close first), each once, oldest first; `told`: the article already
         told it (a redelivery, or its other events saved before). With `needs`, only those
@@ -90,18 +104,17 @@ class StoryBatch:
         if not groups:
             return []
         told = {r[0] for r in await self.conn.execute(_TOLD, {"article": article_id})}
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, Entry] = {}
         for type_, group in groups.items():
             index, far = await self._index(type_, group)
             wanted = _wanted(told, None if needs_by is None else needs_by.get(type_, ()))
             for w in group:
                 below = index.floor is not None and w.closes_from.isoformat() < index.floor
                 served = far if below else index
-                for e in served.window(w.closes_from, w.closes_until, w.opened_until, w.limit,
-                                       wanted):
-                    found[e.id] = {"id": e.id, "created": e.created, "updated": e.updated,
-                                   "told": e.id in told}
-        return sorted(found.values(), key=lambda r: (r["created"], r["id"]))
+                found.update((e.id, e) for e in served.window(
+                    w.closes_from, w.closes_until, w.opened_until, w.limit, wanted))
+        return [Found(e.id, e.created, e.updated, e.id in told)
+                for e in sorted(found.values(), key=_OLDEST)]
 
     async def _index(self, type_: str, windows: list[Window]) -> tuple[TypeIndex, TypeIndex]:
         """The type's index, holding the stories of the windows it keeps (a type this

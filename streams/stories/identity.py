@@ -213,9 +213,12 @@ class Identity:
     # sentence names the one party it is about, and none need be shared.
     parties = 1
 
+    def __init__(self) -> None:
+        self.span_days = self.span * DAY  # (closes is asked for every candidate)
+
     def closes(self, story: StoryState) -> dt.date:
         """The last day a (non-recall) mention may join the story."""
-        return story.first + self.span * DAY
+        return story.first + self.span_days
 
     def reach(self, m: Mention) -> Reach:
         """The days on which `closes` falls for every story `fits` may accept for this
@@ -242,7 +245,7 @@ class Attack(Identity):
     span = 3
 
     def closes(self, story: StoryState) -> dt.date:
-        return story.day + self.span * DAY
+        return story.day + self.span_days
 
     def reach(self, m: Mention) -> Reach:
         # a day apart from the mention's date, else -1 to 2 days from its article's (`fits`)
@@ -277,10 +280,11 @@ class Meeting(Identity):
     span = 10  # days after its date (undated: `ahead` days after it was first told)
     parties = 2
     ahead = 21  # how long before a round it may be announced
+    ahead_days = ahead * DAY
 
     def closes(self, story: StoryState) -> dt.date:
         held = story.held
-        return held + self.span * DAY if held else story.since + self.ahead * DAY
+        return held + self.span_days if held else story.since + self.ahead_days
 
     def reach(self, m: Mention) -> Reach:
         # dated: held a day apart, or announced up to `ahead` days before and a day after;
@@ -331,7 +335,7 @@ class PrisonerExchange(Identity):
     restated = 7  # days after an agreement other outlets still report it as news
 
     def closes(self, story: StoryState) -> dt.date:
-        return story.since + self.span * DAY
+        return story.since + self.span_days
 
     def reach(self, m: Mention) -> Reach:
         return ANY_DAY  # a swap's day is not bound to when its story was first told
@@ -379,9 +383,10 @@ class Ceasefire(Identity):
     # however often it is told, a truce's story closes this long after it was first told
     # (a story renewed by every mention would never close, and gather a year of news)
     lasts = 180
+    lasts_days = lasts * DAY
 
     def closes(self, story: StoryState) -> dt.date:
-        return min(story.latest + self.span * DAY, story.since + self.lasts * DAY)
+        return min(story.latest + self.span_days, story.since + self.lasts_days)
 
     def reach(self, m: Mention) -> Reach:
         return ANY_DAY  # the facts decide, not the days
@@ -423,7 +428,7 @@ class Sanctions(Identity):
     unnumbered = 21
 
     def closes(self, story: StoryState) -> dt.date:
-        return story.since + self.span * DAY
+        return story.since + self.span_days
 
     def reach(self, m: Mention) -> Reach:
         # first told from `span` days (a package named: `unnumbered` without) before the

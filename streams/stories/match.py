@@ -184,7 +184,9 @@ def choose(m: Mention, stories: list[StoryState], gazetteer: Gazetteer, article_
         same = article_id in story.articles
         # first: the cheapest test, and the surest
         shared = len(common(story.sides))
-        enough = shared >= max(1, min(cap, len(story.sides)))
+        need = len(story.sides)  # max(1, min(cap, len(story.sides))), inline:
+        need = cap if cap < need else need
+        enough = shared >= (need or 1)
         if not (enough or same):
             continue
         if not (same or recall):

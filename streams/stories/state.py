@@ -59,14 +59,18 @@ class StoryState:
     @property
     def held(self) -> dt.date | None:
         """Its own date (`date`) as a date; None when unknown."""
-        self._held = _parsed(self._held, self.date)
-        return self._held[1]
+        kept = self._held
+        if kept[0] is not self.date:  # (asked for every candidate: parsed once a value)
+            kept = self._held = (self.date, parse_published(self.date))
+        return kept[1]
 
     @property
     def started(self) -> dt.date | None:
         """`start` as a date; None when unknown."""
-        self._started = _parsed(self._started, self.start)
-        return self._started[1]
+        kept = self._started
+        if kept[0] is not self.start:
+            kept = self._started = (self.start, parse_published(self.start))
+        return kept[1]
 
     @property
     def day(self) -> dt.date:
@@ -141,9 +145,3 @@ def extend(kept: list[str], new: list[str] | set[str], limit: int) -> None:
             return
         if value not in kept:
             kept.append(value)
-
-
-def _parsed(kept: tuple[str | None, dt.date | None], value: str | None
-            ) -> tuple[str | None, dt.date | None]:
-    """(value, its date): `kept` while it was parsed from this very value, else parsed now."""
-    return kept if kept[0] is value else (value, parse_published(value))

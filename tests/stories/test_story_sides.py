@@ -54,8 +54,8 @@ async def _assignments(store: Store, article: Article, events: list[Event], side
     async with story_batch(store, {e.type for e in events}) as batch:
         found = await batch.candidates(windows(events, published, GAZETTEER), article.id,
                                        side_needs(events, GAZETTEER) if sided else None)
-        rows = await batch.rows(f["id"] for f in found)
-    states = [story_from_row(rows[f["id"]], [article.id] if f["told"] else []) for f in found]
+        rows = await batch.rows(f.id for f in found)
+    states = [story_from_row(rows[f.id], [article.id] if f.told else []) for f in found]
     matching = match_article(article, events, states, GAZETTEER, published)
     events_out = [(e.id, e.story_id, bool(e.story_new)) for e in matching.events]
     return events_out, {k: story_values(s) for k, s in matching.touched.items()}, len(found)
@@ -142,7 +142,7 @@ async def test_the_candidates_loaded_are_exactly_those_a_need_allows(
                   for j in range(rng.choice([1, 2, 3]))]
         wins, needs = windows(events, published, GAZETTEER), side_needs(events, GAZETTEER)
         async with story_batch(store, {e.type for e in events}) as batch:
-            found = {f["id"] for f in await batch.candidates(wins, article.id, needs)}
+            found = {f.id for f in await batch.candidates(wins, article.id, needs)}
             rows = (await batch.conn.execute(sa.select(stories_table))).all()
         expected: set[str] = set()
         for w in wins:
