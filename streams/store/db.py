@@ -21,10 +21,10 @@ from streams.store.story_index import StoryIndex
 __all__ = ["Store", "StoreError"]
 
 # The transaction Store.transaction() holds open: (its store, the task holding it, its
-# connection). A task started inside copies this variable but is another task: it never
-# shares the connection.
-_HELD: ContextVar[tuple[Store, asyncio.Task[Any] | None, AsyncConnection] | None] = ContextVar(
-    "newswatch_store_transaction", default=None)
+# connection, its memo: `Store.held_memo`). A task started inside copies this variable but
+# is another task: it never shares the connection.
+_HELD: ContextVar[tuple[Store, asyncio.Task[Any] | None, AsyncConnection, dict[str, Any]]
+                  | None] = ContextVar("newswatch_store_transaction", default=None)
 
 
 def _normalise_url(url: str) -> str:
@@ -110,7 +110,7 @@ class Store:
             yield held
             return
         async with self._begin() as conn:
-            token = _HELD.set((self, asyncio.current_task(), conn))
+            token = _HELD.set((self, asyncio.current_task(), conn, {}))
             try:
                 yield conn
             finally:
@@ -132,6 +132,15 @@ class Store:
         if held is None or held[0] is not self or held[1] is not asyncio.current_task():
             return None
         return held[2]
+
+    def held_memo(self) -> dict[str, Any] | None:
+        """What the store functions keep for the rest of the transaction `transaction()`
+        holds (in this task): the story types it locked, the silences it read. None outside
+        one. It ends with the transaction, committed or rolled back."""
+        held = _HELD.get()
+        if held is None or held[0] is not self or held[1] is not asyncio.current_task():
+            return None
+        return held[3]
 
     def insert_ignore(self, table: sa.Table, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
         """INSERT ... ON CONFLICT DO NOTHING for this store's dialect."""

@@ -44,12 +44,31 @@ _ACTIVE = (sa.select(silences)
 
 async def active_silences(store: Store, now: dt.datetime) -> list[Silence]:
     """Every silence still in force at `now`, oldest first (which alerts they hold is the
-    deliver stage's decision: streams/deliver/silencing.py)."""
-    async with store.begin() as conn:
-        rows = (await conn.execute(_ACTIVE, {"now": now})).all()
-    return [Silence(row.id, row.rule_id, row.story_id, row.actor, row.destination,
-                    aware(row.until), row.reason or "")
-            for row in rows if aware(row.until) > now]
+    deliver stage's decision: streams/deliver/silencing.py). Read once a transaction held
+    (`Store.transaction()`: a batch's alerts, one read; those in force at the first ask,
+    less the ones over since)."""
+    memo = store.held_memo()
+    kept = None if memo is None else memo.get(_MEMO)
+    if kept is not None and kept[0] <= now:
+        found: list[Silence] = kept[1]
+    else:
+        async with store.begin() as conn:
+            rows = (await conn.execute(_ACTIVE, {"now": now})).all()
+        found = [Silence(row.id, row.rule_id, row.story_id, row.actor, row.destination,
+                         aware(row.until), row.reason or "") for row in rows]
+        if memo is not None:
+            memo[_MEMO] = (now, found)
+    return [silence for silence in found if silence.until > now]
+
+
+_MEMO = "active silences"
+
+
+def _changed(store: Store) -> None:
+    """The silences change in the transaction held: read them again when next asked."""
+    memo = store.held_memo()
+    if memo is not None:
+        memo.pop(_MEMO, None)
 
 
 async def add_silence(
@@ -63,6 +82,7 @@ async def add_silence(
     if duration <= dt.timedelta(0):
         raise SilenceError(f"a silence must last a positive time, not {duration}")
     now = utcnow()
+    _changed(store)
     async with store.begin() as conn:
         result = await conn.execute(sa.insert(silences).values(
             rule_id=rule_id, story_id=story_id, actor=actor, destination=destination,
@@ -81,6 +101,7 @@ async def list_silences(store: Store, include_expired: bool = False) -> list[Any
 
 async def remove_silence(store: Store, silence_id: int) -> bool:
     """End a silence now (kept for the record); False when there is no such silence."""
+    _changed(store)
     async with store.begin() as conn:
         result = await conn.execute(
             silences.update().where(silences.c.id == silence_id).values(until=utcnow()))

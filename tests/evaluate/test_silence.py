@@ -4,6 +4,7 @@ real SQLite store; and `config show` never printing a secret."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +15,7 @@ from streams.deliver.dispatcher import Dispatcher
 from streams.deliver.record import record_alert
 from streams.store import Store
 from streams.store import deliveries as outbox
+from streams.store.silences import add_silence, remove_silence
 
 
 @pytest.fixture
@@ -54,6 +56,26 @@ def test_silenced_alert_is_held_then_released(env):
     assert "requeued 1" in cli("deliveries", "retry", "--held")
     with_store(env, lambda s: Dispatcher(s, {"slack": sink}).drain())
     assert [m[0].alert.rule_id for m in sink.got] == ["ceasefire", "mass-casualty-strike"]
+
+
+def test_a_silence_set_or_ended_within_a_batch_holds_what_is_recorded_after(env):
+    """A batch's alerts are recorded in one transaction, which reads the silences once: one
+    added inside it holds the alerts recorded after it, one ended inside it no longer does."""
+    async def work(store):
+        async with store.transaction():
+            await record_alert(store, make_alert(rule="ceasefire", story="s1",
+                                                 destinations=["slack"]))  # silences read
+            sid = await add_silence(store, dt.timedelta(hours=1), rule_id="ceasefire")
+            await record_alert(store, make_alert(rule="ceasefire", story="s2",
+                                                 destinations=["slack"]))  # held
+            await remove_silence(store, sid)
+            await record_alert(store, make_alert(rule="ceasefire", story="s3",
+                                                 destinations=["slack"]))
+        sink = ScriptedSink("slack")
+        await Dispatcher(store, {"slack": sink}).drain()
+        return sorted(m[0].alert.story_id for m in sink.got)
+
+    assert with_store(env, work) == ["s1", "s3"]
 
 
 def test_silence_by_actor_and_removal(env):

@@ -9,11 +9,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from streams.core.records import Article, Event, content_key
 from streams.knowledge.gazetteer import Gazetteer
-from streams.runtime.stories import assign_stories, load_story
+from streams.runtime.stories import assign_batch, assign_stories, load_story
 from streams.store import Store
+from streams.store.schema import story_locks
 from streams.store.story_index import KEEP_DAYS
 
 GAZETTEER = Gazetteer.load(Path(__file__).resolve().parents[2] / "rules" / "taxonomy"
@@ -56,6 +58,33 @@ async def test_a_story_another_worker_opened_is_a_candidate_here(store: Store) -
     assert theirs.story_new and theirs.story_id != first.story_id
     assert joined.story_id == theirs.story_id and not joined.story_new
     assert apart.story_new and apart.story_id not in (first.story_id, theirs.story_id)
+
+
+async def _version(store: Store, type_: str) -> int:
+    async with store.begin() as conn:
+        found = (await conn.execute(sa.select(story_locks.c.version)
+                                    .where(story_locks.c.type == type_))).scalar()
+    return int(found or 0)
+
+
+async def test_a_batch_locks_its_types_once_and_sees_another_workers_story_after(
+        store: Store) -> None:
+    """A batch takes each type's lock once for all its articles (not once an article), and
+    another worker's round stored between two batches is joined by the next one."""
+    other = await Store(store.url).open()
+    try:
+        before = await _version(store, "meeting")
+        rounds = [_meeting(n, START, ["Ukraine", "Russia"], "Istanbul") for n in (1, 2, 3)]
+        first = await assign_batch(store, [(a, [e]) for a, e in rounds], GAZETTEER)
+        after = await _version(store, "meeting")
+        theirs = await _assign(other, 4, START, ["United States", "Russia"], "Riyadh")
+        article, event = _meeting(5, START, ["United States", "Russia"], "Riyadh")
+        [[joined]] = await assign_batch(store, [(article, [event])], GAZETTEER)
+    finally:
+        await other.close()
+    assert after == before + 1
+    assert len({e.story_id for events in first for e in events}) == 1
+    assert theirs.story_new and joined.story_id == theirs.story_id and not joined.story_new
 
 
 async def test_a_story_of_a_rolled_back_transaction_is_not_a_candidate(store: Store) -> None:
