@@ -49,10 +49,16 @@ def describe(event: Event) -> str:
         counts or "count=-",
         f"topic=[{', '.join(event.topic or [])}]",
         f"background={'yes' if event.background else 'no'}",
-        f"story={event.story_id[:8] or '-'}",
+        f"story={_short(event.story_id) or '-'}",
         f'"{evidence}"',
     ]
     return " ".join(parts)
+
+
+def _short(story_id: str) -> str:
+    """A story id shortened to tell stories apart: its day (a dated id) and 8 hex digits."""
+    day, _, key = story_id.rpartition("-")
+    return f"{day}-{key[:8]}" if day else key[:8]
 
 
 def _number(value: float | None) -> str:

@@ -34,8 +34,8 @@ from streams.stories.state import StoryState
 # read at: a story open for weeks is a candidate for every article of its type meanwhile,
 # and decoding its row each time would be most of what a candidate costs. An entry serves
 # only while its row is unchanged (any worker's update changes `updated`); past DECODED_MAX
-# a store's entries decoded or saved first go first (one still asked for is decoded again:
-# about one row a day's articles; kept in order of use, the bookkeeping cost more).
+# a store's entries decoded or saved first go first (a story still asked for is then decoded
+# again from its row; kept in order of use instead, every candidate paid for the reordering).
 # A story this worker saves is kept as saved, with the `updated` it wrote as the store reads
 # it back (StoryBatch.stamp: compared as the driver reads it, unconverted); if its
 # transaction fails, the row keeps another `updated` and is read again.

@@ -6,6 +6,7 @@ streams.quality --format json` end to end on a tiny invented corpus folder."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,9 @@ def test_describe_shows_the_fields_and_a_short_excerpt() -> None:
                  "background=yes", "story=01234567"):
         assert part in line
     assert len(line.split('"')[1]) <= 160
+    # a dated story id keeps its day and enough of its key to tell two stories of a day apart
+    dated = describe(replace(ev, story_id="20260105-0123456789abcdef"))
+    assert "story=20260105-01234567 " in dated
 
 
 def test_diagnosis_names_the_firing_event_and_what_was_read_for_a_miss() -> None:
