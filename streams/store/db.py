@@ -128,19 +128,23 @@ class Store:
             raise
 
     def _held(self) -> AsyncConnection | None:
-        held = _HELD.get()
-        if held is None or held[0] is not self or held[1] is not asyncio.current_task():
-            return None
-        return held[2]
+        held = self._holding()
+        return None if held is None else held[2]
 
     def held_memo(self) -> dict[str, Any] | None:
         """What the store functions keep for the rest of the transaction `transaction()`
         holds (in this task): the story types it locked, the silences it read. None outside
         one. It ends with the transaction, committed or rolled back."""
+        held = self._holding()
+        return None if held is None else held[3]
+
+    def _holding(self) -> tuple[Store, asyncio.Task[Any] | None, AsyncConnection,
+                                dict[str, Any]] | None:
+        """The transaction this store holds in this task, if any."""
         held = _HELD.get()
         if held is None or held[0] is not self or held[1] is not asyncio.current_task():
             return None
-        return held[3]
+        return held
 
     def insert_ignore(self, table: sa.Table, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
         """INSERT ... ON CONFLICT DO NOTHING for this store's dialect."""

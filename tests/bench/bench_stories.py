@@ -40,7 +40,7 @@ from streams.core.records import Article, Event, content_key, dated_key  # noqa:
 from streams.knowledge.gazetteer import Gazetteer  # noqa: E402
 from streams.runtime.stories import assign_batch  # noqa: E402
 from streams.store import Store  # noqa: E402
-from streams.store.stories import StoryBatch  # noqa: E402
+from streams.store.stories import Found, StoryBatch  # noqa: E402
 
 ARTICLES = 20_000
 DAYS = 365
@@ -153,7 +153,7 @@ class Counted:
         self.loaded: dict[str, list[int]] = {}
         original = StoryBatch.candidates
 
-        async def candidates(batch: StoryBatch, *args: Any) -> list[dict[str, Any]]:
+        async def candidates(batch: StoryBatch, *args: Any) -> list[Found]:
             rows = await original(batch, *args)
             self.loaded.setdefault(batch.store.url, []).append(len(rows))
             return rows
