@@ -40,6 +40,8 @@ class Silence:
 _ACTIVE = (sa.select(silences)
            .where(silences.c.until > sa.bindparam("now", type_=silences.c.until.type))
            .order_by(silences.c.id))
+# what a held transaction keeps of them (Store.held_memo)
+_MEMO = "active silences"
 
 
 async def active_silences(store: Store, now: dt.datetime) -> list[Silence]:
@@ -59,9 +61,6 @@ async def active_silences(store: Store, now: dt.datetime) -> list[Silence]:
         if memo is not None:
             memo[_MEMO] = (now, found)
     return [silence for silence in found if silence.until > now]
-
-
-_MEMO = "active silences"
 
 
 def _changed(store: Store) -> None:
