@@ -83,15 +83,15 @@ class StoryBatch:
 
     async def candidates(self, windows: Iterable[Window], article_id: str,
                          needs: Iterable[SideNeed] | None = None) -> list[Found]:
-        """The stories in the windows (`closes` from
-        closes_from to closes_until, `opened` on or before opened_until; with a limit, that
-        many, the last to close first), each once, oldest first; `told`: the article already
-        told it (a redelivery, or its other events saved before). With `needs`, only those
-        the article told or that meet one of the needs of their type (after the limit: the
-        same stories as without needs, less those no event can join). Their rows: `rows`.
-        `created` and `updated` are as the driver reads them: to order and compare (`stamp`)
-        only. Served from the store's index of the stories (streams/store/story_index.py),
-        which reads what it lacks from the candidates' index first."""
+        """The stories in the windows (`closes` from closes_from to closes_until, `opened`
+        on or before opened_until; with a limit, that many, the last to close first), each
+        once, oldest first; `told`: the article already told it (a redelivery, or its other
+        events saved before). With `needs`, only those the article told or that meet one of
+        the needs of their type (after the limit: the same stories as without needs, less
+        those no event can join). Their rows: `rows`. `created` and `updated` are as the
+        driver reads them: to order and compare (`stamp`) only. Served from the store's
+        index of the stories (streams/store/story_index.py), which reads what it lacks from
+        the candidates' index first."""
         needs_by: dict[str, Needs] | None = None
         if needs is not None:
             by_type: dict[str, list[tuple[frozenset[str], int]]] = {}
