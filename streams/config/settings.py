@@ -191,7 +191,8 @@ class Settings(BaseSettings):
     # empty: enough that every extraction process has a batch (streams/runtime/worker.py)
     inflight: int | None = Field(default=None, ge=1)
     """entries in processing at once; the others wait in one queue per feed, sent round-robin
-    across feeds; empty: 32, or one batch per extraction process plus two when that is more"""
+    across feeds; empty: 32, or the batches the extraction processes hold (two each) plus two
+    when that is more"""
     resend_pending_after: float = Field(default=120.0, gt=0)
     """seconds after which an entry still pending is sent to processing again (no restart
     needed)"""

@@ -5,10 +5,12 @@ Each worker is a fresh interpreter (`python -m streams.extract.process_pool`, as
 cleaners are: safe from any thread, and unlike multiprocessing's spawn it never re-runs the
 caller's main script) that loads the model by name once and then answers batches: Articles
 in, one list of Events per article out (plain dataclasses, pickled over a pipe). A worker
-that dies mid-batch (killed, out of memory) fails that batch with ExtractionWorkerDied, a
-broken pool in the retry policy's words (transient: the entries are retried), and is
-replaced on the next batch. Workers sit in their own process group: Ctrl-C reaches only the
-parent, which stops them (close()); if the parent dies, they read EOF and exit.
+holds two batches at once, the one it reads and the next waiting in its pipe, so that it
+reads on while the parent takes an answer. A worker that dies (killed, out of memory) fails
+the batches it held with ExtractionWorkerDied, a broken pool in the retry policy's words
+(transient: the entries are retried), and is replaced on the next batch. Workers sit in
+their own process group: Ctrl-C reaches only the parent, which stops them (close()); if the
+parent dies, they read EOF and exit.
 """
 
 from __future__ import annotations
@@ -59,19 +61,62 @@ def _serve(conn_in: Connection, conn: Connection) -> None:  # runs in the worker
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+# Batches a worker holds at once: the one it reads and the next, waiting in its pipe. With
+# one, a worker idles between batches while the parent takes its answer and sends the next
+# (a thread of the parent waiting for the GIL the event loop holds); with two it reads on.
+DEPTH = 2
+
+
 class _Worker:
+    """One worker process and its two pipes. Messages are answered in the order sent: the
+    job (answered "ready" or "error"), then each batch. A thread sends under `_sending`,
+    taking the next ticket, and reads its answer when every earlier ticket has been read."""
+
     def __init__(self, job: tuple[str, str, int, str]) -> None:
         self.proc, self.send, self.conn = child_process.spawn("streams.extract.process_pool")
-        self.send.send(job)
+        self.load = 0  # batches taken and not yet answered (the pool's lock guards it)
+        self.dead = False
+        self._sending = threading.Lock()
+        self._turn = threading.Condition()
+        self._sent = self._answered = 0
+        self._ask(job)
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
+    def _ask(self, message: Any) -> int:
+        """Send a message; its ticket (the answer to wait for)."""
+        with self._sending:
+            if self.dead:
+                raise OSError("the worker died")
+            ticket, self._sent = self._sent, self._sent + 1
+            self.send.send(message)
+        return ticket
+
+    def _answer(self, ticket: int, timeout: float | None = None) -> Any:
+        """The answer to `ticket`, once the earlier ones are read; None when none came
+        within `timeout`. OSError or EOFError when the worker died (before or under it)."""
+        with self._turn:
+            self._turn.wait_for(lambda: self._answered == ticket or self.dead)
+            if self.dead:
+                raise OSError("the worker died")
+            try:
+                if timeout is not None and not self.conn.poll(timeout):
+                    return None
+                answer = self.conn.recv()
+            except BaseException:
+                self.dead = True
+                self._turn.notify_all()
+                raise
+            self._answered += 1
+            self._turn.notify_all()
+        return answer
+
     def wait_ready(self) -> None:
         """Block until the model is loaded; raise ExtractionWorkerError saying why not."""
         try:
-            answer = self.conn.recv() if self.conn.poll(_READY_TIMEOUT) else None
+            answer = self._answer(0, _READY_TIMEOUT)
         except (EOFError, OSError):
             answer = None
         if not answer or answer[0] != "ready":
@@ -81,8 +126,7 @@ class _Worker:
 
     def run(self, articles: list[Article]) -> list[list[Event]]:
         try:
-            self.send.send(articles)
-            kind, payload = self.conn.recv()
+            kind, payload = self._answer(self._ask(articles))
         except (EOFError, OSError) as exc:
             self.kill()
             raise ExtractionWorkerDied(
@@ -105,95 +149,81 @@ class _Worker:
         self.conn.close()
 
     def kill(self) -> None:
+        self.proc.kill()  # first: a thread reading its answer (holding the turn) reads EOF
+        with self._turn:  # the threads waiting for theirs learn it died
+            self.dead = True
+            self._turn.notify_all()
         child_process.kill(self.proc, self.send, self.conn)
 
 
 class ProcessExtractor:
-    """Extractor.extract over `processes` worker processes; thread-safe: call it from as
-    many threads as there are processes, each call takes an idle worker (or starts one in
-    place of a dead one)."""
+    """Extractor.extract over `processes` worker processes; thread-safe: each call hands its
+    batch to the least loaded worker, which holds up to DEPTH batches (`slots`: as many
+    calls at once keep every worker reading); a dead worker is replaced on the next call."""
 
     def __init__(self, model: str, taxonomy_dir: Path, batch_size: int, processes: int,
                  gazetteer: Gazetteer, matmul: str = "numpy") -> None:
         if processes < 1:
             raise ValueError("a process pool needs at least one process")
         self.processes = processes
+        self.slots = processes * DEPTH
         self.gazetteer = gazetteer  # what story assignment reads in the parent
         self._job = (model, str(taxonomy_dir), batch_size, matmul)
-        self._idle: list[_Worker] = []
-        self._all: set[_Worker] = set()
+        self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
 
     def start(self) -> ProcessExtractor:
         """Start every worker (they load the model side by side); blocks until all are ready."""
-        workers = [self._spawn() for _ in range(self.processes)]
+        with self._lock:
+            self._workers = [_Worker(self._job) for _ in range(self.processes)]
         try:
-            for worker in workers:
+            for worker in list(self._workers):
                 worker.wait_ready()
         except BaseException:
             self.close()
             raise
-        with self._lock:
-            self._idle.extend(workers)
         return self
-
-    def _spawn(self) -> _Worker:
-        with self._lock:
-            if self._closed:
-                raise ExtractionWorkerDied("extraction is shutting down")
-            worker = _Worker(self._job)
-            self._all.add(worker)
-        return worker
 
     def pids(self) -> list[int]:
         """The process ids of the live workers (tests and the log)."""
         with self._lock:
-            return sorted(w.pid for w in self._all if w.proc.poll() is None)
+            return sorted(w.pid for w in self._workers if w.proc.poll() is None)
 
     def extract(self, articles: Sequence[Article]) -> list[list[Event]]:
         """One list of events per article, in order, read by a worker process."""
-        with self._lock:
-            worker = self._idle.pop() if self._idle else None
-        if worker is None:  # the first batch after one died: its replacement
-            worker = self._spawn()
-            try:
-                worker.wait_ready()
-            except ExtractionWorkerError as exc:
-                self._forget(worker)
-                raise ExtractionWorkerDied(str(exc)) from exc
-        try:
-            result = worker.run(list(articles))
-        except ExtractionWorkerDied:
-            self._forget(worker)
-            raise
-        except BaseException:  # an error on the batch: the worker itself is fine
-            self._release(worker)
-            raise
-        self._release(worker)
-        return result
-
-    def _release(self, worker: _Worker) -> None:
+        fresh = None
         with self._lock:
             if self._closed:
-                return
-            self._idle.append(worker)
-
-    def _forget(self, worker: _Worker) -> None:
-        with self._lock:
-            self._all.discard(worker)
+                raise ExtractionWorkerDied("extraction is shutting down")
+            self._workers = [w for w in self._workers if not w.dead]
+            if len(self._workers) < self.processes:  # one died: its replacement
+                fresh = _Worker(self._job)
+                self._workers.append(fresh)
+            worker = fresh or min(self._workers, key=lambda w: w.load)
+            worker.load += 1
+        try:
+            if fresh is not None:
+                try:
+                    fresh.wait_ready()
+                except ExtractionWorkerError as exc:
+                    raise ExtractionWorkerDied(str(exc)) from exc
+            return worker.run(list(articles))
+        finally:
+            with self._lock:
+                worker.load -= 1
 
     def close(self) -> int:
-        """Stop every worker, busy ones too (their batch fails as transient); how many."""
+        """Stop every worker, busy ones too (their batches fail as transient); how many."""
         with self._lock:
             self._closed = True
-            idle, busy = self._idle, self._all - set(self._idle)
-            self._all, self._idle = set(), []
-        for worker in idle:
-            worker.stop(timeout=2.0)
-        for worker in busy:  # its thread reads EOF, raises ExtractionWorkerDied, cleans up
-            worker.proc.kill()
-        return len(idle) + len(busy)
+            workers, self._workers = self._workers, []
+        for worker in workers:
+            if worker.load == 0:
+                worker.stop(timeout=2.0)
+            else:  # its threads read EOF, raise ExtractionWorkerDied
+                worker.kill()
+        return len(workers)
 
     def __getstate__(self) -> Any:  # never sent anywhere: it holds pipes
         raise TypeError("a ProcessExtractor cannot be pickled")

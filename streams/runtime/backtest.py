@@ -226,6 +226,9 @@ async def _read_ahead(pipeline: Pipeline, articles: AsyncIterator[Article]
 async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None,
                     extractor: Extractor | ProcessExtractor | None,
                     replayed: list[Replayed] | None = None) -> list[dict[str, Any]]:
+    from streams.clean.trafilatura_pool import POOL
+    from streams.runtime.pipeline import CLEANING_THREADS
+
     with tempfile.TemporaryDirectory(prefix="newswatch-backtest-") as tmp:
         own = settings.model_copy(
             update={
@@ -235,6 +238,7 @@ async def _run_once(src: _Source, settings: Settings, rules_dir: Path | None,
                 "data_dir": Path(tmp),
             }
         )
+        POOL.prestart(CLEANING_THREADS)  # they start while the runtime is built
         runtime = await build_runtime(own, deliver=False, rules_dir=rules_dir, extractor=extractor)
         try:
             return await _replay(runtime, src, replayed)

@@ -156,7 +156,7 @@ async def build_runtime(
         extractor = await asyncio.get_running_loop().run_in_executor(
             None, make_extractor, settings
         )
-    threads = getattr(extractor, "processes", 1)  # one thread waits on each process
+    threads = getattr(extractor, "slots", 1)  # a thread waits on each batch a process holds
     pipeline = Pipeline(
         settings=settings,
         store=store,

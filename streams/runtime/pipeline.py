@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUG = "bug in newswatch (traceback in the worker's log)"  # an entry failed by a bug says so
+CLEANING_THREADS = 2  # pages cleaned at once, each by a cleaning process (streams/clean)
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Pipeline:
     owns_extractor: bool = False  # built for this pipeline: close() stops its processes
     closed: bool = False  # close() was called: batches cut short then stay pending
     clean_pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="clean")
+        default_factory=lambda: ThreadPoolExecutor(CLEANING_THREADS, thread_name_prefix="clean")
     )
     # feeds whose entries the store refused, polled again unconditionally (runtime.polling)
     store_failures: StoreFailures = field(default_factory=StoreFailures)
@@ -141,8 +142,9 @@ class Pipeline:
 
     @property
     def extract_slots(self) -> int:
-        """Batches worth having in flight: one per extraction thread (each a process, or
-        the one in-process thread), plus the one whose stories are being assigned."""
+        """Batches worth having in flight: one per extraction thread (each waits on a batch
+        an extraction process holds, or is the one in-process thread), plus the one whose
+        stories are being assigned."""
         return self.nlp_pool._max_workers + 1
 
     async def extract(self, articles: Sequence[Article]) -> list[ArticleEvents]:

@@ -27,7 +27,7 @@ from streams.runtime.bootstrap import Runtime, build_runtime
 from streams.runtime.health import Facts, Health, as_json, assess
 from streams.runtime.health_facts import gather_facts
 from streams.runtime.metrics import Metrics
-from streams.runtime.pipeline import Pipeline
+from streams.runtime.pipeline import CLEANING_THREADS, Pipeline
 from streams.store.items import count_items, pending_items
 
 log = logging.getLogger("newswatch")
@@ -36,7 +36,7 @@ DEFAULT_INFLIGHT = 32  # entries in processing at once when NEWSWATCH_INFLIGHT i
 
 def inflight(settings: Settings, pipeline: Pipeline) -> int:
     """Entries in processing at once: the setting; by default enough that every extraction
-    process has a batch, with one more being assigned its stories and one filling up."""
+    process holds its batches, with one more being assigned its stories and one filling up."""
     if settings.inflight is not None:
         return settings.inflight
     return max(DEFAULT_INFLIGHT, (pipeline.extract_slots + 1) * settings.batch_size)
@@ -71,6 +71,9 @@ class RuntimeService(Service):
         return self.runtime
 
     async def on_start(self) -> None:
+        from streams.clean.trafilatura_pool import POOL
+
+        POOL.prestart(CLEANING_THREADS)  # they start while the model loads
         try:
             self.runtime = await build_runtime(self.settings, metrics=self.metrics)
         except BaseException as exc:

@@ -44,12 +44,18 @@ def _articles(n: int) -> list[Article]:
     ]
 
 
-def _start_pool(batch_size: int | None = None) -> ProcessExtractor:
-    """Two workers on the installed model; the settings' batch size unless given."""
+def _start_pool(batch_size: int | None = None, processes: int = 2) -> ProcessExtractor:
+    """Workers on the installed model; the settings' batch size unless given."""
     settings = load_settings(taxonomy_dir=TAXONOMY)
     gazetteer = Gazetteer.load(TAXONOMY / "gazetteer.yaml")
     return ProcessExtractor(settings.spacy_model, TAXONOMY, batch_size or settings.batch_size,
-                            2, gazetteer).start()
+                            processes, gazetteer).start()
+
+
+def _held(pool: ProcessExtractor) -> dict[int, int]:
+    """Batches each worker holds (taken, not yet answered), by process id."""
+    with pool._lock:
+        return {w.pid: w.load for w in pool._workers if w.load}
 
 
 def _big_batch_taken(pool: ProcessExtractor) -> tuple[threading.Thread, list[BaseException]]:
@@ -65,7 +71,8 @@ def _big_batch_taken(pool: ProcessExtractor) -> tuple[threading.Thread, list[Bas
 
     reader = threading.Thread(target=big_batch)
     reader.start()
-    wait_for(lambda: len(pool._idle) == 1, 30, "one worker to take the batch", every=0.01)
+    wait_for(lambda: sum(_held(pool).values()) == 1, 30, "one worker to take the batch",
+             every=0.01)
     return reader, failure
 
 
@@ -88,7 +95,7 @@ def test_a_worker_killed_under_a_batch_fails_it_as_transient_and_is_replaced(
 ) -> None:
     before = set(pool.pids())
     reader, failure = _big_batch_taken(pool)
-    (busy,) = before - {w.pid for w in pool._idle}
+    (busy,) = _held(pool)
     time.sleep(0.3)  # well inside the batch
     os.kill(busy, signal.SIGKILL)
     reader.join(60)
@@ -107,6 +114,64 @@ def test_a_worker_killed_under_a_batch_fails_it_as_transient_and_is_replaced(
         t.join(120)
     after = set(pool.pids())
     assert len(after) == 2 and busy not in after and len(after & before) == 1
+
+
+def test_a_worker_holds_its_next_batch_and_answers_each_call_its_own() -> None:
+    """More calls at once than workers: a worker takes the next batch while it reads one
+    (it waits in its pipe), and each call gets the events of its own batch, whichever
+    answer came first."""
+    pool = _start_pool(processes=1)
+    try:
+        batches = [_articles(n) for n in (40, 3, 5, 2)]
+        alone = [pool.extract(batch) for batch in batches]
+        results: dict[int, object] = {}
+
+        def call(i: int) -> None:
+            results[i] = pool.extract(batches[i])
+
+        first = threading.Thread(target=call, args=(0,))
+        first.start()
+        wait_for(lambda: sum(_held(pool).values()) == 1, 30, "the first batch taken", every=0.01)
+        others = [threading.Thread(target=call, args=(i,)) for i in (1, 2, 3)]
+        for t in others:
+            t.start()
+        wait_for(lambda: sum(_held(pool).values()) == 4 or not first.is_alive(), 30,
+                 "every batch handed to the worker", every=0.01)
+        assert first.is_alive(), "the big batch was read before the others were handed over"
+        assert list(_held(pool).values()) == [4]  # one worker holds them all
+        for t in [first, *others]:
+            t.join(120)
+        assert [results[i] for i in range(4)] == alone
+    finally:
+        pool.close()
+
+
+def test_a_worker_killed_holding_two_batches_fails_both_as_transient() -> None:
+    pool = _start_pool(processes=1)
+    try:
+        failures: list[BaseException] = []
+
+        def call(n: int) -> None:
+            try:
+                pool.extract(_articles(n))
+            except BaseException as exc:
+                failures.append(exc)
+
+        calls = [threading.Thread(target=call, args=(n,)) for n in (400, 4)]
+        for t in calls:
+            t.start()
+        wait_for(lambda: sum(_held(pool).values()) == 2, 30, "both batches taken", every=0.01)
+        (busy,) = pool.pids()
+        time.sleep(0.3)  # well inside the first batch
+        os.kill(busy, signal.SIGKILL)
+        for t in calls:
+            t.join(60)
+        assert not any(t.is_alive() for t in calls), "a batch hung after its worker died"
+        assert len(failures) == 2
+        assert all(isinstance(f, ExtractionWorkerDied) and is_transient(f) for f in failures)
+        assert pool.extract(_articles(2)) is not None and busy not in pool.pids()
+    finally:
+        pool.close()
 
 
 def test_a_model_that_will_not_load_names_itself() -> None:

@@ -17,7 +17,7 @@ def _pipeline(slots: int) -> Any:
 
 def test_by_default_every_extraction_process_has_a_batch() -> None:
     settings = load_settings(batch_size=16)
-    assert inflight(settings, _pipeline(9)) == 10 * 16  # 8 processes, 1 assigning, 1 filling
+    assert inflight(settings, _pipeline(9)) == 10 * 16  # 8 batches held, 1 assigning, 1 filling
     assert inflight(load_settings(batch_size=2), _pipeline(3)) == DEFAULT_INFLIGHT
 
 

@@ -147,3 +147,39 @@ def test_the_cleaning_workers_ignore_ctrl_c():
                             "</p></article></body></html>", None, 60).text
     finally:
         assert pool.close() == 1
+
+
+ARTICLE_HTML = ("<html><body><article><p>" + "Negotiators met again on Tuesday. " * 30 +
+                "</p></article></body></html>")
+
+
+def test_the_cleaning_workers_started_with_the_service_clean_its_first_pages():
+    """The service starts its cleaning processes with itself (they import trafilatura while
+    the model loads): its first pages are cleaned by them, no process started then."""
+    from streams.clean.trafilatura_pool import WorkerPool
+
+    pool = WorkerPool()
+    try:
+        assert pool.prestart(2) == 2
+        started = {w.proc.pid for w in pool._idle}
+        assert pool.extract(ARTICLE_HTML, None, 60).text.startswith("Negotiators met")
+        assert {w.proc.pid for w in pool._idle} == started  # one of them did it
+        assert pool.prestart(2) == 0  # enough are there
+    finally:
+        assert pool.close() == 2
+
+
+def test_a_cleaning_worker_that_died_before_it_was_ready_is_named_and_dropped():
+    from streams.clean.trafilatura_pool import ExtractionFailed, WorkerPool
+
+    pool = WorkerPool()
+    try:
+        pool.prestart(1)
+        (worker,) = pool._idle
+        worker.proc.kill()
+        with pytest.raises(ExtractionFailed, match="did not start"):
+            pool.extract(ARTICLE_HTML, None, 60)
+        assert pool._idle == []  # not kept: the next page gets a fresh worker
+        assert pool.extract(ARTICLE_HTML, None, 60).text
+    finally:
+        pool.close()
