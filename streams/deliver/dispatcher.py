@@ -36,6 +36,7 @@ IDLE_WAIT = 60.0  # seconds run() sleeps when nothing is open (a wake comes soon
 # such rows come from elsewhere (a restart with fewer sinks, another process); a query on
 # every alert recorded cost the main process a query per alert for nothing.
 UNCONFIGURED_EVERY = 5.0
+LINES_AT_ONCE = 100  # due deliveries a `lines` sink (console, JSONL) is handed at once
 
 
 class Dispatcher:
@@ -241,6 +242,8 @@ class Dispatcher:
             digests = held if sink.digests else [[d] for group in held for d in group]
             return digests + self._batches(sink, rest)
         if sink.digest_window <= 0:
+            if sink.lines:  # written together: one claim, one write, one record
+                return [rows[i:i + LINES_AT_ONCE] for i in range(0, len(rows), LINES_AT_ONCE)]
             return [[d] for d in rows]
         out: list[list[Delivery]] = []
         groups: dict[str, list[Delivery]] = defaultdict(list)
@@ -269,16 +272,11 @@ class Dispatcher:
         await self._pace(sink)
         now = self.clock()
         claimed: list[tuple[Delivery, int]] = []
-        try:
+        async with self.store.transaction():  # the batch's claims: one commit, or none made
             for d in batch:
                 attempt_id = await outbox.claim(self.store, d, now, self.lease)
                 if attempt_id is not None:
                     claimed.append((d, attempt_id))
-        except Exception as exc:  # the store failed midway: those claimed were not sent
-            not_sent = SendResult.retry(f"not sent: the store failed: {type(exc).__name__}")
-            self._unrecorded.setdefault(sink.name, []).extend(
-                (d, attempt_id, not_sent) for d, attempt_id in claimed)
-            raise
         if not claimed:
             return None
         messages = [self._message(d, thread_ref) for d, _ in claimed]
@@ -297,14 +295,20 @@ class Dispatcher:
     async def _record_all(
         self, dest: str, outcomes: list[tuple[Delivery, int | None, SendResult]]
     ) -> None:
-        """Record each answer; if the store fails, keep the rest for the next drain of `dest`
-        (and raise), so an answer that came is never lost to a store hiccup."""
-        for i, (d, attempt_id, result) in enumerate(outcomes):
-            try:
-                await self._record(d, attempt_id, result)
-            except Exception:
-                self._unrecorded.setdefault(dest, []).extend(outcomes[i:])
-                raise
+        """Record the answers in one transaction (one commit); if the store fails, keep them
+        for the next drain of `dest` (and raise), so an answer that came is never lost to a
+        store hiccup."""
+        if not outcomes:
+            return
+        try:
+            async with self.store.transaction():
+                recorded = [await self._store_answer(d, attempt_id, result)
+                            for d, attempt_id, result in outcomes]
+        except Exception:
+            self._unrecorded.setdefault(dest, []).extend(outcomes)
+            raise
+        for (d, _, result), (state, error, told) in zip(outcomes, recorded, strict=True):
+            self._answered(d, result, state, error, told)
 
     async def _pace(self, sink: Sink) -> None:
         last = self._last_send.get(sink.name)
@@ -321,6 +325,16 @@ class Dispatcher:
         )
 
     async def _record(self, d: Delivery, attempt_id: int | None, result: SendResult) -> None:
+        async with self.store.transaction():
+            state, error, told = await self._store_answer(d, attempt_id, result)
+        self._answered(d, result, state, error, told)
+
+    async def _store_answer(self, d: Delivery, attempt_id: int | None, result: SendResult
+                            ) -> tuple[State, str, bool]:
+        """The answer, the destination's flag and the operator's alert of a dead delivery,
+        in the caller's transaction (a crash between them would leave a dead delivery nobody
+        is told of): the delivery's new state, its error, whether an operator's alert was
+        recorded."""
         now = self.clock()
         attempt = d.attempts + 1
         policy = self.policies.get(d.destination, self.policy)
@@ -328,14 +342,17 @@ class Dispatcher:
         if policy.horizon is not None and attempt_id is not None:
             since = await outbox.retrying_since(self.store, d.id, attempt)
         state, next_attempt, error = policy.next_state(result, attempt, now, since)
-        # the answer, the destination's flag and the operator's alert of a dead delivery in
-        # one transaction: a crash between them would leave a dead delivery nobody is told of
-        async with self.store.transaction():
-            await outbox.finish(self.store, d.id, attempt_id, _attempt(result), state,
-                                next_attempt, error, now)
-            if result.flag_destination:
-                await outbox.flag_destination(self.store, d.destination, result.error)
-            told = state is State.DEAD and await self._raise_dead(d, error, now)
+        await outbox.finish(self.store, d.id, attempt_id, _attempt(result), state,
+                            next_attempt, error, now)
+        if result.flag_destination:
+            await outbox.flag_destination(self.store, d.destination, result.error)
+        told = state is State.DEAD and await self._raise_dead(d, error, now)
+        return state, error, told
+
+    def _answered(self, d: Delivery, result: SendResult, state: State, error: str, told: bool
+                  ) -> None:
+        """Once the answer is committed: counted, a dead delivery logged, the other
+        destinations woken for the operator's alert."""
         if self.metrics is not None:
             self.metrics.deliveries.labels(d.destination, result.outcome.value).inc()
         if state is State.DEAD:

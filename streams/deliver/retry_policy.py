@@ -82,9 +82,11 @@ class Sink(Protocol):
     threads: bool  # updates need the parent's ref (they become replies)
     digest_window: float  # > 0: send a rule's alerts within this many seconds as one message
     digests: bool  # can send several alerts as one message (a rule's `group` becomes one)
+    lines: bool  # writes several messages as separate ones in one go, all or none
 
     async def send(self, messages: Sequence[Message]) -> SendResult:
-        """Send one message (or one digest of several); classify the destination's answer."""
+        """Send one message (or one digest of several, or, on a `lines` sink, several
+        messages); classify the destination's answer."""
         ...
 
     async def reconcile(self, message: Message) -> SendResult | None:
@@ -159,6 +161,10 @@ class SinkBase:
     threads: bool = False
     digest_window: float = 0.0
     digests: bool = False
+    # several messages are written as as many separate ones in one go (a line each: the
+    # console, a JSONL file), so the dispatcher hands it its due deliveries together; the
+    # answer is the batch's (a retry resends them all: the JSONL file skips lines it has)
+    lines: bool = False
 
     async def send(self, messages: Sequence[Message]) -> SendResult:  # pragma: no cover
         raise NotImplementedError

@@ -15,6 +15,8 @@ from streams.deliver.sink_kinds import Destination
 class ConsoleSink(SinkBase):
     """Prints alerts and story updates, one line each; a closed stdout is a retry, not a loss."""
 
+    lines = True  # its due deliveries written together (SinkBase.lines)
+
     def __init__(self, name: str = "console", stream: TextIO | None = None) -> None:
         self.name = name
         self._stream = stream

@@ -24,6 +24,8 @@ from streams.deliver.sink_kinds import Destination
 class JsonlSink(SinkBase):
     """Appends `render.json_record` lines to `path`; idempotent by the record's key."""
 
+    lines = True  # its due deliveries written together (SinkBase.lines)
+
     def __init__(self, path: Path, name: str = "jsonl") -> None:
         self.name = name
         self.path = Path(path)
