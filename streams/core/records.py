@@ -13,6 +13,7 @@ travel on Faust channels and Kafka topics, and back.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
@@ -39,8 +40,13 @@ def dated_key(day: dt.date | None, *parts: str) -> str:
     return f"{day:%Y%m%d}-{key}" if day else key
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # plain already: most values
+
+
 def _plain(value: Any) -> Any:
     """JSON-ready data: records as dicts; lists, tuples and dicts copied, items made plain."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Record):
         return value.to_dict()
     if isinstance(value, list | tuple):
@@ -50,20 +56,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _field_names(cls: type) -> dict[str, None]:
+    """A record class's field names in declaration order (dataclasses.fields, once)."""
+    return dict.fromkeys(f.name for f in dataclasses.fields(cls))
+
+
 @dataclass
 class Record:
     """What every stream record shares: `to_dict` and `from_dict`."""
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data, fields in declaration order."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """The record from `to_dict` data; keys it does not know (a newer shape, a wire
         marker) are ignored and missing ones take their defaults. Nested records: see the
         overrides in ArticleEvents and Alert."""
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = _field_names(cls)
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
