@@ -13,7 +13,6 @@ travel on Faust channels and Kafka topics, and back.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
@@ -56,10 +55,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@functools.cache
+_FIELDS: dict[type, dict[str, None]] = {}
+
+
 def _field_names(cls: type) -> dict[str, None]:
     """A record class's field names in declaration order (dataclasses.fields, once)."""
-    return dict.fromkeys(f.name for f in dataclasses.fields(cls))
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = dict.fromkeys(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 @dataclass

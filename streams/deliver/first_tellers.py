@@ -59,7 +59,13 @@ def _precedes(a: Order | None, b: Order | None) -> bool:
 
 def precedes_any(order: Order | None, tellings: Iterable[Telling]) -> bool:
     """Whether the article was published before one of these tellers: only then do the
-    other stories its tellers told matter (in order of publication it never is)."""
+    other stories its tellers told matter (in order of publication it never is).
+
+    Asked of the alerts' own tellings of the stories it tells (`first`) alone: when False,
+    raised_story over those alone is raised_story over every telling, so the updates need
+    not be read. (A story's earliest teller is its alert's article or an update published
+    before it; an article published before neither changes no story's earliest teller, so
+    it takes none from another and raises its first story without an alert.)"""
     return any(_precedes(order, t.order) for t in tellings)
 
 

@@ -172,15 +172,16 @@ async def record_article_alerts(
 
 async def _tellings(store: Store, rule_id: str, told: list[str], order: Order | None
                     ) -> list[Telling]:
-    """The rule's recorded tellings of these stories and, when the article was published
-    before one of their tellers, of every story those tellers told (what
-    first_tellers.raised_story needs to count earliest tellers)."""
-    rows = await rule_tellings(store, rule_id, told)
-    tellings = [_telling(*row) for row in rows]
-    if precedes_any(order, tellings):
-        more = await stories_told_by(store, rule_id, {t.article for t in tellings}) - set(told)
-        tellings += [_telling(*row) for row in await rule_tellings(store, rule_id, more)]
-    return tellings
+    """What first_tellers.raised_story needs to count earliest tellers: the alerts' own
+    tellings of these stories when the article was published after each (in order of
+    publication, always: first_tellers.precedes_any says why they suffice); else every
+    recorded telling of them and of every story their tellers told."""
+    own = [_telling(*row) for row in await rule_tellings(store, rule_id, told, updates=False)]
+    if not precedes_any(order, own):
+        return own
+    tellings = [_telling(*row) for row in await rule_tellings(store, rule_id, told)]
+    more = await stories_told_by(store, rule_id, {t.article for t in tellings}) - set(told)
+    return tellings + [_telling(*row) for row in await rule_tellings(store, rule_id, more)]
 
 
 def _telling(story: str, article: str, first: bool, published: str | None, url: str

@@ -45,14 +45,15 @@ _FIRST_DESTINATIONS = (  # the alert's id, article and destinations (None: it ha
     .where(alerts.c.rule_id == _RULE, alerts.c.story_id == _STORY)
     .order_by(deliveries.c.id))
 # the recorded articles: the alerts' own (1), then updates (0); of each payload only the two
-# fields the order needs, read by the database: a story's every telling is read for each of
-# its later articles, and decoding whole payloads made that grow with the story
-_TELLINGS = sa.union_all(
+# fields the order needs, read by the database
+_ALERT_TELLINGS = (
     sa.select(alerts.c.story_id, alerts.c.article_id,
               alerts.c.payload["published"].as_string().label("published"),
               alerts.c.payload["article_url"].as_string().label("url"),
               sa.literal_column("1").label("first"))
-    .where(alerts.c.rule_id == _RULE, alerts.c.story_id.in_(_STORIES)),
+    .where(alerts.c.rule_id == _RULE, alerts.c.story_id.in_(_STORIES)))
+_TELLINGS = sa.union_all(
+    _ALERT_TELLINGS,
     sa.select(alerts.c.story_id, alert_updates.c.article_id,
               alert_updates.c.payload["published"].as_string(),
               alert_updates.c.payload["article_url"].as_string(),
@@ -99,15 +100,18 @@ async def first_alert_destinations(store: Store, rule_id: str, story_id: str
 
 
 async def rule_tellings(
-    store: Store, rule_id: str, story_ids: Collection[str]
+    store: Store, rule_id: str, story_ids: Collection[str], updates: bool = True
 ) -> list[tuple[str, str, bool, str | None, str]]:
     """The rule's recorded articles of these stories: (story id, article id, whether it is
-    the one the alert was recorded with, else a story update, its publication date, URL)."""
+    the one the alert was recorded with, else a story update, its publication date, URL).
+    Without `updates`, the alerts' own alone: one row a story, however many updates it
+    has (a story told daily for months has thousands)."""
     if not story_ids:
         return []
     ids = sorted(set(story_ids))
+    query = _TELLINGS if updates else _ALERT_TELLINGS
     async with store.begin() as conn:
-        rows = (await conn.execute(_TELLINGS, {"rule": rule_id, "stories": ids})).all()
+        rows = (await conn.execute(query, {"rule": rule_id, "stories": ids})).all()
     return [(story, article, first, published, url or "")
             for first in (True, False)  # the alerts' own first, then the updates
             for story, article, published, url, flag in rows if bool(flag) is first]
