@@ -64,8 +64,9 @@ def precedes_any(order: Order | None, tellings: Iterable[Telling]) -> bool:
     Asked of the alerts' own tellings of the stories it tells (`first`) alone: when False,
     raised_story over those alone is raised_story over every telling, so the updates need
     not be read. (A story's earliest teller is its alert's article or an update published
-    before it; an article published before neither changes no story's earliest teller, so
-    it takes none from another and raises its first story without an alert.)"""
+    before that: an article published after the alert's teller of each story it tells is
+    published after each one's earliest teller too, so it takes no story from a teller, and
+    raises the alert of its first story without one, whatever the updates say.)"""
     return any(_precedes(order, t.order) for t in tellings)
 
 

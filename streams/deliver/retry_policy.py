@@ -82,7 +82,7 @@ class Sink(Protocol):
     threads: bool  # updates need the parent's ref (they become replies)
     digest_window: float  # > 0: send a rule's alerts within this many seconds as one message
     digests: bool  # can send several alerts as one message (a rule's `group` becomes one)
-    lines: bool  # writes several messages as separate ones in one go, all or none
+    lines: bool  # writes several messages as separate ones in one go; one answer for all
 
     async def send(self, messages: Sequence[Message]) -> SendResult:
         """Send one message (or one digest of several, or, on a `lines` sink, several
