@@ -20,6 +20,8 @@ from streams.knowledge.gazetteer import Gazetteer
 from streams.knowledge.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from spacy.language import Language
 
     from streams.config.settings import Settings
@@ -69,7 +71,7 @@ class Extractor:
         for word in words:  # outside the zone: kept for good
             vocab[word]
         return [
-            [_event(article, draft) for draft in reader.drafts()]
+            [_event(article, reader.published, draft) for draft in reader.drafts()]
             for article, reader in zip(articles, readers, strict=True)
         ]
 
@@ -110,11 +112,11 @@ def chunks(article: Article, limit: int = CHUNK_CHARS) -> Iterator[str]:
             yield paragraph
 
 
-def _event(article: Article, draft: Draft) -> Event:
+def _event(article: Article, day: dt.date | None, draft: Draft) -> Event:
     evidence = " ".join(draft.evidence)
     return Event(
         # dated by its article (streams/core/records.py dated_key: a day's events side by side)
-        id=dated_key(parse_published(article.published), article.id, draft.type,
+        id=dated_key(day, article.id, draft.type,
                      draft.evidence[0], str(draft.first)),
         article_id=article.id,
         type=draft.type,

@@ -139,6 +139,7 @@ def match_article(
     story id and whether they opened it; they keep them. Candidates are updated in place."""
     known = known or {}
     published = published_day(article, today)
+    day = parse_published(article.published)  # a new story's id: never today (ids are stable)
     stories: dict[str, list[StoryState]] = {}  # by type: a mention looks at its own type's
     for candidate in candidates:
         stories.setdefault(candidate.type, []).append(candidate)
@@ -152,7 +153,7 @@ def match_article(
         when, is_new = m.when, story is None
         if story is None:
             # dated by its first article (dated_key: a day's stories side by side)
-            story = new_story(dated_key(parse_published(article.published), "story", event.id),
+            story = new_story(dated_key(day, "story", event.id),
                               event, when, article.id, article.source, published)
             stories.setdefault(story.type, []).append(story)
             out.opened.add(story.id)
